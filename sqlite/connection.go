@@ -1,0 +1,396 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/hookline/hookline"
+	sqlitedriver "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+const connectionColumns = `id, name, description, webhook_type, url, custom_headers, default_payload,
+	resolution_payload, settings, secrets, created_at, created_by, modified_at, modified_by`
+
+// nameKey is the form of a name that uniqueness and ordering use. It is
+// computed here, not with SQLite's lower(), which folds ASCII only.
+func nameKey(name string) string { return strings.ToLower(name) }
+
+// secretAAD binds a sealed secret to its connection and name, so that a
+// sealed value copied to another row or field does not open there.
+func secretAAD(id, name string) string { return "connection/" + id + "/" + name }
+
+// newID returns a random ID in the form Sumo Logic uses: 16 upper-case hex
+// digits.
+func newID() (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("generate ID: %w", err)
+	}
+	return strings.ToUpper(hex.EncodeToString(b[:])), nil
+}
+
+var idForm = regexp.MustCompile(`^[0-9A-F]{16}$`)
+
+func notFound(id string) error {
+	return hookline.Errorf(hookline.ENOTFOUND, "connection %s not found", id)
+}
+
+func nameTaken(name string) error {
+	return hookline.Errorf(hookline.ECONFLICT, "a connection named %q already exists", name)
+}
+
+// CreateConnection validates and stores c, filling in its ID, CreatedAt,
+// ModifiedAt and, when empty, ModifiedBy (from CreatedBy).
+func (db *DB) CreateConnection(ctx context.Context, c *hookline.Connection) error {
+	if c == nil {
+		return fmt.Errorf("create connection: %w", hookline.Errorf(hookline.EINVALID, "no connection given"))
+	}
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("create connection %q: %w", c.Name, err)
+	}
+	now := db.now()
+	row := *c
+	row.CreatedAt, row.ModifiedAt = now, now
+	if row.ModifiedBy == "" {
+		row.ModifiedBy = row.CreatedBy
+	}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := checkName(ctx, tx, row.Name, ""); err != nil {
+			return err
+		}
+		var err error
+		if row.ID, err = unusedID(ctx, tx); err != nil {
+			return err
+		}
+		args, err := db.rowArgs(&row)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO connections (`+connectionColumns+`, name_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+		return mapConstraint(err, row.Name)
+	})
+	if err != nil {
+		return fmt.Errorf("create connection %q: %w", c.Name, err)
+	}
+	c.ID, c.CreatedAt, c.ModifiedAt, c.ModifiedBy = row.ID, row.CreatedAt, row.ModifiedAt, row.ModifiedBy
+	return nil
+}
+
+// unusedID draws IDs until one is free. With 64 random bits a second draw
+// all but never happens, but a collision must not surface as an error.
+func unusedID(ctx context.Context, tx *sql.Tx) (string, error) {
+	for range 5 {
+		id, err := newID()
+		if err != nil {
+			return "", err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM connections WHERE id = ?`, id).Scan(&n); err != nil {
+			return "", fmt.Errorf("check ID: %w", err)
+		}
+		if n == 0 {
+			return id, nil
+		}
+	}
+	return "", errors.New("generate ID: five random IDs were all taken")
+}
+
+// checkName returns ECONFLICT when a connection other than id has name,
+// compared case-insensitively. It runs inside the write transaction, which
+// holds SQLite's write lock, so no one can take the name before the write.
+func checkName(ctx context.Context, tx *sql.Tx, name, id string) error {
+	var other string
+	err := tx.QueryRowContext(ctx, `SELECT name FROM connections WHERE name_key = ? AND id <> ?`, nameKey(name), id).Scan(&other)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("check name: %w", err)
+	}
+	return nameTaken(name)
+}
+
+// mapConstraint turns a unique-name violation that slipped past checkName
+// into ECONFLICT.
+func mapConstraint(err error, name string) error {
+	var se *sqlitedriver.Error
+	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE && strings.Contains(se.Error(), "name_key") {
+		return nameTaken(name)
+	}
+	return err
+}
+
+// rowArgs returns the column values of c in connectionColumns order and then
+// name_key, with its secrets sealed.
+func (db *DB) rowArgs(c *hookline.Connection) ([]any, error) {
+	headers := c.CustomHeaders
+	if headers == nil {
+		headers = []hookline.Header{}
+	}
+	headersJSON, err := json.Marshal(headers)
+	if err != nil {
+		return nil, fmt.Errorf("encode custom headers: %w", err)
+	}
+	settingsJSON, err := marshalMap(c.Settings)
+	if err != nil {
+		return nil, fmt.Errorf("encode settings: %w", err)
+	}
+	sealed := make(map[string]string, len(c.Secrets))
+	for name, value := range c.Secrets {
+		s, err := db.kr.Seal([]byte(value), secretAAD(c.ID, name))
+		if err != nil {
+			return nil, fmt.Errorf("seal secret %q: %w", name, err)
+		}
+		sealed[name] = s
+	}
+	secretsJSON, err := marshalMap(sealed)
+	if err != nil {
+		return nil, fmt.Errorf("encode secrets: %w", err)
+	}
+	return []any{
+		c.ID, c.Name, c.Description, c.WebhookType, c.URL, string(headersJSON), c.DefaultPayload,
+		c.ResolutionPayload, settingsJSON, secretsJSON, formatTime(c.CreatedAt), c.CreatedBy,
+		formatTime(c.ModifiedAt), c.ModifiedBy, nameKey(c.Name),
+	}, nil
+}
+
+func marshalMap(m map[string]string) (string, error) {
+	if m == nil {
+		m = map[string]string{}
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// scanConnection reads a row of connectionColumns, opening its secrets. A
+// secret that does not open is an error: handing a connection on without it
+// would send unauthenticated requests.
+func (db *DB) scanConnection(s scanner) (*hookline.Connection, error) {
+	var (
+		c                          hookline.Connection
+		headers, settings, secrets string
+		createdAt, modifiedAt      string
+	)
+	err := s.Scan(&c.ID, &c.Name, &c.Description, &c.WebhookType, &c.URL, &headers, &c.DefaultPayload,
+		&c.ResolutionPayload, &settings, &secrets, &createdAt, &c.CreatedBy, &modifiedAt, &c.ModifiedBy)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(headers), &c.CustomHeaders); err != nil {
+		return nil, fmt.Errorf("connection %s: decode custom headers: %w", c.ID, err)
+	}
+	if err := json.Unmarshal([]byte(settings), &c.Settings); err != nil {
+		return nil, fmt.Errorf("connection %s: decode settings: %w", c.ID, err)
+	}
+	var sealed map[string]string
+	if err := json.Unmarshal([]byte(secrets), &sealed); err != nil {
+		// Not %w: a JSON syntax error quotes the text around it.
+		return nil, fmt.Errorf("connection %s: secrets column is not a JSON object of strings", c.ID)
+	}
+	c.Secrets = make(map[string]string, len(sealed))
+	for name, s := range sealed {
+		v, err := db.kr.Open(s, secretAAD(c.ID, name))
+		if err != nil {
+			return nil, fmt.Errorf("connection %s: open secret %q: %w", c.ID, name, err)
+		}
+		c.Secrets[name] = string(v)
+	}
+	if c.Settings == nil {
+		c.Settings = map[string]string{}
+	}
+	if c.CreatedAt, err = parseTime(createdAt); err != nil {
+		return nil, fmt.Errorf("connection %s: created_at: %w", c.ID, err)
+	}
+	if c.ModifiedAt, err = parseTime(modifiedAt); err != nil {
+		return nil, fmt.Errorf("connection %s: modified_at: %w", c.ID, err)
+	}
+	return &c, nil
+}
+
+// Connection returns the connection with the given ID, or ENOTFOUND.
+func (db *DB) Connection(ctx context.Context, id string) (*hookline.Connection, error) {
+	row := db.read.QueryRowContext(ctx, `SELECT `+connectionColumns+` FROM connections WHERE id = ?`, id)
+	c, err := db.scanConnection(row)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, fmt.Errorf("read connection: %w", notFound(id))
+	case err != nil:
+		return nil, fmt.Errorf("read connection %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// Connections returns a page of connections ordered by lower-cased name and
+// ID. opt.Limit defaults to hookline.DefaultListLimit and is capped at
+// hookline.MaxListLimit; opt.Token is the next token of the previous page.
+func (db *DB) Connections(ctx context.Context, opt hookline.ListOptions) ([]*hookline.Connection, string, error) {
+	var p hookline.Problems
+	limit := opt.Limit
+	switch {
+	case limit < 0:
+		p.Add("limit", "must not be negative")
+	case limit == 0:
+		limit = hookline.DefaultListLimit
+	case limit > hookline.MaxListLimit:
+		limit = hookline.MaxListLimit
+	}
+	after, err := decodeToken(opt.Token)
+	if err != nil {
+		p.AddError("token", err)
+	}
+	if err := p.Err(); err != nil {
+		return nil, "", fmt.Errorf("list connections: %w", err)
+	}
+
+	// One row more than the page shows whether another page follows.
+	query := `SELECT ` + connectionColumns + ` FROM connections `
+	args := []any{}
+	if after != nil {
+		query += `WHERE (name_key, id) > (?, ?) `
+		args = append(args, after.NameKey, after.ID)
+	}
+	query += `ORDER BY name_key, id LIMIT ?`
+	args = append(args, limit+1)
+
+	rows, err := db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list connections: %w", err)
+	}
+	defer rows.Close()
+	list := make([]*hookline.Connection, 0, min(limit, 64))
+	more := false
+	for rows.Next() {
+		if len(list) == limit {
+			more = true
+			break
+		}
+		c, err := db.scanConnection(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("list connections: %w", err)
+		}
+		list = append(list, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list connections: %w", err)
+	}
+	next := ""
+	if more {
+		last := list[len(list)-1]
+		next = encodeToken(pageKey{NameKey: nameKey(last.Name), ID: last.ID})
+	}
+	return list, next, nil
+}
+
+// pageKey is the sort key of the last connection on a page; the next page
+// starts after it. Keyset paging keeps pages stable while connections are
+// added or removed between requests.
+type pageKey struct {
+	NameKey string `json:"n"`
+	ID      string `json:"i"`
+}
+
+func encodeToken(k pageKey) string {
+	b, _ := json.Marshal(k) // two strings cannot fail to encode
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeToken parses a page token; "" means the first page (nil).
+func decodeToken(token string) (*pageKey, error) {
+	if token == "" {
+		return nil, nil
+	}
+	bad := hookline.Errorf(hookline.EINVALID, "is not a page token this server issued; pass the next token of the previous page unchanged")
+	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
+	if err != nil {
+		return nil, bad
+	}
+	var k pageKey
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&k); err != nil || dec.More() || !idForm.MatchString(k.ID) || k.NameKey == "" {
+		return nil, bad
+	}
+	return &k, nil
+}
+
+// UpdateConnection validates c and replaces the stored connection c.ID with
+// it, secrets included: a secret missing from c.Secrets is deleted. CreatedAt
+// and CreatedBy keep their stored values, which are copied into c, and
+// ModifiedAt is set.
+func (db *DB) UpdateConnection(ctx context.Context, c *hookline.Connection) error {
+	if c == nil {
+		return fmt.Errorf("update connection: %w", hookline.Errorf(hookline.EINVALID, "no connection given"))
+	}
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("update connection %s: %w", c.ID, err)
+	}
+	row := *c
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var createdAt string
+		err := tx.QueryRowContext(ctx, `SELECT created_at, created_by FROM connections WHERE id = ?`, row.ID).
+			Scan(&createdAt, &row.CreatedBy)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return notFound(row.ID)
+		case err != nil:
+			return fmt.Errorf("read connection: %w", err)
+		}
+		if row.CreatedAt, err = parseTime(createdAt); err != nil {
+			return err
+		}
+		// A clock stepped back must not make a connection modified before
+		// it was created.
+		row.ModifiedAt = db.now()
+		if row.ModifiedAt.Before(row.CreatedAt) {
+			row.ModifiedAt = row.CreatedAt
+		}
+		if err := checkName(ctx, tx, row.Name, row.ID); err != nil {
+			return err
+		}
+		args, err := db.rowArgs(&row)
+		if err != nil {
+			return err
+		}
+		// args is in connectionColumns order; the ID moves to the end.
+		_, err = tx.ExecContext(ctx, `UPDATE connections SET name = ?, description = ?, webhook_type = ?, url = ?,
+			custom_headers = ?, default_payload = ?, resolution_payload = ?, settings = ?, secrets = ?,
+			created_at = ?, created_by = ?, modified_at = ?, modified_by = ?, name_key = ?
+			WHERE id = ?`, append(args[1:], row.ID)...)
+		return mapConstraint(err, row.Name)
+	})
+	if err != nil {
+		return fmt.Errorf("update connection %s: %w", c.ID, err)
+	}
+	c.CreatedAt, c.CreatedBy, c.ModifiedAt = row.CreatedAt, row.CreatedBy, row.ModifiedAt
+	return nil
+}
+
+// DeleteConnection removes the connection with the given ID, or returns
+// ENOTFOUND.
+func (db *DB) DeleteConnection(ctx context.Context, id string) error {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM connections WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete connection %s: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("delete connection %s: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("delete connection: %w", notFound(id))
+	}
+	return nil
+}

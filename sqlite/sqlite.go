@@ -1,0 +1,250 @@
+// Package sqlite implements Hookline's stores on an embedded SQLite database
+// (modernc.org/sqlite: pure Go, no cgo). The schema is created and upgraded
+// by the numbered migrations embedded from migrations/. Secrets are sealed
+// with a keyring before they are written: the database file, its WAL and
+// its backups hold ciphertext only.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/keyring"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations returns the embedded schema migrations, NNNN_name.sql files at
+// the root of the returned file system.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		panic(err) // the directory is embedded at build time
+	}
+	return sub
+}
+
+// busyTimeout is how long a statement waits for another process's write lock
+// before failing with SQLITE_BUSY. Writers in this process queue in the Go
+// pool instead (see Open); this only matters when a second process, such as
+// a CLI command, writes to the same file.
+const busyTimeout = 10 * time.Second
+
+// DB is a Hookline database in one SQLite file. It implements
+// hookline.ConnectionStore and is safe for concurrent use.
+type DB struct {
+	// Now returns the current time; tests replace it. Times are stored in UTC.
+	Now func() time.Time
+
+	// SQLite allows one writer at a time. All writes go through write, a pool
+	// of exactly one connection whose transactions begin IMMEDIATE (taking
+	// the write lock up front, so a transaction that reads then writes can't
+	// fail half-way with SQLITE_BUSY). Reads go through read, a pool of
+	// query-only connections that in WAL mode run alongside the writer.
+	write *sql.DB
+	read  *sql.DB
+	kr    *keyring.Keyring
+	path  string
+}
+
+var _ hookline.ConnectionStore = (*DB)(nil)
+
+// Open opens the database at path, creating the file (mode 0600) when it
+// does not exist, and applies any migrations it has not had yet. kr seals
+// and opens the secrets it stores.
+func Open(ctx context.Context, path string, kr *keyring.Keyring) (*DB, error) {
+	if kr == nil {
+		return nil, errors.New("open database: no keyring")
+	}
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		// Both pools must reach the same data, which an in-memory database
+		// cannot give them; a URI would bypass the settings below.
+		return nil, fmt.Errorf("open database: %q is not a file path", path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if err := createFile(abs); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	db := &DB{Now: time.Now, kr: kr, path: abs}
+	if err := db.open(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// createFile creates the database file with mode 0600 if it is missing.
+// SQLite would create it with 0644; the -wal and -shm files it makes later
+// copy the database file's mode, so this keeps all three private.
+func createFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+func (db *DB) open(ctx context.Context) error {
+	var err error
+	// synchronous=FULL: in WAL mode NORMAL does not sync the WAL at each
+	// commit, so a power cut can lose transactions that were reported as
+	// committed. A connection or setting the API has accepted must survive
+	// that; the cost is one fsync per write, and writes are rare here.
+	db.write, err = sql.Open("sqlite", dsn(db.path, url.Values{
+		"_journal_mode": {"WAL"},
+		"_synchronous":  {"FULL"},
+		"_txlock":       {"immediate"},
+	}))
+	if err != nil {
+		return err
+	}
+	db.write.SetMaxOpenConns(1)
+	db.write.SetMaxIdleConns(1)
+	db.write.SetConnMaxIdleTime(0)
+	db.write.SetConnMaxLifetime(0)
+
+	var mode string
+	if err := db.write.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return err
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal mode is %q, not WAL: is the file on a file system without shared memory?", mode)
+	}
+	if _, err := migrate(ctx, db.write, Migrations(), db.now); err != nil {
+		return err
+	}
+
+	// query_only turns a write attempted through the read pool into an error
+	// instead of a second writer contending for the lock.
+	db.read, err = sql.Open("sqlite", dsn(db.path, url.Values{"_query_only": {"1"}}))
+	if err != nil {
+		return err
+	}
+	n := min(max(runtime.GOMAXPROCS(0), 2), 8)
+	db.read.SetMaxOpenConns(n)
+	db.read.SetMaxIdleConns(n)
+	return db.read.PingContext(ctx)
+}
+
+// dsn returns the driver's data source name for the file at path with the
+// settings every connection shares plus extra.
+func dsn(path string, extra url.Values) string {
+	q := url.Values{
+		"_busy_timeout": {fmt.Sprint(busyTimeout.Milliseconds())},
+		"_foreign_keys": {"1"},
+	}
+	for k, v := range extra {
+		q[k] = v
+	}
+	// A file: URI, so that a path holding '?' or '#' is not mistaken for
+	// the query; SQLite decodes the %-escapes.
+	u := url.URL{Path: filepath.ToSlash(path)}
+	p := u.EscapedPath()
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows path, C:/...
+	}
+	return "file:" + p + "?" + q.Encode()
+}
+
+// Close closes the database. The writer closes last, so that SQLite, as the
+// last connection, checkpoints the WAL into the database file.
+func (db *DB) Close() error {
+	var errs []error
+	if db.read != nil {
+		errs = append(errs, db.read.Close())
+	}
+	if db.write != nil {
+		errs = append(errs, db.write.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close database %s: %w", db.path, err)
+	}
+	return nil
+}
+
+func (db *DB) now() time.Time {
+	if db.Now == nil {
+		return time.Now().UTC()
+	}
+	return db.Now().UTC()
+}
+
+// timeFormat is RFC 3339 with a fixed nine-digit fraction, so that stored
+// times also sort correctly as text.
+const timeFormat = "2006-01-02T15:04:05.000000000Z07:00"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("bad stored time %q: %w", s, err)
+	}
+	return t.UTC(), nil
+}
+
+// inTx runs fn in a write transaction, committing when it returns nil and
+// rolling back otherwise, so that a failure never leaves half a change.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, rollback(tx))
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Setting returns the value of a server setting; ok is false when it is not
+// set.
+func (db *DB) Setting(ctx context.Context, key string) (value string, ok bool, err error) {
+	err = db.read.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&value)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", false, nil
+	case err != nil:
+		return "", false, fmt.Errorf("read setting %q: %w", key, err)
+	}
+	return value, true, nil
+}
+
+// PutSetting sets a server setting, replacing any previous value.
+func (db *DB) PutSetting(ctx context.Context, key, value string) error {
+	if key == "" {
+		return fmt.Errorf("write setting: %w", hookline.Errorf(hookline.EINVALID, "a setting needs a key"))
+	}
+	_, err := db.write.ExecContext(ctx, `
+		INSERT INTO settings (key, value, modified_at) VALUES (?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value, modified_at = excluded.modified_at`,
+		key, value, formatTime(db.now()))
+	if err != nil {
+		return fmt.Errorf("write setting %q: %w", key, err)
+	}
+	return nil
+}
