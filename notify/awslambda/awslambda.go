@@ -1,0 +1,82 @@
+// Package awslambda delivers alerts to an AWS Lambda Function URL or an API
+// Gateway stage secured with AWS_IAM: a JSON POST signed with Signature
+// Version 4 by the AWS SDK's signer, with the connection's access key, its
+// region and its service name ("lambda" or "execute-api").
+//
+// The signature covers the method, path, query, every header set here
+// (Content-Type, Content-Length, Host, the custom headers, X-Amz-Date,
+// X-Amz-Content-Sha256 and, with temporary credentials, X-Amz-Security-Token)
+// and the SHA-256 of the body, so a request altered on the way is refused.
+package awslambda
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/aws/smithy-go/logging"
+
+	"github.com/hookline/hookline"
+)
+
+// Type is the webhookType value of an AWSLambda connection.
+const Type = "AWSLambda"
+
+// Headers this type sets; a custom header may not replace them.
+const (
+	HeaderAuthorization = "Authorization"
+	HeaderDate          = "X-Amz-Date"
+	HeaderContentSHA256 = "X-Amz-Content-Sha256"
+	HeaderSecurityToken = "X-Amz-Security-Token"
+	contentTypeJSON     = "application/json"
+	headerContentType   = "Content-Type"
+)
+
+// Kind is the AWSLambda connection type. Its zero value is ready to use.
+type Kind struct{}
+
+// Type returns "AWSLambda".
+func (Kind) Type() string { return Type }
+
+// OwnedHeaders names the headers signing sets.
+func (Kind) OwnedHeaders() []string {
+	return []string{HeaderAuthorization, HeaderDate, HeaderContentSHA256, HeaderSecurityToken}
+}
+
+// NewRequest builds the signed POST of body to c, signed at now. The body
+// can be read again (GetBody is set), so a retry of the same request
+// re-sends it; a retry much later should build a new request, since AWS
+// refuses a signature more than five minutes old.
+func (Kind) NewRequest(ctx context.Context, c *hookline.Connection, body []byte, now time.Time) (*http.Request, error) {
+	return newRequest(ctx, c, body, now, nil)
+}
+
+// newRequest is NewRequest with an optional trace of the signing, for tests.
+func newRequest(ctx context.Context, c *hookline.Connection, body []byte, now time.Time, trace logging.Logger) (*http.Request, error) {
+	cfg, err := configOf(c)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(body))
+	if err != nil {
+		return nil, hookline.Errorf(hookline.EINVALID, "the connection URL cannot be requested: %v", err)
+	}
+	req.Header.Set(headerContentType, contentTypeJSON)
+	for _, h := range c.CustomHeaders {
+		req.Header.Set(h.Name, h.Value)
+	}
+	for _, h := range (Kind{}).OwnedHeaders() {
+		req.Header.Del(h) // a custom header that slipped past validation must not be signed as ours
+	}
+	sum := sha256.Sum256(body)
+	payloadHash := hex.EncodeToString(sum[:])
+	req.Header.Set(HeaderContentSHA256, payloadHash)
+	if err := sign(ctx, req, payloadHash, cfg, now, trace); err != nil {
+		return nil, fmt.Errorf("sign request for region %s, service %s: %w", cfg.region, cfg.service, err)
+	}
+	return req, nil
+}

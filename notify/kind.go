@@ -1,0 +1,47 @@
+// Package notify turns a connection and a rendered payload into a request on
+// the wire: it keeps the registry of connection types (one package each under
+// notify/), validates connections as a whole, sends one attempt with a
+// deadline, and redacts what it reports about the request it sent.
+package notify
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/hookline/hookline"
+)
+
+// Field describes one field that a connection type adds to the common ones.
+// Its value lives in Connection.Settings, or in Connection.Secrets when Secret.
+type Field struct {
+	Name     string `json:"name"`     // JSON name in the API: "region"
+	Label    string `json:"label"`    // label in the UI: "Region"
+	Secret   bool   `json:"secret"`   // write-only, encrypted at rest, redacted everywhere
+	Required bool   `json:"required"` // must be set (after Normalize has inferred what it can)
+	Help     string `json:"help"`     // one sentence for the UI and the docs
+}
+
+// Kind is one connection type: AWSLambda, Webhook, ... Each lives in its own
+// package under notify/ and is registered in cmd/hookline.
+type Kind interface {
+	// Type is the connection's webhookType value.
+	Type() string
+
+	// Fields lists the type's own fields, in the order a form shows them.
+	Fields() []Field
+
+	// OwnedHeaders names the headers the type sets on every request, which
+	// a custom header may not replace.
+	OwnedHeaders() []string
+
+	// Normalize checks the type's own fields of c and fills in what can be
+	// inferred (a region from a URL, say), recording each problem in p under
+	// the field's JSON name. The common fields have been checked already.
+	Normalize(c *hookline.Connection, p *hookline.Problems)
+
+	// NewRequest builds the request that delivers body to c at time now,
+	// with every header set and, where the type signs, signed. It must not
+	// send it.
+	NewRequest(ctx context.Context, c *hookline.Connection, body []byte, now time.Time) (*http.Request, error)
+}

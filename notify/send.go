@@ -1,0 +1,262 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/payload"
+)
+
+// Defaults for one attempt.
+const (
+	DefaultTimeout     = 15 * time.Second
+	DefaultMaxResponse = 64 << 10 // bytes of a target's answer kept
+)
+
+// Sender sends one rendered payload to one connection. Retries, queues and
+// limits live above it; Sender is one attempt, always with a deadline.
+type Sender struct {
+	Registry    *Registry
+	Client      *http.Client     // nil: a client that follows no redirects
+	Now         func() time.Time // nil: time.Now
+	Timeout     time.Duration    // per attempt; 0: DefaultTimeout
+	MaxResponse int64            // 0: DefaultMaxResponse
+}
+
+// Attempt is what one delivery attempt did, safe to show and store: every
+// secret of the connection is redacted from it.
+type Attempt struct {
+	StatusCode        int           `json:"statusCode"`
+	ResponseContent   string        `json:"responseContent"`
+	ResponseTruncated bool          `json:"responseTruncated,omitempty"`
+	Latency           time.Duration `json:"-"`
+	LatencyMs         float64       `json:"latencyMs"`
+	Error             string        `json:"error,omitempty"` // why no answer came: timeout, refused, ...
+	Request           SentRequest   `json:"request"`
+}
+
+// OK reports whether the target answered with a 2xx status.
+func (a *Attempt) OK() bool { return a.StatusCode >= 200 && a.StatusCode < 300 }
+
+// SentRequest is the request as it went on the wire, redacted.
+type SentRequest struct {
+	Method  string            `json:"method"`
+	URL     string            `json:"url"`
+	Headers []hookline.Header `json:"headers"`
+	Body    string            `json:"body"`
+}
+
+func (s *Sender) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Sender) client() *http.Client {
+	if s.Client != nil {
+		return s.Client
+	}
+	return defaultClient
+}
+
+// defaultClient does not follow redirects: a signed request must not be
+// replayed to a host the connection does not name, and the target's 3xx is
+// the answer the user should see.
+var defaultClient = &http.Client{
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	Transport: &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:   true,
+		MaxIdleConns:        1024,
+		MaxIdleConnsPerHost: 256,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: 10 * time.Second,
+	},
+}
+
+// Send delivers body to c once. A failure to reach the target is reported
+// in Attempt.Error, not as an error: the error result is for problems on
+// Hookline's side (an unknown type, a request that cannot be built).
+func (s *Sender) Send(ctx context.Context, c *hookline.Connection, body []byte) (*Attempt, error) {
+	k, ok := s.Registry.Kind(c.WebhookType)
+	if !ok {
+		return nil, hookline.Errorf(hookline.EINVALID, "connection %s has unknown type %q", c.ID, c.WebhookType)
+	}
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	req, err := k.NewRequest(ctx, c, body, s.now())
+	if err != nil {
+		return nil, fmt.Errorf("build %s request for connection %q: %w", c.WebhookType, c.Name, err)
+	}
+	red := newRedactor(c)
+	a := &Attempt{Request: red.request(req, body)}
+
+	start := time.Now()
+	resp, err := s.client().Do(req)
+	if err != nil {
+		a.Latency = time.Since(start)
+		a.LatencyMs = ms(a.Latency)
+		a.Error = red.string(describeTransportError(err, timeout))
+		return a, nil
+	}
+	defer resp.Body.Close()
+	max := s.MaxResponse
+	if max <= 0 {
+		max = DefaultMaxResponse
+	}
+	content, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
+	a.Latency = time.Since(start)
+	a.LatencyMs = ms(a.Latency)
+	a.StatusCode = resp.StatusCode
+	if int64(len(content)) > max {
+		content, a.ResponseTruncated = content[:max], true
+	}
+	a.ResponseContent = red.string(strings.ToValidUTF8(string(content), "\uFFFD"))
+	if err != nil {
+		a.Error = red.string("reading the answer failed: " + describeTransportError(err, timeout))
+	}
+	return a, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// describeTransportError says in words why no answer came, without the
+// request URL that *url.Error repeats.
+func describeTransportError(err error, timeout time.Duration) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
+		return fmt.Sprintf("no answer within %s (timeout)", timeout)
+	case errors.Is(err, context.Canceled):
+		return "canceled before the target answered"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the target closed the connection without answering"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "the target reset the connection without answering"
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		var se *os.SyscallError
+		if errors.As(oe.Err, &se) {
+			return fmt.Sprintf("%s %s: %v", oe.Op, oe.Addr, se.Err)
+		}
+	}
+	var de *net.DNSError
+	if errors.As(err, &de) {
+		return fmt.Sprintf("cannot resolve host %q: %s", de.Name, de.Err)
+	}
+	return err.Error()
+}
+
+// redactor removes a connection's secrets from anything shown or stored.
+type redactor struct {
+	secrets []string
+}
+
+const redacted = "REDACTED"
+
+// sensitiveHeaders carry credentials whatever their values.
+var sensitiveHeaders = map[string]bool{
+	"Authorization":        true,
+	"X-Amz-Security-Token": true,
+	"Proxy-Authorization":  true,
+	"Cookie":               true,
+}
+
+func newRedactor(c *hookline.Connection) *redactor {
+	r := &redactor{}
+	for _, v := range c.Secrets {
+		if len(v) >= 4 { // shorter values would shred ordinary text; they still never leave the Secrets map
+			r.secrets = append(r.secrets, v)
+		}
+	}
+	// Longest first, so a secret that contains another is removed whole.
+	sort.Slice(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
+	return r
+}
+
+func (r *redactor) string(s string) string {
+	for _, v := range r.secrets {
+		s = strings.ReplaceAll(s, v, redacted)
+	}
+	return s
+}
+
+func (r *redactor) request(req *http.Request, body []byte) SentRequest {
+	out := SentRequest{Method: req.Method, URL: r.string(req.URL.String()), Body: r.string(string(body))}
+	names := make([]string, 0, len(req.Header)+1)
+	for name := range req.Header {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	out.Headers = append(out.Headers, hookline.Header{Name: "Host", Value: req.URL.Host})
+	for _, name := range names {
+		for _, v := range req.Header[name] {
+			out.Headers = append(out.Headers, hookline.Header{Name: name, Value: r.header(name, v)})
+		}
+	}
+	return out
+}
+
+// header keeps what helps a user debug a signed request (the scheme, the
+// credential scope, the signed header list) and drops what would let
+// someone replay it (the signature, tokens, passwords).
+func (r *redactor) header(name, v string) string {
+	if !sensitiveHeaders[http.CanonicalHeaderKey(name)] {
+		return r.string(v)
+	}
+	if rest, ok := strings.CutPrefix(v, "AWS4-HMAC-SHA256 "); ok {
+		parts := strings.Split(rest, ",")
+		for i, p := range parts {
+			p = strings.TrimSpace(p)
+			if strings.HasPrefix(p, "Signature=") {
+				p = "Signature=" + redacted
+			}
+			parts[i] = p
+		}
+		return r.string("AWS4-HMAC-SHA256 " + strings.Join(parts, ", "))
+	}
+	if scheme, _, ok := strings.Cut(v, " "); ok && http.CanonicalHeaderKey(name) == "Authorization" {
+		return scheme + " " + redacted
+	}
+	return redacted
+}
+
+// Test sends the sample alert of trigger type t (Critical for Test Alert,
+// ResolvedCritical for Test Recovery) rendered with c's payload for it, as
+// the real delivery would go.
+func (s *Sender) Test(ctx context.Context, c *hookline.Connection, t hookline.TriggerType) (*Attempt, error) {
+	tmpl, err := payload.Parse(c.PayloadFor(t))
+	if err != nil {
+		field := "defaultPayload"
+		if t.IsResolution() && c.ResolutionPayload != "" {
+			field = "resolutionPayload"
+		}
+		var p hookline.Problems
+		p.AddError(field, err)
+		return nil, p.Err()
+	}
+	return s.Send(ctx, c, tmpl.Render(payload.Sample(t, s.now())))
+}
