@@ -1,0 +1,474 @@
+package http
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/notify"
+)
+
+// The wire names of the Connections API, as in Sumo Logic's: requests carry
+// a WebhookDefinition, answers a WebhookConnection.
+const (
+	typeDefinition = "WebhookDefinition"
+	typeConnection = "WebhookConnection"
+	defaultWebhook = "Webhook"
+)
+
+// readOnlyFields are answer fields a client may send back unchanged (a GET
+// edited and PUT back); they are ignored.
+var readOnlyFields = map[string]bool{
+	"id": true, "createdAt": true, "createdBy": true, "modifiedAt": true,
+	"modifiedBy": true, "warnings": true,
+}
+
+// definition is a decoded request body: the connection it describes, and
+// which secrets it set (a secret left out of a PUT keeps its stored value).
+type definition struct {
+	conn      hookline.Connection
+	secretSet map[string]bool
+}
+
+func (s *Server) decodeDefinition(r *http.Request) (*definition, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, hookline.Errorf(hookline.ETOOLARGE, "The request body is larger than %d bytes.", MaxBodyBytes)
+		}
+		return nil, hookline.Errorf(hookline.EINVALID, "The request body could not be read.")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, hookline.Errorf(hookline.EINVALID, "The request body is empty; send a JSON object.")
+	}
+	var fields map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&fields); err != nil {
+		return nil, jsonSyntaxError(body, err)
+	}
+	if dec.More() {
+		return nil, hookline.Errorf(hookline.EINVALID, "The request body holds more than one JSON value.")
+	}
+	if fields == nil {
+		return nil, hookline.Errorf(hookline.EINVALID, "The request body must be a JSON object.")
+	}
+
+	var p hookline.Problems
+	str := func(name string) string {
+		raw, ok := fields[name]
+		delete(fields, name)
+		if !ok || string(raw) == "null" {
+			return ""
+		}
+		var v string
+		if err := json.Unmarshal(raw, &v); err != nil {
+			p.Add(name, "must be a string")
+		}
+		return v
+	}
+	d := &definition{secretSet: map[string]bool{}}
+	c := &d.conn
+	switch t := str("type"); t {
+	case "", typeDefinition, typeConnection:
+	default:
+		p.Add("type", "must be %q, not %q", typeDefinition, t)
+	}
+	c.Name = str("name")
+	c.Description = str("description")
+	c.WebhookType = str("webhookType")
+	if c.WebhookType == "" {
+		c.WebhookType = defaultWebhook
+	}
+	c.URL = str("url")
+	c.DefaultPayload = str("defaultPayload")
+	c.ResolutionPayload = str("resolutionPayload")
+	if sub := str("connectionSubtype"); sub != "" {
+		p.Add("connectionSubtype", "is only used by ServiceNow connections, which Hookline does not have")
+	}
+	if raw, ok := fields["customHeaders"]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &c.CustomHeaders); err != nil {
+			p.Add("customHeaders", `must be a list of {"name": "...", "value": "..."} objects`)
+		}
+	}
+	delete(fields, "customHeaders")
+	if raw, ok := fields["headers"]; ok && string(raw) != "null" {
+		var hs []hookline.Header
+		if err := json.Unmarshal(raw, &hs); err != nil || len(hs) > 0 {
+			p.Add("headers", "is not supported: give credentials in the type's own fields (accessKeyId and secretAccessKey for AWSLambda, authorizationHeader for Webhook) and other headers in customHeaders")
+		}
+	}
+	delete(fields, "headers")
+
+	k, known := s.Registry.Kind(c.WebhookType)
+	if known {
+		c.Settings = map[string]string{}
+		c.Secrets = map[string]string{}
+		for _, f := range k.Fields() {
+			_, present := fields[f.Name]
+			v := str(f.Name)
+			switch {
+			case f.Secret && present:
+				d.secretSet[f.Name] = true
+				if v != "" {
+					c.Secrets[f.Name] = v
+				}
+			case !f.Secret && v != "":
+				c.Settings[f.Name] = v
+			}
+			if f.Secret {
+				delete(fields, hasField(f.Name))
+			}
+		}
+	}
+	unknown := make([]string, 0, len(fields))
+	for name := range fields {
+		// Fields of an unknown type cannot be judged; the type's own error says enough.
+		if known && !readOnlyFields[name] {
+			unknown = append(unknown, name)
+		}
+	}
+	sort.Strings(unknown)
+	for _, name := range unknown {
+		p.Add(name, "is not a field of a %s connection", c.WebhookType)
+	}
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// jsonSyntaxError turns a decoding error into a message with the line and
+// column of the problem.
+func jsonSyntaxError(body []byte, err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		line, col := position(body, se.Offset)
+		return hookline.Errorf(hookline.EINVALID, "The request body is not valid JSON: line %d, column %d: %s.", line, col, se.Error())
+	case errors.As(err, &te):
+		return hookline.Errorf(hookline.EINVALID, "The request body must be a JSON object, not %s.", te.Value)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		line, col := position(body, int64(len(body))+1)
+		return hookline.Errorf(hookline.EINVALID, "The request body is not valid JSON: it ends at line %d, column %d before the value is complete.", line, col)
+	}
+	return hookline.Errorf(hookline.EINVALID, "The request body is not valid JSON: %v.", err)
+}
+
+func position(b []byte, offset int64) (line, col int) {
+	line, col = 1, 1
+	for i := int64(0); i < offset-1 && i < int64(len(b)); i++ {
+		if b[i] == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}
+
+// hasField is the answer field that says a secret is set: secretAccessKey →
+// hasSecretAccessKey.
+func hasField(name string) string {
+	if name == "" {
+		return "has"
+	}
+	r := []rune(name)
+	r[0] = unicode.ToUpper(r[0])
+	return "has" + string(r)
+}
+
+// connectionJSON renders a connection as the API answers it: never a secret,
+// only whether each is set.
+func (s *Server) connectionJSON(c *hookline.Connection, warnings []string) map[string]any {
+	out := map[string]any{
+		"type":              typeConnection,
+		"id":                c.ID,
+		"name":              c.Name,
+		"description":       c.Description,
+		"webhookType":       c.WebhookType,
+		"url":               c.URL,
+		"headers":           []hookline.Header{},
+		"customHeaders":     nonNil(c.CustomHeaders),
+		"defaultPayload":    c.DefaultPayload,
+		"resolutionPayload": c.ResolutionPayload,
+		"createdAt":         c.CreatedAt.UTC().Format(time.RFC3339),
+		"createdBy":         c.CreatedBy,
+		"modifiedAt":        c.ModifiedAt.UTC().Format(time.RFC3339),
+		"modifiedBy":        c.ModifiedBy,
+	}
+	if k, ok := s.Registry.Kind(c.WebhookType); ok {
+		for _, f := range k.Fields() {
+			if f.Secret {
+				out[hasField(f.Name)] = c.Secrets[f.Name] != ""
+			} else {
+				out[f.Name] = c.Settings[f.Name]
+			}
+		}
+	}
+	if len(warnings) > 0 {
+		out["warnings"] = warnings
+	}
+	return out
+}
+
+func nonNil(hs []hookline.Header) []hookline.Header {
+	if hs == nil {
+		return []hookline.Header{}
+	}
+	return hs
+}
+
+// principal names who made a change. Until users exist it is the admin.
+func principal(*http.Request) string { return "admin" }
+
+func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	opt := hookline.ListOptions{Token: q.Get("token")}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > hookline.MaxListLimit {
+			return &hookline.Error{Code: hookline.EINVALID, Fields: []hookline.FieldError{{Field: "limit", Message: fmt.Sprintf("must be a whole number from 1 to %d", hookline.MaxListLimit)}}}
+		}
+		opt.Limit = n
+	}
+	conns, next, err := s.Store.Connections(r.Context(), opt)
+	if err != nil {
+		return err
+	}
+	data := make([]map[string]any, len(conns))
+	for i, c := range conns {
+		data[i] = s.connectionJSON(c, nil)
+	}
+	resp := map[string]any{"data": data, "next": nil}
+	if next != "" {
+		resp["next"] = next
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func (s *Server) getConnection(w http.ResponseWriter, r *http.Request) error {
+	if err := checkTypeParam(r); err != nil {
+		return err
+	}
+	c, err := s.Store.Connection(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.connectionJSON(c, s.warnings(c)))
+	return nil
+}
+
+// warnings re-derives the template warnings of a stored connection.
+func (s *Server) warnings(c *hookline.Connection) []string {
+	cp := *c
+	w, _ := s.Registry.Validate(&cp)
+	return w
+}
+
+func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.decodeDefinition(r)
+	if err != nil {
+		return err
+	}
+	c := &d.conn
+	warnings, err := s.Registry.Validate(c)
+	if err != nil {
+		return err
+	}
+	c.CreatedBy, c.ModifiedBy = principal(r), principal(r)
+	if err := s.Store.CreateConnection(r.Context(), c); err != nil {
+		return err
+	}
+	s.Logger.InfoContext(r.Context(), "connection created", "id", c.ID, "name", c.Name, "type", c.WebhookType)
+	writeJSON(w, http.StatusOK, s.connectionJSON(c, warnings))
+	return nil
+}
+
+// mergeSecrets keeps each stored secret that the definition left out, for
+// fields the (possibly new) type still has.
+func (s *Server) mergeSecrets(d *definition, stored *hookline.Connection) {
+	k, ok := s.Registry.Kind(d.conn.WebhookType)
+	if !ok || stored.WebhookType != d.conn.WebhookType {
+		return
+	}
+	for _, f := range k.Fields() {
+		if f.Secret && !d.secretSet[f.Name] && stored.Secrets[f.Name] != "" {
+			d.conn.Secrets[f.Name] = stored.Secrets[f.Name]
+		}
+	}
+}
+
+func (s *Server) updateConnection(w http.ResponseWriter, r *http.Request) error {
+	stored, err := s.Store.Connection(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	d, err := s.decodeDefinition(r)
+	if err != nil {
+		return err
+	}
+	s.mergeSecrets(d, stored)
+	c := &d.conn
+	warnings, err := s.Registry.Validate(c)
+	if err != nil {
+		return err
+	}
+	c.ID = stored.ID
+	c.CreatedAt, c.CreatedBy = stored.CreatedAt, stored.CreatedBy
+	c.ModifiedBy = principal(r)
+	if err := s.Store.UpdateConnection(r.Context(), c); err != nil {
+		return err
+	}
+	s.Logger.InfoContext(r.Context(), "connection updated", "id", c.ID, "name", c.Name)
+	writeJSON(w, http.StatusOK, s.connectionJSON(c, warnings))
+	return nil
+}
+
+func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request) error {
+	if err := checkTypeParam(r); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	if err := s.Store.DeleteConnection(r.Context(), id); err != nil {
+		return err
+	}
+	s.Logger.InfoContext(r.Context(), "connection deleted", "id", id)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// checkTypeParam accepts the ?type= parameter that Sumo Logic's API
+// requires on GET and DELETE, so its clients work unchanged.
+func checkTypeParam(r *http.Request) error {
+	if t := r.URL.Query().Get("type"); t != "" && t != typeConnection {
+		return &hookline.Error{Code: hookline.EINVALID, Fields: []hookline.FieldError{{Field: "type", Message: fmt.Sprintf("must be %q", typeConnection)}}}
+	}
+	return nil
+}
+
+func (s *Server) connectionTypes(w http.ResponseWriter, r *http.Request) error {
+	type kindJSON struct {
+		WebhookType string         `json:"webhookType"`
+		Fields      []notify.Field `json:"fields"`
+	}
+	var out []kindJSON
+	for _, t := range s.Registry.Types() {
+		k, _ := s.Registry.Kind(t)
+		out = append(out, kindJSON{WebhookType: t, Fields: k.Fields()})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+	return nil
+}
+
+// testResponse is Sumo Logic's TestConnectionResponse plus what a user
+// needs to debug: latency, error and the request as sent, redacted.
+type testResponse struct {
+	StatusCode                int             `json:"statusCode"`
+	ResponseContent           string          `json:"responseContent"`
+	AlertStatusCode           *int            `json:"alertStatusCode,omitempty"`
+	AlertResponseContent      *string         `json:"alertResponseContent,omitempty"`
+	ResolutionStatusCode      *int            `json:"resolutionStatusCode,omitempty"`
+	ResolutionResponseContent *string         `json:"resolutionResponseContent,omitempty"`
+	Alert                     *notify.Attempt `json:"alert,omitempty"`
+	Resolution                *notify.Attempt `json:"resolution,omitempty"`
+}
+
+// functionalities parses ?functionalities=alert,resolution (default alert).
+func functionalities(r *http.Request) ([]string, error) {
+	raw := r.URL.Query().Get("functionalities")
+	if raw == "" {
+		return []string{"alert"}, nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range strings.Split(raw, ",") {
+		f = strings.TrimSpace(f)
+		if f != "alert" && f != "resolution" {
+			return nil, &hookline.Error{Code: hookline.EINVALID, Fields: []hookline.FieldError{{Field: "functionalities", Message: fmt.Sprintf("%q is not one of alert, resolution", f)}}}
+		}
+		if !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// testDefinition tests an unsaved definition, as the dialog does before
+// Save. With ?connectionId= the stored secrets fill in those left out, so
+// an edit can be tested without typing the secret again.
+func (s *Server) testDefinition(w http.ResponseWriter, r *http.Request) error {
+	funcs, err := functionalities(r)
+	if err != nil {
+		return err
+	}
+	d, err := s.decodeDefinition(r)
+	if err != nil {
+		return err
+	}
+	if id := r.URL.Query().Get("connectionId"); id != "" {
+		stored, err := s.Store.Connection(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		s.mergeSecrets(d, stored)
+	}
+	if _, err := s.Registry.Validate(&d.conn); err != nil {
+		return err
+	}
+	return s.runTests(w, r, &d.conn, funcs)
+}
+
+func (s *Server) testConnection(w http.ResponseWriter, r *http.Request) error {
+	funcs, err := functionalities(r)
+	if err != nil {
+		return err
+	}
+	c, err := s.Store.Connection(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return s.runTests(w, r, c, funcs)
+}
+
+func (s *Server) runTests(w http.ResponseWriter, r *http.Request, c *hookline.Connection, funcs []string) error {
+	var resp testResponse
+	for i, f := range funcs {
+		trigger := hookline.TriggerCritical
+		if f == "resolution" {
+			trigger = hookline.TriggerResolvedCritical
+		}
+		a, err := s.Sender.Test(r.Context(), c, trigger)
+		if err != nil {
+			return err
+		}
+		status, content := a.StatusCode, a.ResponseContent
+		if a.Error != "" && content == "" {
+			content = a.Error
+		}
+		if i == 0 {
+			resp.StatusCode, resp.ResponseContent = status, content
+		}
+		if f == "alert" {
+			resp.AlertStatusCode, resp.AlertResponseContent, resp.Alert = &status, &content, a
+		} else {
+			resp.ResolutionStatusCode, resp.ResolutionResponseContent, resp.Resolution = &status, &content, a
+		}
+		s.Logger.InfoContext(r.Context(), "connection tested", "id", c.ID, "name", c.Name, "functionality", f,
+			"status", a.StatusCode, "latency_ms", a.LatencyMs, "error", a.Error)
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}

@@ -1,0 +1,246 @@
+// Package http is Hookline's HTTP server: it owns the listener, the route
+// table of the REST API under /api/v1, authentication, and the one place
+// where application errors become status codes.
+package http
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/notify"
+)
+
+// MaxBodyBytes bounds every request body the API reads.
+const MaxBodyBytes = 1 << 20
+
+// Server serves the API. Fill in the fields, then call Open; Close stops it.
+type Server struct {
+	Addr      string // host:port to listen on; port 0 picks one
+	Store     hookline.ConnectionStore
+	Registry  *notify.Registry
+	Sender    *notify.Sender
+	Logger    *slog.Logger
+	TokenHash [sha256.Size]byte // SHA-256 of the admin bearer token
+	Now       func() time.Time
+
+	ln        net.Listener
+	server    *http.Server
+	done      chan error
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open starts listening and serving in the background.
+func (s *Server) Open() error {
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.Addr, err)
+	}
+	s.ln = ln
+	s.server = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		// Testing both payloads may wait for two slow targets in a row.
+		WriteTimeout:   3*notify.DefaultTimeout + 15*time.Second,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
+	}
+	s.done = make(chan error, 1)
+	go func() { s.done <- s.server.Serve(ln) }()
+	return nil
+}
+
+// URL is the base URL the server answers on.
+func (s *Server) URL() string {
+	return "http://" + s.ln.Addr().String()
+}
+
+// Close stops accepting requests and waits for those in flight, up to ctx.
+// Calling it again returns the first call's result.
+func (s *Server) Close(ctx context.Context) error {
+	if s.server == nil {
+		return nil
+	}
+	s.closeOnce.Do(func() {
+		err := s.server.Shutdown(ctx)
+		if serveErr := <-s.done; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
+			err = serveErr
+		}
+		s.closeErr = err
+	})
+	return s.closeErr
+}
+
+// Handler returns the whole route table.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	api := func(pattern string, h handlerFunc) {
+		mux.Handle(pattern, s.authenticate(s.handle(h)))
+	}
+	api("GET /api/v1/connections", s.listConnections)
+	api("POST /api/v1/connections", s.createConnection)
+	api("POST /api/v1/connections/test", s.testDefinition)
+	api("GET /api/v1/connections/types", s.connectionTypes)
+	api("GET /api/v1/connections/{id}", s.getConnection)
+	api("PUT /api/v1/connections/{id}", s.updateConnection)
+	api("DELETE /api/v1/connections/{id}", s.deleteConnection)
+	api("POST /api/v1/connections/{id}/test", s.testConnection)
+	api("/api/", func(w http.ResponseWriter, r *http.Request) error {
+		return hookline.Errorf(hookline.ENOTFOUND, "no API route %s %s", r.Method, r.URL.Path)
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	return s.logRequests(mux)
+}
+
+// handlerFunc is an API handler: it writes a success answer itself and
+// returns an error for everything else, which handle renders.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) handle(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// authenticate admits a request that carries the admin token as a bearer
+// token. The token is compared by hash in constant time.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := bearerToken(r)
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="hookline"`)
+			s.writeError(w, r, hookline.Errorf(hookline.EUNAUTHORIZED, "Authentication required: send the admin token as \"Authorization: Bearer <token>\"."))
+			return
+		}
+		sum := sha256.Sum256([]byte(token))
+		if subtle.ConstantTimeCompare(sum[:], s.TokenHash[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="hookline", error="invalid_token"`)
+			s.writeError(w, r, hookline.Errorf(hookline.EUNAUTHORIZED, "The token is not valid."))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+// statusWriter remembers the status for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		// Only method, path and outcome: queries and bodies may carry data
+		// the user did not mean for logs.
+		s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "http request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)))
+	})
+}
+
+// statusOf maps each application error code to one HTTP status.
+var statusOf = map[string]int{
+	hookline.EINVALID:      http.StatusBadRequest,
+	hookline.EUNAUTHORIZED: http.StatusUnauthorized,
+	hookline.EFORBIDDEN:    http.StatusForbidden,
+	hookline.ENOTFOUND:     http.StatusNotFound,
+	hookline.ECONFLICT:     http.StatusConflict,
+	hookline.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	hookline.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// ErrorResponse is the body of every error answer.
+type ErrorResponse struct {
+	Status  int          `json:"status"`
+	Code    string       `json:"code"`
+	Message string       `json:"message"`
+	Errors  []ErrorEntry `json:"errors"`
+}
+
+// ErrorEntry is one problem; Field names the input field for invalid input.
+type ErrorEntry struct {
+	Code    string `json:"code"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := hookline.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if code == hookline.EINTERNAL {
+		// The cause goes to the log; the user sees a message that leaks nothing.
+		s.Logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	resp := ErrorResponse{Status: status, Code: code, Message: hookline.ErrorMessage(err)}
+	var e *hookline.Error
+	if errors.As(err, &e) && len(e.Fields) > 0 {
+		for _, f := range e.Fields {
+			resp.Errors = append(resp.Errors, ErrorEntry{Code: code, Field: f.Field, Message: f.Message})
+		}
+	} else {
+		resp.Errors = []ErrorEntry{{Code: code, Message: resp.Message}}
+	}
+	writeJSON(w, status, resp)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v) // the client went away; nothing to do
+}
