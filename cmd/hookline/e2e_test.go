@@ -1,0 +1,362 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/devlambda"
+	"github.com/hookline/hookline/payload"
+)
+
+const (
+	testToken     = "test-admin-token-0123456789"
+	testKeyID     = "AKIDE2ETEST00001"
+	testSecret    = "e2eSecretKey/7Ab+Q9zXyWvUtSrQpOnMlKjIhGf"
+	testSessionTk = "e2eSessionToken+FwoGZXIvYXdzEJr//////////wEaDOWQ"
+)
+
+// syncBuffer collects log output written from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type testServer struct {
+	t    *testing.T
+	main *Main
+	url  string
+	logs *syncBuffer
+}
+
+// startServer runs the whole program, as hookline serve does, on port 0
+// with a fresh data directory.
+func startServer(t *testing.T) *testServer {
+	t.Helper()
+	logs := &syncBuffer{}
+	m := &Main{
+		Config: Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", AdminToken: testToken, LogFormat: "json", LogLevel: slog.LevelDebug},
+		Stderr: logs,
+	}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatalf("start server: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := m.Close(ctx); err != nil {
+			t.Errorf("close server: %v", err)
+		}
+	})
+	return &testServer{t: t, main: m, url: m.Server.URL(), logs: logs}
+}
+
+// do sends a JSON request with the admin token and decodes the answer.
+func (s *testServer) do(method, path string, body any, out any) int {
+	s.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, s.url+path, rd)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			s.t.Fatalf("%s %s: decode %q: %v", method, path, raw, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+func startLambda(t *testing.T, service string) (*devlambda.Server, string) {
+	t.Helper()
+	dl := devlambda.New(devlambda.Config{
+		Region:  "us-east-1",
+		Service: service,
+		Keys:    map[string]string{testKeyID: testSecret},
+	})
+	ts := httptest.NewServer(dl)
+	t.Cleanup(ts.Close)
+	return dl, ts.URL
+}
+
+const (
+	alertPayload    = `{"name": "{{Name}}", "type": "{{TriggerType}}", "rows": {{ResultsJson}}, "ip": "{{ResultsJson.client_ip}}", "count": {{NumQueryResults}}}`
+	recoveryPayload = `{"name": "{{Name}}", "type": "{{TriggerType}}", "resolved": true}`
+)
+
+// TestLambdaConnectionEndToEnd walks the seed feature: create an AWS
+// Lambda connection through the API, Test Alert and Test Recovery against a
+// SigV4-checking endpoint, and see the endpoint's refusal for a wrong secret.
+func TestLambdaConnectionEndToEnd(t *testing.T) {
+	srv := startServer(t)
+	dl, lambdaURL := startLambda(t, "lambda")
+
+	def := map[string]any{
+		"type":              "WebhookDefinition",
+		"webhookType":       "AWSLambda",
+		"name":              "block-suspicious-ip",
+		"description":       "Blocks an IP at the WAF and tells the security team",
+		"url":               lambdaURL + "/",
+		"accessKeyId":       testKeyID,
+		"secretAccessKey":   testSecret,
+		"sessionToken":      testSessionTk,
+		"region":            "us-east-1",
+		"serviceName":       "lambda",
+		"customHeaders":     []map[string]string{{"name": "X-Team", "value": "secops"}},
+		"defaultPayload":    alertPayload,
+		"resolutionPayload": recoveryPayload,
+	}
+	var created map[string]any
+	if code := srv.do("POST", "/api/v1/connections", def, &created); code != http.StatusOK {
+		t.Fatalf("create: status %d: %v", code, created)
+	}
+	id, _ := created["id"].(string)
+	if id == "" || created["type"] != "WebhookConnection" || created["hasSecretAccessKey"] != true || created["hasSessionToken"] != true {
+		t.Fatalf("create answered %v", created)
+	}
+	if _, ok := created["secretAccessKey"]; ok {
+		t.Fatalf("create answer carries the secret: %v", created)
+	}
+
+	var test map[string]any
+	if code := srv.do("POST", "/api/v1/connections/"+id+"/test?functionalities=alert,resolution", nil, &test); code != http.StatusOK {
+		t.Fatalf("test: status %d: %v", code, test)
+	}
+	if test["alertStatusCode"] != 200.0 || test["resolutionStatusCode"] != 200.0 || test["statusCode"] != 200.0 {
+		t.Fatalf("test answered %v; endpoint saw %+v", test, dl.Requests())
+	}
+
+	reqs := dl.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("endpoint received %d requests, want 2", len(reqs))
+	}
+	// What arrived is exactly the connection's templates rendered with the
+	// sample alert: same JSON, valid, with rows as a real array.
+	for i, want := range []struct {
+		tmpl    string
+		trigger hookline.TriggerType
+	}{{alertPayload, hookline.TriggerCritical}, {recoveryPayload, hookline.TriggerResolvedCritical}} {
+		r := reqs[i]
+		if !r.Verified || r.Method != http.MethodPost {
+			t.Errorf("request %d: verified=%v method=%s err=%s", i, r.Verified, r.Method, r.Err)
+		}
+		if got := r.Header.Get("X-Team"); got != "secops" {
+			t.Errorf("request %d: X-Team = %q", i, got)
+		}
+		if got := r.Header.Get("X-Amz-Security-Token"); got != testSessionTk {
+			t.Errorf("request %d: session token header = %q", i, got)
+		}
+		var got map[string]any
+		if err := json.Unmarshal(r.Body, &got); err != nil {
+			t.Fatalf("request %d body is not JSON: %v\n%s", i, err, r.Body)
+		}
+		if got["type"] != string(want.trigger) {
+			t.Errorf("request %d: type = %v, want %s", i, got["type"], want.trigger)
+		}
+		tmpl, err := payload.Parse(want.tmpl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sample := payload.Sample(want.trigger, time.Now())
+		var expect map[string]any
+		if err := json.Unmarshal(tmpl.Render(sample), &expect); err != nil {
+			t.Fatal(err)
+		}
+		// Sample times differ by the time between the two renders; compare
+		// only fields that do not depend on the clock.
+		for _, k := range []string{"name", "type", "rows", "ip", "count", "resolved"} {
+			if !jsonEqual(got[k], expect[k]) {
+				t.Errorf("request %d field %q = %v, want %v", i, k, got[k], expect[k])
+			}
+		}
+	}
+	var alertBody map[string]any
+	_ = json.Unmarshal(reqs[0].Body, &alertBody)
+	if _, isArray := alertBody["rows"].([]any); !isArray {
+		t.Errorf("bare {{ResultsJson}} arrived as %T, want a JSON array", alertBody["rows"])
+	}
+
+	// The request as sent is shown with the signature and secrets redacted.
+	alert, _ := test["alert"].(map[string]any)
+	shown, _ := json.Marshal(alert["request"])
+	if !strings.Contains(string(shown), "Signature=REDACTED") || strings.Contains(string(shown), testSessionTk) {
+		t.Errorf("request as sent is not redacted: %s", shown)
+	}
+	if lat, _ := alert["latencyMs"].(float64); lat <= 0 {
+		t.Errorf("latencyMs = %v", alert["latencyMs"])
+	}
+
+	// A wrong secret: the user sees the endpoint's 403 and its message.
+	var upd map[string]any
+	def["secretAccessKey"] = "wrongSecretKey/0000000000000000000000000"
+	if code := srv.do("PUT", "/api/v1/connections/"+id, def, &upd); code != http.StatusOK {
+		t.Fatalf("update: status %d: %v", code, upd)
+	}
+	if code := srv.do("POST", "/api/v1/connections/"+id+"/test", nil, &test); code != http.StatusOK {
+		t.Fatalf("test: status %d", code)
+	}
+	if test["alertStatusCode"] != 403.0 || !strings.Contains(test["alertResponseContent"].(string), "signature we calculated does not match") {
+		t.Errorf("wrong secret: test answered %v", test)
+	}
+
+	// An unsaved definition tested with connectionId borrows the stored
+	// secret it leaves out (the dialog never shows it back).
+	def["secretAccessKey"] = testSecret
+	srv.do("PUT", "/api/v1/connections/"+id, def, &upd)
+	delete(def, "secretAccessKey")
+	if code := srv.do("POST", "/api/v1/connections/test?functionalities=resolution&connectionId="+id, def, &test); code != http.StatusOK || test["resolutionStatusCode"] != 200.0 {
+		t.Errorf("test of unsaved definition: status %d, %v", code, test)
+	}
+
+	// The secret never shows: not in answers, not in logs, not in the
+	// database files.
+	var got map[string]any
+	srv.do("GET", "/api/v1/connections/"+id, nil, &got)
+	all, _ := json.Marshal([]any{created, got, test, upd})
+	for _, secret := range []string{testSecret, testSessionTk} {
+		if strings.Contains(string(all), secret) {
+			t.Errorf("an API answer contains a secret")
+		}
+		if strings.Contains(srv.logs.String(), secret) {
+			t.Errorf("the log contains a secret")
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.main.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(srv.main.Config.DataDir, "*"))
+	var seen int
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		seen += len(b)
+		for _, secret := range []string{testSecret, testSessionTk} {
+			if bytes.Contains(b, []byte(secret)) {
+				t.Errorf("%s contains a secret in clear", filepath.Base(f))
+			}
+		}
+	}
+	if seen == 0 {
+		t.Fatal("read no database bytes")
+	}
+}
+
+func jsonEqual(a, b any) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return bytes.Equal(ja, jb)
+}
+
+func TestAPIRequiresToken(t *testing.T) {
+	srv := startServer(t)
+	for _, auth := range []string{"", "Bearer wrong-token-value-000000", "Basic YWRtaW46YWRtaW4="} {
+		req, _ := http.NewRequest("GET", srv.url+"/api/v1/connections", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") == "" {
+			t.Errorf("Authorization %q: status %d, WWW-Authenticate %q", auth, resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+		}
+	}
+}
+
+// TestGeneratedAdminToken checks the first start without
+// HOOKLINE_ADMIN_TOKEN: a token is printed once, works, and is stored only
+// as a hash, so a restart accepts it without printing it again.
+func TestGeneratedAdminToken(t *testing.T) {
+	dir := t.TempDir()
+	start := func() (*Main, string) {
+		var out syncBuffer
+		m := &Main{Config: Config{DataDir: dir, Addr: "127.0.0.1:0", LogFormat: "text"}, Stderr: &out}
+		if err := m.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return m, out.String()
+	}
+	m, out := start()
+	_, after, ok := strings.Cut(out, "export HOOKLINE_TOKEN=")
+	if !ok {
+		t.Fatalf("first start printed no token:\n%s", out)
+	}
+	token := strings.Fields(after)[0]
+	check := func(m *Main, tok string, want int) {
+		req, _ := http.NewRequest("GET", m.Server.URL()+"/api/v1/connections", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("token %.6s...: status %d, want %d", tok, resp.StatusCode, want)
+		}
+	}
+	check(m, token, http.StatusOK)
+	stored, _, _ := m.DB.Setting(context.Background(), settingAdminToken)
+	if stored == "" || strings.Contains(stored, token) {
+		t.Errorf("stored admin token setting = %q", stored)
+	}
+	m.Close(context.Background())
+
+	m2, out2 := start()
+	defer m2.Close(context.Background())
+	if strings.Contains(out2, "HOOKLINE_TOKEN=") {
+		t.Errorf("second start printed a token again:\n%s", out2)
+	}
+	check(m2, token, http.StatusOK)
+	check(m2, token+"x", http.StatusUnauthorized)
+}

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	hookhttp "github.com/hookline/hookline/http"
+	"github.com/hookline/hookline/keyring"
+	"github.com/hookline/hookline/notify"
+	"github.com/hookline/hookline/notify/awslambda"
+	"github.com/hookline/hookline/notify/webhook"
+	"github.com/hookline/hookline/sqlite"
+)
+
+// Config is everything hookline serve reads from flags and environment.
+type Config struct {
+	DataDir    string
+	Addr       string
+	MasterKey  string // HOOKLINE_MASTER_KEY: encrypts secrets at rest; empty means the key file
+	AdminToken string // HOOKLINE_ADMIN_TOKEN: empty means the stored one, or a new one
+	LogFormat  string // text or json
+	LogLevel   slog.Level
+}
+
+// DefaultConfig is what hookline serve uses when nothing is set.
+func DefaultConfig() Config {
+	return Config{DataDir: "./hookline-data", Addr: "127.0.0.1:8080", LogFormat: "text", LogLevel: slog.LevelInfo}
+}
+
+// Validate checks the configuration before anything is opened.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		return errors.New("--data-dir must not be empty")
+	}
+	if c.Addr == "" {
+		return errors.New("--addr must not be empty")
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat)
+	}
+	return nil
+}
+
+// Main is a running Hookline server; tests start one on port 0.
+type Main struct {
+	Config Config
+	Stderr io.Writer // where the one-time admin token is printed
+
+	Logger *slog.Logger
+	DB     *sqlite.DB
+	Server *hookhttp.Server
+}
+
+// settingAdminToken is the settings key of the admin token's SHA-256.
+const settingAdminToken = "admin_token_sha256"
+
+// Run opens the database and starts serving; it returns once the server
+// listens. Close stops it.
+func (m *Main) Run(ctx context.Context) error {
+	if err := m.Config.Validate(); err != nil {
+		return err
+	}
+	if m.Stderr == nil {
+		m.Stderr = os.Stderr
+	}
+	if m.Logger == nil {
+		m.Logger = newLogger(m.Stderr, m.Config.LogFormat, m.Config.LogLevel)
+	}
+	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	kr, created, err := keyring.Load(m.Config.DataDir, m.Config.MasterKey)
+	if err != nil {
+		return fmt.Errorf("load master key: %w", err)
+	}
+	if created {
+		m.Logger.Warn("created a new master key; back it up with the database, secrets cannot be read without it",
+			"path", filepath.Join(m.Config.DataDir, "master.key"))
+	}
+	m.DB, err = sqlite.Open(ctx, filepath.Join(m.Config.DataDir, "hookline.db"), kr)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	tokenHash, err := m.adminTokenHash(ctx)
+	if err != nil {
+		return err
+	}
+	registry := notify.NewRegistry(awslambda.Kind{}, webhook.Kind{})
+	m.Server = &hookhttp.Server{
+		Addr:      m.Config.Addr,
+		Store:     m.DB,
+		Registry:  registry,
+		Sender:    &notify.Sender{Registry: registry},
+		Logger:    m.Logger,
+		TokenHash: tokenHash,
+	}
+	if err := m.Server.Open(); err != nil {
+		return err
+	}
+	m.Logger.Info("hookline is serving", "url", m.Server.URL(), "data_dir", m.Config.DataDir, "version", version)
+	return nil
+}
+
+// adminTokenHash returns the hash of the token the API accepts: the one
+// given in the environment, else the stored one, else a new one that is
+// printed once and stored only as a hash.
+func (m *Main) adminTokenHash(ctx context.Context) ([sha256.Size]byte, error) {
+	var sum [sha256.Size]byte
+	if m.Config.AdminToken != "" {
+		if len(m.Config.AdminToken) < 16 {
+			return sum, errors.New("HOOKLINE_ADMIN_TOKEN must be at least 16 characters long")
+		}
+		return sha256.Sum256([]byte(m.Config.AdminToken)), nil
+	}
+	stored, ok, err := m.DB.Setting(ctx, settingAdminToken)
+	if err != nil {
+		return sum, fmt.Errorf("read admin token: %w", err)
+	}
+	if ok {
+		b, err := hex.DecodeString(stored)
+		if err != nil || len(b) != sha256.Size {
+			return sum, errors.New("the stored admin token hash is damaged; set HOOKLINE_ADMIN_TOKEN")
+		}
+		copy(sum[:], b)
+		return sum, nil
+	}
+	token := newToken()
+	sum = sha256.Sum256([]byte(token))
+	if err := m.DB.PutSetting(ctx, settingAdminToken, hex.EncodeToString(sum[:])); err != nil {
+		return sum, fmt.Errorf("store admin token: %w", err)
+	}
+	fmt.Fprintf(m.Stderr, `
+  Hookline created an admin API token. It is shown this once; only its hash is stored.
+
+      export HOOKLINE_TOKEN=%s
+
+  The CLI reads HOOKLINE_TOKEN; API clients send "Authorization: Bearer <token>".
+
+`, token)
+	return sum, nil
+}
+
+func newToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // never fails (crypto/rand documents it)
+	return "hk_" + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Close stops the server, waiting up to ctx for requests in flight, and
+// closes the database.
+func (m *Main) Close(ctx context.Context) error {
+	var errs []error
+	if m.Server != nil {
+		errs = append(errs, m.Server.Close(ctx))
+	}
+	if m.DB != nil {
+		errs = append(errs, m.DB.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// envOr returns the environment variable name, or the contents of the file
+// named by name_FILE (trimmed), or def.
+func envOr(name, def string) (string, error) {
+	if v := os.Getenv(name); v != "" {
+		return v, nil
+	}
+	if path := os.Getenv(name + "_FILE"); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("read %s_FILE: %w", name, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return def, nil
+}
+
+func newServeCmd() *cobra.Command {
+	cfg := DefaultConfig()
+	var level string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Hookline server on an embedded SQLite database",
+		Long: `Run the Hookline server. Everything it keeps (the SQLite database and, unless
+HOOKLINE_MASTER_KEY is set, the key that encrypts secrets) lives in --data-dir.
+
+Environment:
+  HOOKLINE_ADMIN_TOKEN   the API's bearer token (at least 16 characters); when unset, a
+                         token is generated on first start, printed once, and stored hashed
+  HOOKLINE_MASTER_KEY    32-byte key (base64 or hex) that encrypts secrets at rest; when
+                         unset, <data-dir>/master.key is created with mode 0600
+  Each may instead be read from a file named by the same variable with _FILE appended.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cfg.LogLevel.UnmarshalText([]byte(level)); err != nil {
+				return fmt.Errorf("--log-level: %w", err)
+			}
+			var err error
+			if cfg.MasterKey, err = envOr("HOOKLINE_MASTER_KEY", ""); err != nil {
+				return err
+			}
+			if cfg.AdminToken, err = envOr("HOOKLINE_ADMIN_TOKEN", ""); err != nil {
+				return err
+			}
+			m := &Main{Config: cfg, Stderr: cmd.ErrOrStderr()}
+			if err := m.Run(cmd.Context()); err != nil {
+				_ = m.Close(context.Background())
+				return err
+			}
+			<-cmd.Context().Done()
+			m.Logger.Info("shutting down")
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			return m.Close(ctx)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the database and the master key")
+	f.StringVar(&cfg.Addr, "addr", cfg.Addr, "address to listen on (host:port)")
+	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "log format: text or json")
+	f.StringVar(&level, "log-level", "info", "log level: debug, info, warn or error")
+	return cmd
+}
