@@ -60,7 +60,15 @@ type Config struct {
 	Respond func(r Request) (status int, body []byte)
 
 	Logger *slog.Logger // nil: discard
+
+	// MaxRecorded bounds the history Requests returns, keeping the newest:
+	// a long-running `hookline dev lambda` must not grow without end.
+	// 0: DefaultMaxRecorded; negative: record nothing.
+	MaxRecorded int
 }
+
+// DefaultMaxRecorded is how many requests a Server remembers by default.
+const DefaultMaxRecorded = 10000
 
 // Request is one request the server received, whether or not it passed.
 type Request struct {
@@ -84,6 +92,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	requests []Request
+	received int // every request ever, for the request id
 }
 
 // New returns a server with cfg's defaults filled in.
@@ -100,6 +109,9 @@ func New(cfg Config) *Server {
 	if cfg.MaxSkew <= 0 {
 		cfg.MaxSkew = DefaultMaxSkew
 	}
+	if cfg.MaxRecorded == 0 {
+		cfg.MaxRecorded = DefaultMaxRecorded
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -107,7 +119,8 @@ func New(cfg Config) *Server {
 	return &Server{cfg: cfg, log: log}
 }
 
-// Requests returns a copy of every request received so far, in order.
+// Requests returns a copy of the requests received so far, oldest first:
+// all of them, or the newest Config.MaxRecorded.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -165,8 +178,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.Status = status
 
 	s.mu.Lock()
-	s.requests = append(s.requests, rec)
-	n := len(s.requests)
+	s.received++
+	n := s.received
+	if max := s.cfg.MaxRecorded; max > 0 {
+		if len(s.requests) >= max {
+			s.requests = append(s.requests[:0], s.requests[len(s.requests)-max+1:]...)
+		}
+		s.requests = append(s.requests, rec)
+	}
 	s.mu.Unlock()
 
 	// The log names the request and the verdict, never header values:

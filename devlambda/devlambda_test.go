@@ -392,3 +392,25 @@ func TestRespondAndConcurrency(t *testing.T) {
 		t.Fatal("Requests exposes the server's own records")
 	}
 }
+
+func TestMaxRecorded(t *testing.T) {
+	for _, tc := range []struct{ max, sent, want int }{{3, 5, 3}, {-1, 4, 0}, {0, 4, 4}} {
+		b := setup(t, "lambda", func(c *devlambda.Config) { c.MaxRecorded = tc.max })
+		for i := range tc.sent {
+			if status, body, _ := (signer{body: fmt.Sprintf(`{"i":%d}`, i)}).do(t, b); status != 200 {
+				t.Fatalf("status %d: %s", status, body)
+			}
+		}
+		reqs := b.srv.Requests()
+		if len(reqs) != tc.want {
+			t.Fatalf("MaxRecorded %d after %d requests: recorded %d, want %d", tc.max, tc.sent, len(reqs), tc.want)
+		}
+		// The newest are kept, oldest first.
+		if tc.want > 0 && string(reqs[len(reqs)-1].Body) != fmt.Sprintf(`{"i":%d}`, tc.sent-1) {
+			t.Errorf("MaxRecorded %d: last recorded body %s", tc.max, reqs[len(reqs)-1].Body)
+		}
+		if tc.want > 1 && string(reqs[0].Body) != fmt.Sprintf(`{"i":%d}`, tc.sent-tc.want) {
+			t.Errorf("MaxRecorded %d: first recorded body %s", tc.max, reqs[0].Body)
+		}
+	}
+}
