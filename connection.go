@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -77,6 +78,8 @@ func (c *Connection) validate(p *Problems) {
 	switch n := utf8.RuneCountInString(c.Name); {
 	case strings.TrimSpace(c.Name) == "":
 		p.Add("name", "is required")
+	case strings.TrimSpace(c.Name) != c.Name:
+		p.Add("name", "must not start or end with white space")
 	case n > MaxNameLen:
 		p.Add("name", "is %d characters long; at most %d are allowed", n, MaxNameLen)
 	case !printable(c.Name):
@@ -134,7 +137,7 @@ func ValidateURL(raw string) error {
 		return Errorf(EINVALID, "must not have a #fragment")
 	}
 	if port := u.Port(); port != "" {
-		if n, err := parsePort(port); err != nil || n == 0 {
+		if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
 			return Errorf(EINVALID, "has an invalid port %q", port)
 		}
 	}
@@ -146,20 +149,6 @@ func unwrapURLError(err error) error {
 		return ue.Err
 	}
 	return err
-}
-
-func parsePort(s string) (int, error) {
-	n := 0
-	for _, r := range s {
-		if r < '0' || r > '9' || n > 65535 {
-			return 0, Errorf(EINVALID, "bad port")
-		}
-		n = n*10 + int(r-'0')
-	}
-	if n > 65535 {
-		return 0, Errorf(EINVALID, "bad port")
-	}
-	return n, nil
 }
 
 // reservedHeaders are set by Hookline or by net/http on every request; a
@@ -179,7 +168,7 @@ func ValidateHeaders(p *Problems, field string, hs []Header) {
 	}
 	seen := make(map[string]int, len(hs))
 	for i, h := range hs {
-		at := field + "[" + itoa(i) + "]"
+		at := field + "[" + strconv.Itoa(i) + "]"
 		if err := ValidateHeaderName(h.Name); err != nil {
 			p.AddError(at+".name", err)
 		} else {
@@ -254,13 +243,6 @@ func printable(s string) bool {
 		}
 	}
 	return true
-}
-
-func itoa(i int) string {
-	if i < 10 {
-		return string(rune('0' + i))
-	}
-	return itoa(i/10) + string(rune('0'+i%10))
 }
 
 // ListOptions pages through a list: at most Limit items after the opaque

@@ -2,6 +2,7 @@ package hookline_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -27,6 +28,7 @@ func TestConnectionValidate(t *testing.T) {
 		{"127 runes of unicode", func(c *hookline.Connection) { c.Name = strings.Repeat("é", 127) }, ""},
 		{"name blank", func(c *hookline.Connection) { c.Name = "  " }, "name"},
 		{"name 128", func(c *hookline.Connection) { c.Name = strings.Repeat("a", 128) }, "name"},
+		{"name padded", func(c *hookline.Connection) { c.Name = " blocker" }, "name"},
 		{"name invalid utf8", func(c *hookline.Connection) { c.Name = "a\xffb" }, "name"},
 		{"description long", func(c *hookline.Connection) { c.Description = strings.Repeat("a", 1025) }, "description"},
 		{"no type", func(c *hookline.Connection) { c.WebhookType = "" }, "webhookType"},
@@ -99,9 +101,9 @@ func TestPayloadFor(t *testing.T) {
 
 func TestErrorHelpers(t *testing.T) {
 	cause := errors.New("disk on fire")
-	err := hookline.Internal(cause, "could not save")
-	if hookline.ErrorCode(err) != hookline.EINTERNAL || hookline.ErrorMessage(err) != "could not save" || !errors.Is(err, cause) {
-		t.Errorf("Internal: code %q message %q", hookline.ErrorCode(err), hookline.ErrorMessage(err))
+	wrapped := fmt.Errorf("save: %w", hookline.Errorf(hookline.ENOTFOUND, "connection X not found"))
+	if hookline.ErrorCode(wrapped) != hookline.ENOTFOUND || hookline.ErrorMessage(wrapped) != "connection X not found" {
+		t.Errorf("wrapped: code %q message %q", hookline.ErrorCode(wrapped), hookline.ErrorMessage(wrapped))
 	}
 	if hookline.ErrorCode(cause) != hookline.EINTERNAL || strings.Contains(hookline.ErrorMessage(cause), "fire") {
 		t.Errorf("a plain error must map to internal and hide its text")

@@ -12,19 +12,20 @@ const (
 	EUNAUTHORIZED = "unauthorized" // no or wrong credentials (401)
 	EFORBIDDEN    = "forbidden"    // authenticated but not allowed (403)
 	ENOTFOUND     = "not_found"    // no such entity (404)
+	EMETHOD       = "method"       // the route exists, not for this method (405)
 	ECONFLICT     = "conflict"     // the change conflicts with stored state (409)
 	ETOOLARGE     = "too_large"    // request body over the limit (413)
 	EINTERNAL     = "internal"     // anything else (500)
 )
 
-// Error is Hookline's application error. Message is safe to show to a user;
-// the wrapped cause, if any, is for logs only.
+// Error is Hookline's application error: its message is safe to show to a
+// user. Any other error is internal; the HTTP layer logs it and shows a
+// message that reveals nothing.
 type Error struct {
 	Code    string
 	Message string
-	// Fields lists per-field problems for EINVALID, in input order.
+	// Fields lists per-field problems, in input order.
 	Fields []FieldError
-	cause  error
 }
 
 // FieldError names one invalid input field, using the JSON path a client
@@ -47,16 +48,9 @@ func (e *Error) Error() string {
 	return e.Message
 }
 
-func (e *Error) Unwrap() error { return e.cause }
-
 // Errorf returns an *Error with the given code and a formatted, user-safe message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
-}
-
-// Internal wraps cause as an EINTERNAL error whose message hides the cause.
-func Internal(cause error, format string, args ...any) *Error {
-	return &Error{Code: EINTERNAL, Message: fmt.Sprintf(format, args...), cause: cause}
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL
@@ -116,9 +110,6 @@ func (p *Problems) AddError(field string, err error) {
 	}
 	p.list = append(p.list, FieldError{Field: field, Message: err.Error()})
 }
-
-// Empty reports whether no problem was recorded.
-func (p *Problems) Empty() bool { return len(p.list) == 0 }
 
 // Err returns nil when nothing was recorded, otherwise an EINVALID *Error
 // listing every problem.

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,6 +37,7 @@ var readOnlyFields = map[string]bool{
 type definition struct {
 	conn      hookline.Connection
 	secretSet map[string]bool
+	problems  hookline.Problems // found while decoding; reported with validation's
 }
 
 func (s *Server) decodeDefinition(r *http.Request) (*definition, error) {
@@ -63,7 +64,8 @@ func (s *Server) decodeDefinition(r *http.Request) (*definition, error) {
 		return nil, hookline.Errorf(hookline.EINVALID, "The request body must be a JSON object.")
 	}
 
-	var p hookline.Problems
+	d := &definition{secretSet: map[string]bool{}}
+	p := &d.problems
 	str := func(name string) string {
 		raw, ok := fields[name]
 		delete(fields, name)
@@ -76,14 +78,15 @@ func (s *Server) decodeDefinition(r *http.Request) (*definition, error) {
 		}
 		return v
 	}
-	d := &definition{secretSet: map[string]bool{}}
 	c := &d.conn
 	switch t := str("type"); t {
 	case "", typeDefinition, typeConnection:
 	default:
 		p.Add("type", "must be %q, not %q", typeDefinition, t)
 	}
-	c.Name = str("name")
+	// Surrounding white space in a name is never meant, and would make
+	// "a" and " a " two different connections.
+	c.Name = strings.TrimSpace(str("name"))
 	c.Description = str("description")
 	c.WebhookType = str("webhookType")
 	if c.WebhookType == "" {
@@ -141,10 +144,32 @@ func (s *Server) decodeDefinition(r *http.Request) (*definition, error) {
 	for _, name := range unknown {
 		p.Add(name, "is not a field of a %s connection", c.WebhookType)
 	}
-	if err := p.Err(); err != nil {
-		return nil, err
-	}
 	return d, nil
+}
+
+// validate checks the decoded definition as a whole and returns every
+// problem at once: those found while decoding and those of validation,
+// leaving out validation's complaint about a field decoding already named.
+func (s *Server) validate(d *definition) (warnings []string, err error) {
+	warnings, verr := s.Registry.Validate(&d.conn)
+	decoded := d.problems.Err()
+	if decoded == nil {
+		return warnings, verr
+	}
+	var de, ve *hookline.Error
+	errors.As(decoded, &de)
+	named := map[string]bool{}
+	for _, f := range de.Fields {
+		named[f.Field] = true
+	}
+	if errors.As(verr, &ve) {
+		for _, f := range ve.Fields {
+			if !named[f.Field] {
+				d.problems.Add(f.Field, "%s", f.Message)
+			}
+		}
+	}
+	return nil, d.problems.Err()
 }
 
 // jsonSyntaxError turns a decoding error into a message with the line and
@@ -165,10 +190,13 @@ func jsonSyntaxError(body []byte, err error) error {
 	return hookline.Errorf(hookline.EINVALID, "The request body is not valid JSON: %v.", err)
 }
 
+// position is the 1-based line and column, in characters as payload
+// template errors count them, of the byte before offset.
 func position(b []byte, offset int64) (line, col int) {
 	line, col = 1, 1
-	for i := int64(0); i < offset-1 && i < int64(len(b)); i++ {
-		if b[i] == '\n' {
+	end := min(max(offset-1, 0), int64(len(b)))
+	for _, r := range string(b[:end]) {
+		if r == '\n' {
 			line, col = line+1, 1
 		} else {
 			col++
@@ -238,7 +266,9 @@ func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) error {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > hookline.MaxListLimit {
-			return &hookline.Error{Code: hookline.EINVALID, Fields: []hookline.FieldError{{Field: "limit", Message: fmt.Sprintf("must be a whole number from 1 to %d", hookline.MaxListLimit)}}}
+			var p hookline.Problems
+			p.Add("limit", "must be a whole number from 1 to %d", hookline.MaxListLimit)
+			return p.Err()
 		}
 		opt.Limit = n
 	}
@@ -283,7 +313,7 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	c := &d.conn
-	warnings, err := s.Registry.Validate(c)
+	warnings, err := s.validate(d)
 	if err != nil {
 		return err
 	}
@@ -291,23 +321,46 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) error 
 	if err := s.Store.CreateConnection(r.Context(), c); err != nil {
 		return err
 	}
-	s.Logger.InfoContext(r.Context(), "connection created", "id", c.ID, "name", c.Name, "type", c.WebhookType)
+	s.logger().InfoContext(r.Context(), "connection created", "id", c.ID, "name", c.Name, "type", c.WebhookType)
 	writeJSON(w, http.StatusOK, s.connectionJSON(c, warnings))
 	return nil
 }
 
 // mergeSecrets keeps each stored secret that the definition left out, for
-// fields the (possibly new) type still has.
+// fields the type still has. A stored secret only ever goes back to the
+// origin (scheme, host and port) it was given for: otherwise whoever may
+// edit a connection could point it elsewhere and receive the secret, which
+// the API never shows. Such a definition must give the secret again.
 func (s *Server) mergeSecrets(d *definition, stored *hookline.Connection) {
 	k, ok := s.Registry.Kind(d.conn.WebhookType)
 	if !ok || stored.WebhookType != d.conn.WebhookType {
 		return
 	}
+	sameOrigin := origin(d.conn.URL) == origin(stored.URL) && origin(stored.URL) != ""
 	for _, f := range k.Fields() {
-		if f.Secret && !d.secretSet[f.Name] && stored.Secrets[f.Name] != "" {
-			d.conn.Secrets[f.Name] = stored.Secrets[f.Name]
+		if !f.Secret || d.secretSet[f.Name] || stored.Secrets[f.Name] == "" {
+			continue
 		}
+		if !sameOrigin {
+			d.problems.Add(f.Name, "must be given again: the stored value was given for %s and is not sent to another host", origin(stored.URL))
+			continue
+		}
+		d.conn.Secrets[f.Name] = stored.Secrets[f.Name]
 	}
+}
+
+// origin is scheme://host:port of a URL, with the default port made
+// explicit, or "" for a URL that does not parse.
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Hostname()) + ":" + port
 }
 
 func (s *Server) updateConnection(w http.ResponseWriter, r *http.Request) error {
@@ -321,7 +374,7 @@ func (s *Server) updateConnection(w http.ResponseWriter, r *http.Request) error 
 	}
 	s.mergeSecrets(d, stored)
 	c := &d.conn
-	warnings, err := s.Registry.Validate(c)
+	warnings, err := s.validate(d)
 	if err != nil {
 		return err
 	}
@@ -331,7 +384,7 @@ func (s *Server) updateConnection(w http.ResponseWriter, r *http.Request) error 
 	if err := s.Store.UpdateConnection(r.Context(), c); err != nil {
 		return err
 	}
-	s.Logger.InfoContext(r.Context(), "connection updated", "id", c.ID, "name", c.Name)
+	s.logger().InfoContext(r.Context(), "connection updated", "id", c.ID, "name", c.Name)
 	writeJSON(w, http.StatusOK, s.connectionJSON(c, warnings))
 	return nil
 }
@@ -344,7 +397,7 @@ func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request) error 
 	if err := s.Store.DeleteConnection(r.Context(), id); err != nil {
 		return err
 	}
-	s.Logger.InfoContext(r.Context(), "connection deleted", "id", id)
+	s.logger().InfoContext(r.Context(), "connection deleted", "id", id)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -352,10 +405,11 @@ func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request) error 
 // checkTypeParam accepts the ?type= parameter that Sumo Logic's API
 // requires on GET and DELETE, so its clients work unchanged.
 func checkTypeParam(r *http.Request) error {
+	var p hookline.Problems
 	if t := r.URL.Query().Get("type"); t != "" && t != typeConnection {
-		return &hookline.Error{Code: hookline.EINVALID, Fields: []hookline.FieldError{{Field: "type", Message: fmt.Sprintf("must be %q", typeConnection)}}}
+		p.Add("type", "must be %q", typeConnection)
 	}
-	return nil
+	return p.Err()
 }
 
 func (s *Server) connectionTypes(w http.ResponseWriter, r *http.Request) error {
@@ -379,29 +433,37 @@ type testResponse struct {
 	ResponseContent           string          `json:"responseContent"`
 	AlertStatusCode           *int            `json:"alertStatusCode,omitempty"`
 	AlertResponseContent      *string         `json:"alertResponseContent,omitempty"`
+	AlertLatencyMs            *float64        `json:"alertLatencyMs,omitempty"`
 	ResolutionStatusCode      *int            `json:"resolutionStatusCode,omitempty"`
 	ResolutionResponseContent *string         `json:"resolutionResponseContent,omitempty"`
+	ResolutionLatencyMs       *float64        `json:"resolutionLatencyMs,omitempty"`
 	Alert                     *notify.Attempt `json:"alert,omitempty"`
 	Resolution                *notify.Attempt `json:"resolution,omitempty"`
 }
 
-// functionalities parses ?functionalities=alert,resolution (default alert).
+// functionalities parses ?functionalities=alert,resolution (default alert),
+// also given as repeated parameters, as OpenAPI clients send lists.
 func functionalities(r *http.Request) ([]string, error) {
-	raw := r.URL.Query().Get("functionalities")
-	if raw == "" {
-		return []string{"alert"}, nil
-	}
 	var out []string
+	var p hookline.Problems
 	seen := map[string]bool{}
-	for _, f := range strings.Split(raw, ",") {
-		f = strings.TrimSpace(f)
-		if f != "alert" && f != "resolution" {
-			return nil, &hookline.Error{Code: hookline.EINVALID, Fields: []hookline.FieldError{{Field: "functionalities", Message: fmt.Sprintf("%q is not one of alert, resolution", f)}}}
+	for _, raw := range r.URL.Query()["functionalities"] {
+		for _, f := range strings.Split(raw, ",") {
+			f = strings.TrimSpace(f)
+			switch {
+			case f != "alert" && f != "resolution":
+				p.Add("functionalities", "%q is not one of alert, resolution", f)
+			case !seen[f]:
+				seen[f] = true
+				out = append(out, f)
+			}
 		}
-		if !seen[f] {
-			seen[f] = true
-			out = append(out, f)
-		}
+	}
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		out = []string{"alert"}
 	}
 	return out, nil
 }
@@ -425,7 +487,7 @@ func (s *Server) testDefinition(w http.ResponseWriter, r *http.Request) error {
 		}
 		s.mergeSecrets(d, stored)
 	}
-	if _, err := s.Registry.Validate(&d.conn); err != nil {
+	if _, err := s.validate(d); err != nil {
 		return err
 	}
 	return s.runTests(w, r, &d.conn, funcs)
@@ -451,10 +513,15 @@ func (s *Server) runTests(w http.ResponseWriter, r *http.Request, c *hookline.Co
 			trigger = hookline.TriggerResolvedCritical
 		}
 		a, err := s.Sender.Test(r.Context(), c, trigger)
+		if hookline.ErrorCode(err) == hookline.EINVALID {
+			// A stored payload that no longer renders fails this test
+			// alone; the other still runs and shows its answer.
+			a, err = &notify.Attempt{Error: hookline.ErrorMessage(err)}, nil
+		}
 		if err != nil {
 			return err
 		}
-		status, content := a.StatusCode, a.ResponseContent
+		status, content, latency := a.StatusCode, a.ResponseContent, a.LatencyMs
 		if a.Error != "" && content == "" {
 			content = a.Error
 		}
@@ -462,11 +529,11 @@ func (s *Server) runTests(w http.ResponseWriter, r *http.Request, c *hookline.Co
 			resp.StatusCode, resp.ResponseContent = status, content
 		}
 		if f == "alert" {
-			resp.AlertStatusCode, resp.AlertResponseContent, resp.Alert = &status, &content, a
+			resp.AlertStatusCode, resp.AlertResponseContent, resp.AlertLatencyMs, resp.Alert = &status, &content, &latency, a
 		} else {
-			resp.ResolutionStatusCode, resp.ResolutionResponseContent, resp.Resolution = &status, &content, a
+			resp.ResolutionStatusCode, resp.ResolutionResponseContent, resp.ResolutionLatencyMs, resp.Resolution = &status, &content, &latency, a
 		}
-		s.Logger.InfoContext(r.Context(), "connection tested", "id", c.ID, "name", c.Name, "functionality", f,
+		s.logger().InfoContext(r.Context(), "connection tested", "id", c.ID, "name", c.Name, "functionality", f,
 			"status", a.StatusCode, "latency_ms", a.LatencyMs, "error", a.Error)
 	}
 	writeJSON(w, http.StatusOK, resp)

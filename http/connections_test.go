@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -299,5 +300,155 @@ func TestTestValidation(t *testing.T) {
 	big := `{"name": "` + strings.Repeat("x", hookhttp.MaxBodyBytes) + `"}`
 	if code, _ := a.do("POST", "/api/v1/connections", big); code != http.StatusRequestEntityTooLarge {
 		t.Errorf("huge body: %d", code)
+	}
+}
+
+func webhookDef(url, auth string) string {
+	d := map[string]any{
+		"webhookType": "Webhook", "name": "hook", "url": url,
+		"defaultPayload": `{"n": "{{Name}}"}`,
+	}
+	if auth != "" {
+		d["authorizationHeader"] = auth
+	}
+	b, _ := json.Marshal(d)
+	return string(b)
+}
+
+// TestStoredSecretStaysWithItsHost checks that a secret left out of an
+// edit is only reused for the host it was given for: pointing a connection
+// elsewhere must not send the stored secret there.
+func TestStoredSecretStaysWithItsHost(t *testing.T) {
+	a := newAPI(t)
+	const secret = "Bearer stored-secret-0123456789"
+	var leaked []string
+	record := func(w http.ResponseWriter, r *http.Request) {
+		if v := r.Header.Get("Authorization"); v != "" {
+			leaked = append(leaked, v)
+		}
+	}
+	home := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(home.Close)
+	other := httptest.NewServer(http.HandlerFunc(record))
+	t.Cleanup(other.Close)
+
+	code, c := a.do("POST", "/api/v1/connections", webhookDef(home.URL+"/a", secret))
+	if code != http.StatusOK {
+		t.Fatalf("create: %d %v", code, c)
+	}
+	id := c["id"].(string)
+
+	// Same origin, other path: the stored secret is kept.
+	if code, body := a.do("PUT", "/api/v1/connections/"+id, webhookDef(home.URL+"/b", "")); code != http.StatusOK || body["hasAuthorizationHeader"] != true {
+		t.Errorf("same-origin edit: %d %v", code, body)
+	}
+	// Another origin without the secret: refused, naming the field, for
+	// both an edit and a test of an unsaved definition.
+	for _, call := range [][2]string{{"PUT", "/api/v1/connections/" + id}, {"POST", "/api/v1/connections/test?connectionId=" + id}} {
+		method, path := call[0], call[1]
+		code, body := a.do(method, path, webhookDef(other.URL+"/", ""))
+		if code != http.StatusBadRequest || !contains(fieldsOf(body), "authorizationHeader") {
+			t.Errorf("%s %s to another host: %d %v", method, path, code, body)
+		}
+	}
+	if len(leaked) > 0 {
+		t.Fatalf("the stored secret reached another host: %q", leaked)
+	}
+	// The failed edit changed nothing.
+	_, got := a.do("GET", "/api/v1/connections/"+id, "")
+	if got["url"] != home.URL+"/b" || got["hasAuthorizationHeader"] != true {
+		t.Errorf("after refused edit: %v", got)
+	}
+	// Given again, it is accepted for the new host.
+	if code, body := a.do("PUT", "/api/v1/connections/"+id, webhookDef(other.URL+"/", "Bearer new-secret-for-other-host")); code != http.StatusOK {
+		t.Errorf("edit with secret: %d %v", code, body)
+	}
+}
+
+func TestAllProblemsAtOnce(t *testing.T) {
+	a := newAPI(t)
+	body := `{"webhookType": "Webhook", "name": 5, "url": "ftp://x", "customHeaders": [{"name": "A B", "value": "v"}], "defaultPayload": "{", "colour": 1}`
+	code, resp := a.do("POST", "/api/v1/connections", body)
+	if code != http.StatusBadRequest {
+		t.Fatalf("status %d", code)
+	}
+	fields := fieldsOf(resp)
+	for _, want := range []string{"name", "url", "customHeaders[0].name", "defaultPayload", "colour"} {
+		if !contains(fields, want) {
+			t.Errorf("problems %q lack %q", fields, want)
+		}
+	}
+	// Decoding's complaint about name is not repeated by validation.
+	n := 0
+	for _, f := range fields {
+		if f == "name" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("name reported %d times: %v", n, resp["message"])
+	}
+}
+
+func TestRouteErrors(t *testing.T) {
+	a := newAPI(t)
+	tests := []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{"PATCH", "/api/v1/connections/0000000000000001", http.StatusMethodNotAllowed, "GET, PUT, DELETE"},
+		{"DELETE", "/api/v1/connections", http.StatusMethodNotAllowed, "GET, POST"},
+		{"GET", "/api/v2/connections", http.StatusNotFound, ""},
+	}
+	for _, tc := range tests {
+		req, _ := http.NewRequest(tc.method, a.url+tc.path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || resp.Header.Get("Allow") != tc.allow || body["code"] == nil {
+			t.Errorf("%s %s: %d Allow=%q body=%v", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Allow"), body)
+		}
+	}
+}
+
+func TestFunctionalitiesRepeated(t *testing.T) {
+	a := newAPI(t)
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(target.Close)
+	code, resp := a.do("POST", "/api/v1/connections/test?functionalities=alert&functionalities=resolution", webhookDef(target.URL, ""))
+	if code != http.StatusOK || resp["alertStatusCode"] != 200.0 || resp["resolutionStatusCode"] != 200.0 {
+		t.Errorf("repeated functionalities: %d %v", code, resp)
+	}
+	if resp["alertLatencyMs"] == nil || resp["resolutionLatencyMs"] == nil {
+		t.Errorf("no top-level latency: %v", resp)
+	}
+}
+
+func TestNameTrimmed(t *testing.T) {
+	a := newAPI(t)
+	code, c := a.do("POST", "/api/v1/connections", lambdaDef("name", "  padded  "))
+	if code != http.StatusOK || c["name"] != "padded" {
+		t.Fatalf("create: %d %v", code, c)
+	}
+	if code, _ := a.do("POST", "/api/v1/connections", lambdaDef("name", "padded ")); code != http.StatusConflict {
+		t.Errorf("same name with a space: %d, want 409", code)
+	}
+}
+
+func TestUnopenedServer(t *testing.T) {
+	s := &hookhttp.Server{}
+	if s.URL() != "" {
+		t.Errorf("URL() = %q before Open", s.URL())
+	}
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/connections", nil))
+	if rec.Code != http.StatusUnauthorized {
+		t.Errorf("status %d", rec.Code)
 	}
 }

@@ -32,46 +32,70 @@ type Server struct {
 	Sender    *notify.Sender
 	Logger    *slog.Logger
 	TokenHash [sha256.Size]byte // SHA-256 of the admin bearer token
-	Now       func() time.Time
 
 	ln        net.Listener
 	server    *http.Server
-	done      chan error
+	done      chan struct{} // closed when Serve returns
+	serveErr  error         // what Serve returned, once done is closed
 	closeOnce sync.Once
 	closeErr  error
 }
 
 // Open starts listening and serving in the background.
 func (s *Server) Open() error {
-	if s.Logger == nil {
-		s.Logger = slog.New(slog.DiscardHandler)
-	}
-	if s.Now == nil {
-		s.Now = time.Now
-	}
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.Addr, err)
 	}
 	s.ln = ln
+	attempt := notify.DefaultTimeout
+	if s.Sender != nil && s.Sender.Timeout > 0 {
+		attempt = s.Sender.Timeout
+	}
 	s.server = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		// Testing both payloads may wait for two slow targets in a row.
-		WriteTimeout:   3*notify.DefaultTimeout + 15*time.Second,
+		WriteTimeout:   2*attempt + 15*time.Second,
 		IdleTimeout:    2 * time.Minute,
 		MaxHeaderBytes: 64 << 10,
-		ErrorLog:       slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
+		ErrorLog:       slog.NewLogLogger(s.logger().Handler(), slog.LevelWarn),
 	}
-	s.done = make(chan error, 1)
-	go func() { s.done <- s.server.Serve(ln) }()
+	s.done = make(chan struct{})
+	go func() {
+		s.serveErr = s.server.Serve(ln)
+		close(s.done)
+	}()
 	return nil
 }
 
-// URL is the base URL the server answers on.
+func (s *Server) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Logger
+}
+
+// URL is the base URL the server answers on, or "" before Open.
 func (s *Server) URL() string {
+	if s.ln == nil {
+		return ""
+	}
 	return "http://" + s.ln.Addr().String()
+}
+
+// Done is closed when the server stops serving, after Close or because
+// serving failed; Err then says why.
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// Err is why the server stopped serving: nil after Close, the failure
+// otherwise. Call it once Done is closed.
+func (s *Server) Err() error {
+	if errors.Is(s.serveErr, http.ErrServerClosed) {
+		return nil
+	}
+	return s.serveErr
 }
 
 // Close stops accepting requests and waits for those in flight, up to ctx.
@@ -82,8 +106,9 @@ func (s *Server) Close(ctx context.Context) error {
 	}
 	s.closeOnce.Do(func() {
 		err := s.server.Shutdown(ctx)
-		if serveErr := <-s.done; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
-			err = serveErr
+		<-s.done
+		if err == nil {
+			err = s.Err()
 		}
 		s.closeErr = err
 	})
@@ -104,14 +129,36 @@ func (s *Server) Handler() http.Handler {
 	api("PUT /api/v1/connections/{id}", s.updateConnection)
 	api("DELETE /api/v1/connections/{id}", s.deleteConnection)
 	api("POST /api/v1/connections/{id}/test", s.testConnection)
-	api("/api/", func(w http.ResponseWriter, r *http.Request) error {
-		return hookline.Errorf(hookline.ENOTFOUND, "no API route %s %s", r.Method, r.URL.Path)
-	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
-	return s.logRequests(mux)
+	return s.logRequests(s.routeErrors(mux))
+}
+
+// routeErrors answers requests no route takes with the API's JSON errors:
+// 405 with Allow when the path exists for other methods, 404 otherwise.
+func (s *Server) routeErrors(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		var allow []string
+		for _, m := range []string{"GET", "POST", "PUT", "DELETE"} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			s.writeError(w, r, hookline.Errorf(hookline.EMETHOD, "%s is not allowed on %s; use %s.", r.Method, r.URL.Path, strings.Join(allow, " or ")))
+			return
+		}
+		s.writeError(w, r, hookline.Errorf(hookline.ENOTFOUND, "No route %s %s.", r.Method, r.URL.Path))
+	})
 }
 
 // handlerFunc is an API handler: it writes a success answer itself and
@@ -182,7 +229,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		next.ServeHTTP(sw, r)
 		// Only method, path and outcome: queries and bodies may carry data
 		// the user did not mean for logs.
-		s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "http request",
+		s.logger().LogAttrs(r.Context(), slog.LevelInfo, "http request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)))
 	})
@@ -194,6 +241,7 @@ var statusOf = map[string]int{
 	hookline.EUNAUTHORIZED: http.StatusUnauthorized,
 	hookline.EFORBIDDEN:    http.StatusForbidden,
 	hookline.ENOTFOUND:     http.StatusNotFound,
+	hookline.EMETHOD:       http.StatusMethodNotAllowed,
 	hookline.ECONFLICT:     http.StatusConflict,
 	hookline.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	hookline.EINTERNAL:     http.StatusInternalServerError,
@@ -222,7 +270,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if code == hookline.EINTERNAL {
 		// The cause goes to the log; the user sees a message that leaks nothing.
-		s.Logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.logger().ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	resp := ErrorResponse{Status: status, Code: code, Message: hookline.ErrorMessage(err)}
 	var e *hookline.Error

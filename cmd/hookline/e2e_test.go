@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -132,21 +133,33 @@ const (
 // TestLambdaConnectionEndToEnd walks the seed feature: create an AWS
 // Lambda connection through the API, Test Alert and Test Recovery against a
 // SigV4-checking endpoint, and see the endpoint's refusal for a wrong secret.
+//
+// It runs for a Lambda Function URL and for an API Gateway stage with a
+// path and a query string, the two targets the AWSLambda type serves.
 func TestLambdaConnectionEndToEnd(t *testing.T) {
+	for _, tc := range []struct{ service, path string }{
+		{"lambda", "/"},
+		{"execute-api", "/prod/alerts/block-ip?source=hookline"},
+	} {
+		t.Run(tc.service, func(t *testing.T) { testLambdaEndToEnd(t, tc.service, tc.path) })
+	}
+}
+
+func testLambdaEndToEnd(t *testing.T, service, path string) {
 	srv := startServer(t)
-	dl, lambdaURL := startLambda(t, "lambda")
+	dl, lambdaURL := startLambda(t, service)
 
 	def := map[string]any{
 		"type":              "WebhookDefinition",
 		"webhookType":       "AWSLambda",
 		"name":              "block-suspicious-ip",
 		"description":       "Blocks an IP at the WAF and tells the security team",
-		"url":               lambdaURL + "/",
+		"url":               lambdaURL + path,
 		"accessKeyId":       testKeyID,
 		"secretAccessKey":   testSecret,
 		"sessionToken":      testSessionTk,
 		"region":            "us-east-1",
-		"serviceName":       "lambda",
+		"serviceName":       service,
 		"customHeaders":     []map[string]string{{"name": "X-Team", "value": "secops"}},
 		"defaultPayload":    alertPayload,
 		"resolutionPayload": recoveryPayload,
@@ -184,6 +197,9 @@ func TestLambdaConnectionEndToEnd(t *testing.T) {
 		r := reqs[i]
 		if !r.Verified || r.Method != http.MethodPost {
 			t.Errorf("request %d: verified=%v method=%s err=%s", i, r.Verified, r.Method, r.Err)
+		}
+		if got := r.Path + map[bool]string{true: "?" + r.RawQuery}[r.RawQuery != ""]; got != path {
+			t.Errorf("request %d went to %s, want %s", i, got, path)
 		}
 		if got := r.Header.Get("X-Team"); got != "secops" {
 			t.Errorf("request %d: X-Team = %q", i, got)
@@ -240,14 +256,16 @@ func TestLambdaConnectionEndToEnd(t *testing.T) {
 	if code := srv.do("POST", "/api/v1/connections/"+id+"/test", nil, &test); code != http.StatusOK {
 		t.Fatalf("test: status %d", code)
 	}
-	if test["alertStatusCode"] != 403.0 || !strings.Contains(test["alertResponseContent"].(string), "signature we calculated does not match") {
+	if test["alertStatusCode"] != 403.0 || !strings.Contains(fmt.Sprint(test["alertResponseContent"]), "signature we calculated does not match") {
 		t.Errorf("wrong secret: test answered %v", test)
 	}
 
 	// An unsaved definition tested with connectionId borrows the stored
 	// secret it leaves out (the dialog never shows it back).
 	def["secretAccessKey"] = testSecret
-	srv.do("PUT", "/api/v1/connections/"+id, def, &upd)
+	if code := srv.do("PUT", "/api/v1/connections/"+id, def, &upd); code != http.StatusOK {
+		t.Fatalf("restore secret: status %d: %v", code, upd)
+	}
 	delete(def, "secretAccessKey")
 	if code := srv.do("POST", "/api/v1/connections/test?functionalities=resolution&connectionId="+id, def, &test); code != http.StatusOK || test["resolutionStatusCode"] != 200.0 {
 		t.Errorf("test of unsaved definition: status %d, %v", code, test)
@@ -359,4 +377,50 @@ func TestGeneratedAdminToken(t *testing.T) {
 	}
 	check(m2, token, http.StatusOK)
 	check(m2, token+"x", http.StatusUnauthorized)
+}
+
+// TestAdminTokenFromEnvironment checks that HOOKLINE_ADMIN_TOKEN replaces
+// the stored token (the way to reset a lost one) and that one with white
+// space is refused rather than never matching.
+func TestAdminTokenFromEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	run := func(token string) (*Main, error) {
+		m := &Main{Config: Config{DataDir: dir, Addr: "127.0.0.1:0", LogFormat: "text", AdminToken: token}, Stderr: io.Discard}
+		return m, m.Run(context.Background())
+	}
+	status := func(m *Main, tok string) int {
+		req, _ := http.NewRequest("GET", m.Server.URL()+"/api/v1/connections", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	m, err := run("first-token-0123456789")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close(context.Background())
+	m, err = run("second-token-0123456789")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close(context.Background())
+	// Started again without the variable, the last one given holds.
+	m, err = run("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close(context.Background())
+	if got := status(m, "second-token-0123456789"); got != http.StatusOK {
+		t.Errorf("last token given: status %d", got)
+	}
+	if got := status(m, "first-token-0123456789"); got != http.StatusUnauthorized {
+		t.Errorf("replaced token: status %d", got)
+	}
+	if _, err := run("has white space 0123456789"); err == nil || !strings.Contains(err.Error(), "white space") {
+		t.Errorf("token with spaces: %v", err)
+	}
 }

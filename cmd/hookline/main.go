@@ -21,6 +21,12 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// After the first signal, the default handling comes back: a second
+	// Ctrl-C ends a shutdown that takes too long.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	err := newRootCmd(os.Stdin, os.Stdout, os.Stderr).ExecuteContext(ctx)
 	stop()
 	if err != nil {

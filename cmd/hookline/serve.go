@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -68,8 +69,13 @@ type Main struct {
 const settingAdminToken = "admin_token_sha256"
 
 // Run opens the database and starts serving; it returns once the server
-// listens. Close stops it.
-func (m *Main) Run(ctx context.Context) error {
+// listens. Close stops it. On error, whatever Run opened is closed again.
+func (m *Main) Run(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			_ = m.Close(context.Background())
+		}
+	}()
 	if err := m.Config.Validate(); err != nil {
 		return err
 	}
@@ -114,16 +120,21 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
-// adminTokenHash returns the hash of the token the API accepts: the one
-// given in the environment, else the stored one, else a new one that is
-// printed once and stored only as a hash.
+// adminTokenHash returns the hash of the token the API accepts. A token
+// given in the environment replaces the stored one (so it also resets a
+// lost token); else the stored one holds; else a new one is printed once
+// and stored only as a hash.
 func (m *Main) adminTokenHash(ctx context.Context) ([sha256.Size]byte, error) {
 	var sum [sha256.Size]byte
-	if m.Config.AdminToken != "" {
-		if len(m.Config.AdminToken) < 16 {
-			return sum, errors.New("HOOKLINE_ADMIN_TOKEN must be at least 16 characters long")
+	if token := m.Config.AdminToken; token != "" {
+		if len(token) < 16 || strings.ContainsFunc(token, unicode.IsSpace) {
+			return sum, errors.New("HOOKLINE_ADMIN_TOKEN must be at least 16 characters long, without white space")
 		}
-		return sha256.Sum256([]byte(m.Config.AdminToken)), nil
+		sum = sha256.Sum256([]byte(token))
+		if err := m.DB.PutSetting(ctx, settingAdminToken, hex.EncodeToString(sum[:])); err != nil {
+			return sum, fmt.Errorf("store admin token: %w", err)
+		}
+		return sum, nil
 	}
 	stored, ok, err := m.DB.Setting(ctx, settingAdminToken)
 	if err != nil {
@@ -183,7 +194,7 @@ func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
 // envOr returns the environment variable name, or the contents of the file
 // named by name_FILE (trimmed), or def.
 func envOr(name, def string) (string, error) {
-	if v := os.Getenv(name); v != "" {
+	if v := strings.TrimSpace(os.Getenv(name)); v != "" {
 		return v, nil
 	}
 	if path := os.Getenv(name + "_FILE"); path != "" {
@@ -206,8 +217,9 @@ func newServeCmd() *cobra.Command {
 HOOKLINE_MASTER_KEY is set, the key that encrypts secrets) lives in --data-dir.
 
 Environment:
-  HOOKLINE_ADMIN_TOKEN   the API's bearer token (at least 16 characters); when unset, a
-                         token is generated on first start, printed once, and stored hashed
+  HOOKLINE_ADMIN_TOKEN   the API's bearer token (at least 16 characters); it replaces the
+                         stored one, so it also resets a lost token. When unset on first
+                         start, a token is generated, printed once, and stored hashed
   HOOKLINE_MASTER_KEY    32-byte key (base64 or hex) that encrypts secrets at rest; when
                          unset, <data-dir>/master.key is created with mode 0600
   Each may instead be read from a file named by the same variable with _FILE appended.`,
@@ -225,10 +237,14 @@ Environment:
 			}
 			m := &Main{Config: cfg, Stderr: cmd.ErrOrStderr()}
 			if err := m.Run(cmd.Context()); err != nil {
-				_ = m.Close(context.Background())
 				return err
 			}
-			<-cmd.Context().Done()
+			select {
+			case <-cmd.Context().Done():
+			case <-m.Server.Done():
+				_ = m.Close(context.Background())
+				return fmt.Errorf("the server stopped serving: %w", m.Server.Err())
+			}
 			m.Logger.Info("shutting down")
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
