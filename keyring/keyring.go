@@ -25,6 +25,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -96,6 +97,19 @@ func keyID(key []byte) string {
 // KeyID returns the ID of the primary key, as it appears in sealed values.
 func (k *Keyring) KeyID() string { return k.primary }
 
+// KeyIDs returns the IDs of every key the keyring holds, the primary key's
+// first, so that an error can say which keys were tried.
+func (k *Keyring) KeyIDs() []string {
+	ids := []string{k.primary}
+	for id := range k.aeads {
+		if id != k.primary {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids[1:])
+	return ids
+}
+
 // String describes the keyring without revealing keys, so that printing one
 // by mistake leaks nothing.
 func (k *Keyring) String() string {
@@ -140,8 +154,9 @@ func (k *Keyring) Open(sealed, aad string) ([]byte, error) {
 	return plaintext, nil
 }
 
-// KeyIDOf returns the ID of the key that sealed a value, so that a rotation
-// can find the values to reseal.
+// KeyIDOf returns the ID of the key that sealed a value, so that a store can
+// find the values to reseal under the primary key and say which key a value
+// it cannot open needs.
 func KeyIDOf(sealed string) (string, error) {
 	id, _, err := parse(sealed)
 	return id, err
@@ -175,15 +190,7 @@ func additionalData(id, aad string) []byte {
 	return []byte(version + "." + id + "." + aad)
 }
 
-func (k *Keyring) keyIDs() string {
-	ids := []string{k.primary}
-	for id := range k.aeads {
-		if id != k.primary {
-			ids = append(ids, id)
-		}
-	}
-	return strings.Join(ids, ", ")
-}
+func (k *Keyring) keyIDs() string { return strings.Join(k.KeyIDs(), ", ") }
 
 func isLowerHex(s string) bool {
 	for i := 0; i < len(s); i++ {

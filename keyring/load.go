@@ -26,39 +26,64 @@ const keyForm = "32 random bytes as base64 (44 characters, standard or URL alpha
 // created with mode 0600 holding a new random key when it does not exist;
 // created reports that it was.
 //
+// oldKeys are keys the master key replaced (HOOKLINE_MASTER_KEY_OLD), in the
+// forms ParseKey accepts; empty ones are ignored. The keyring opens values
+// sealed with them and seals only with the master key, so that a store can
+// reseal what an old key sealed (see New).
+//
 // A key file that group or others may read is refused: anyone who can read
 // it can open every secret in the database.
-func Load(dataDir, masterKey string) (kr *Keyring, created bool, err error) {
-	if masterKey != "" {
-		key, err := ParseKey(masterKey)
+func Load(dataDir, masterKey string, oldKeys ...string) (kr *Keyring, created bool, err error) {
+	var olds [][]byte
+	for i, s := range oldKeys {
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
+		key, err := ParseKey(s)
 		if err != nil {
+			which := "HOOKLINE_MASTER_KEY_OLD"
+			if len(oldKeys) > 1 {
+				which = fmt.Sprintf("HOOKLINE_MASTER_KEY_OLD (old key %d)", i+1)
+			}
+			return nil, false, fmt.Errorf("%s: %w", which, err)
+		}
+		olds = append(olds, key)
+	}
+	var key []byte
+	switch {
+	case masterKey != "":
+		if key, err = ParseKey(masterKey); err != nil {
 			return nil, false, fmt.Errorf("HOOKLINE_MASTER_KEY: %w", err)
 		}
-		kr, err = New(key)
-		return kr, false, err
-	}
-	if dataDir == "" {
+	case dataDir == "":
 		return nil, false, errors.New("load keyring: no data directory for the key file, and HOOKLINE_MASTER_KEY is not set")
-	}
-	path := filepath.Join(dataDir, KeyFile)
-	key, err := readKeyFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		key, err = createKeyFile(dataDir, path)
-		if errors.Is(err, fs.ErrExist) {
-			// Another process created it first; use its key.
-			key, err = readKeyFile(path)
-		} else if err == nil {
-			created = true
+	default:
+		if key, created, err = loadKeyFile(dataDir); err != nil {
+			return nil, false, err
 		}
 	}
-	if err != nil {
-		return nil, false, err
-	}
-	kr, err = New(key)
-	if err != nil {
+	if kr, err = New(key, olds...); err != nil {
 		return nil, false, err
 	}
 	return kr, created, nil
+}
+
+// loadKeyFile reads <dataDir>/master.key, creating it first when it does not
+// exist.
+func loadKeyFile(dataDir string) (key []byte, created bool, err error) {
+	path := filepath.Join(dataDir, KeyFile)
+	key, err = readKeyFile(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return key, false, err
+	}
+	key, err = createKeyFile(dataDir, path)
+	if errors.Is(err, fs.ErrExist) {
+		// Another process created it first; use its key. The file appears
+		// only complete (see createKeyFile), so it can be read at once.
+		key, err = readKeyFile(path)
+		return key, false, err
+	}
+	return key, err == nil, err
 }
 
 // ParseKey decodes a master key given as base64 (standard or URL alphabet,
@@ -114,6 +139,13 @@ func readKeyFile(path string) ([]byte, error) {
 
 // createKeyFile writes a new random key to path, failing with fs.ErrExist
 // when the file exists.
+//
+// The key is written and synced to a temporary file in the same directory,
+// which is then hard-linked to path. Link fails when path exists, as O_EXCL
+// would, but unlike a file created with O_EXCL and then written, path never
+// names an empty or partly written key: a process that loses the race to
+// create it reads a complete key, and a crash leaves no file that blocks
+// every later start.
 func createKeyFile(dataDir, path string) (key []byte, err error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create key file: %w", err)
@@ -122,35 +154,43 @@ func createKeyFile(dataDir, path string) (key []byte, err error) {
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("create key file: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	// CreateTemp makes the file with mode 0600.
+	f, err := os.CreateTemp(dataDir, "."+KeyFile+".tmp-*")
 	if err != nil {
 		return nil, fmt.Errorf("create key file: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(path) // a half-written key file would block every later start
-		}
-	}()
-	// A umask cannot widen 0600, but chmod anyway in case the file system
-	// applies a default ACL.
-	if err := f.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
-		return nil, fmt.Errorf("create key file: %w", err)
-	}
-	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n"); err != nil {
-		return nil, fmt.Errorf("create key file: %w", err)
-	}
-	// Losing the key loses every secret sealed with it: make it durable
-	// before anything is sealed.
-	if err := f.Sync(); err != nil {
+	tmp := f.Name()
+	defer os.Remove(tmp) // once linked, path keeps the contents
+	if err := writeKey(f, key); err != nil {
+		f.Close()
 		return nil, fmt.Errorf("create key file: %w", err)
 	}
 	if err := f.Close(); err != nil {
 		return nil, fmt.Errorf("create key file: %w", err)
 	}
+	if err := os.Link(tmp, path); err != nil {
+		// A *LinkError wraps the errno, so fs.ErrExist still matches.
+		return nil, fmt.Errorf("create key file: %w", err)
+	}
+	// Make the new name durable too; not every platform can sync a
+	// directory, so this is best effort.
 	if d, err := os.Open(dataDir); err == nil {
-		d.Sync() // best effort: not every platform can sync a directory
+		d.Sync()
 		d.Close()
 	}
 	return key, nil
+}
+
+// writeKey writes key to f and syncs it: losing the key loses every secret
+// sealed with it, so it must be durable before anything is sealed.
+func writeKey(f *os.File, key []byte) error {
+	// A umask cannot widen 0600, but chmod anyway in case the file system
+	// applies a default ACL.
+	if err := f.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
+		return err
+	}
+	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n"); err != nil {
+		return err
+	}
+	return f.Sync()
 }

@@ -3,10 +3,13 @@ package keyring_test
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hookline/hookline/keyring"
@@ -244,4 +247,159 @@ func TestLoadNeedsDataDirWithoutMasterKey(t *testing.T) {
 	if _, _, err := keyring.Load("", hex.EncodeToString(testKey(1))); err != nil {
 		t.Errorf("Load with a master key and no data directory: %v", err)
 	}
+}
+
+// TestLoadConcurrentFirstStart stands for several processes starting on a
+// new data directory at once: each must get the one key that ends up in the
+// file, never a half-written file, and exactly one of them creates it.
+func TestLoadConcurrentFirstStart(t *testing.T) {
+	const rounds, loaders = 20, 8
+	for range rounds {
+		dir := t.TempDir()
+		var (
+			wg      sync.WaitGroup
+			ids     [loaders]string
+			created [loaders]bool
+			errs    [loaders]error
+			start   = make(chan struct{})
+		)
+		for i := range loaders {
+			wg.Go(func() {
+				<-start
+				kr, c, err := keyring.Load(dir, "")
+				if err == nil {
+					ids[i] = kr.KeyID()
+				}
+				created[i], errs[i] = c, err
+			})
+		}
+		close(start)
+		wg.Wait()
+		if err := errors.Join(errs[:]...); err != nil {
+			t.Fatalf("concurrent Load: %v", err)
+		}
+		n := 0
+		for i := range loaders {
+			if created[i] {
+				n++
+			}
+			if ids[i] != ids[0] {
+				t.Fatalf("loaders got different keys: %q", ids)
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d of %d loaders report creating the key file; want 1", n, loaders)
+		}
+		kr, _, err := keyring.Load(dir, "")
+		if err != nil || kr.KeyID() != ids[0] {
+			t.Fatalf("key file after the race holds key %v (%v); want %s", kr, err, ids[0])
+		}
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 1 || entries[0].Name() != keyring.KeyFile {
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			t.Errorf("data directory holds %q; want only %s (no temporary files left)", names, keyring.KeyFile)
+		}
+	}
+}
+
+func TestLoadOldKeys(t *testing.T) {
+	primary, old1, old2 := testKey(9), testKey(1), testKey(2)
+	sealedBy := func(key []byte) string {
+		t.Helper()
+		s, err := mustNew(t, key).Seal([]byte("secret"), "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	fromOld1, fromOld2 := sealedBy(old1), sealedBy(old2)
+	wantIDs := func(keys ...[]byte) []string {
+		ids := []string{mustNew(t, keys[0]).KeyID()}
+		for _, k := range keys[1:] {
+			ids = append(ids, mustNew(t, k).KeyID())
+		}
+		slices.Sort(ids[1:])
+		return ids
+	}
+
+	// Every form of master key, from the environment or from the key file.
+	for _, tt := range []struct {
+		name      string
+		masterKey string
+		keyFile   bool
+	}{
+		{"master key", hex.EncodeToString(primary), false},
+		{"key file", "", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tt.keyFile {
+				if err := os.WriteFile(filepath.Join(dir, keyring.KeyFile), []byte(base64.StdEncoding.EncodeToString(primary)+"\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			kr, created, err := keyring.Load(dir, tt.masterKey,
+				base64.RawURLEncoding.EncodeToString(old1), "", " "+hex.EncodeToString(old2)+"\n")
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if created {
+				t.Errorf("created = true for an existing key")
+			}
+			if got, want := kr.KeyIDs(), wantIDs(primary, old1, old2); !slices.Equal(got, want) {
+				t.Errorf("KeyIDs = %q; want %q (primary first, empty old keys ignored)", got, want)
+			}
+			if kr.KeyID() != mustNew(t, primary).KeyID() {
+				t.Errorf("KeyID = %s; want the master key's", kr.KeyID())
+			}
+			for _, s := range []string{fromOld1, fromOld2} {
+				if got, err := kr.Open(s, "a"); err != nil || string(got) != "secret" {
+					t.Errorf("Open of a value sealed with an old key = %q, %v", got, err)
+				}
+			}
+			s, err := kr.Seal([]byte("x"), "a")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id, _ := keyring.KeyIDOf(s); id != kr.KeyID() {
+				t.Errorf("Seal used key %s; want the master key %s", id, kr.KeyID())
+			}
+		})
+	}
+
+	t.Run("a new key file", func(t *testing.T) {
+		kr, created, err := keyring.Load(t.TempDir(), "", hex.EncodeToString(old1))
+		if err != nil || !created {
+			t.Fatalf("Load = %v, %v, %v", kr, created, err)
+		}
+		if got, err := kr.Open(fromOld1, "a"); err != nil || string(got) != "secret" {
+			t.Errorf("Open of a value sealed with the old key = %q, %v", got, err)
+		}
+	})
+
+	t.Run("bad old key", func(t *testing.T) {
+		bad := base64.StdEncoding.EncodeToString(old1[:31])
+		for _, olds := range [][]string{{bad}, {hex.EncodeToString(old2), bad}} {
+			dir := t.TempDir()
+			kr, _, err := keyring.Load(dir, hex.EncodeToString(primary), olds...)
+			if err == nil {
+				t.Fatalf("Load = %v; want an error", kr)
+			}
+			for _, w := range []string{"HOOKLINE_MASTER_KEY_OLD", "base64", "64 hex characters"} {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if len(olds) > 1 && !strings.Contains(err.Error(), "old key 2") {
+				t.Errorf("error %q does not say which old key is bad", err)
+			}
+			assertNoLeak(t, err.Error(), bad, primary, old1, old2)
+		}
+	})
 }

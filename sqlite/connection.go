@@ -44,8 +44,17 @@ func notFound(id string) error {
 	return hookline.Errorf(hookline.ENOTFOUND, "connection %s not found", id)
 }
 
+// nameTaken is the conflict of a name that another connection has. It names
+// the field, so that a client can point at the input to change.
 func nameTaken(name string) error {
-	return hookline.Errorf(hookline.ECONFLICT, "a connection named %q already exists", name)
+	return &hookline.Error{
+		Code:    hookline.ECONFLICT,
+		Message: fmt.Sprintf("a connection named %q already exists", name),
+		Fields: []hookline.FieldError{{
+			Field:   "name",
+			Message: "is already used by another connection (names are compared ignoring case)",
+		}},
+	}
 }
 
 // CreateConnection validates and stores c, filling in its ID, CreatedAt,
@@ -121,10 +130,13 @@ func checkName(ctx context.Context, tx *sql.Tx, name, id string) error {
 }
 
 // mapConstraint turns a unique-name violation that slipped past checkName
-// into ECONFLICT.
+// into ECONFLICT. The extended code alone identifies it: the name index is
+// the only UNIQUE constraint on connections (the primary key reports
+// SQLITE_CONSTRAINT_PRIMARYKEY), as TestOnlyNameIsUnique checks, so that a
+// new unique index cannot be mistaken for it unnoticed.
 func mapConstraint(err error, name string) error {
 	var se *sqlitedriver.Error
-	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE && strings.Contains(se.Error(), "name_key") {
+	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
 		return nameTaken(name)
 	}
 	return err

@@ -2,7 +2,8 @@
 // (modernc.org/sqlite: pure Go, no cgo). The schema is created and upgraded
 // by the numbered migrations embedded from migrations/. Secrets are sealed
 // with a keyring before they are written: the database file, its WAL and
-// its backups hold ciphertext only.
+// its backups hold ciphertext only. Open checks that the keyring opens them,
+// against a value sealed into the settings table on the first open.
 package sqlite
 
 import (
@@ -66,6 +67,11 @@ var _ hookline.ConnectionStore = (*DB)(nil)
 // Open opens the database at path, creating the file (mode 0600) when it
 // does not exist, and applies any migrations it has not had yet. kr seals
 // and opens the secrets it stores.
+//
+// Open fails with an error wrapping ErrWrongKey when kr cannot open the
+// database's secrets. When kr holds old keys (see keyring.New), Open
+// reseals with kr's primary key every secret an old key sealed, so that
+// the old keys are no longer needed once it returns.
 func Open(ctx context.Context, path string, kr *keyring.Keyring) (*DB, error) {
 	if kr == nil {
 		return nil, errors.New("open database: no keyring")
@@ -128,6 +134,9 @@ func (db *DB) open(ctx context.Context) error {
 		return fmt.Errorf("journal mode is %q, not WAL: is the file on a file system without shared memory?", mode)
 	}
 	if _, err := migrate(ctx, db.write, Migrations(), db.now); err != nil {
+		return err
+	}
+	if err := db.checkKey(ctx); err != nil {
 		return err
 	}
 

@@ -211,13 +211,14 @@ func TestReopen(t *testing.T) {
 		}
 	})
 	t.Run("wrong key", func(t *testing.T) {
-		db := mustOpen(t, path, testKeyring(t, 3))
-		_, err := db.Connection(t.Context(), c.ID)
-		if !errors.Is(err, keyring.ErrUnknownKey) || hookline.ErrorCode(err) != hookline.EINTERNAL {
-			t.Fatalf("Connection with the wrong key: %v; want an internal error wrapping keyring.ErrUnknownKey", err)
+		// Caught when the database opens, not as failed reads later.
+		db, err := sqlite.Open(t.Context(), path, testKeyring(t, 3))
+		if err == nil {
+			db.Close()
+			t.Fatal("Open with the wrong key succeeded")
 		}
-		if msg := hookline.ErrorMessage(err); strings.Contains(msg, "key") {
-			t.Errorf("user-facing message %q reveals the cause", msg)
+		if !errors.Is(err, sqlite.ErrWrongKey) {
+			t.Errorf("Open with the wrong key: %v; want an error wrapping sqlite.ErrWrongKey", err)
 		}
 	})
 }

@@ -34,7 +34,9 @@ import (
 //   - IDs are 16 upper-case hex digits, chosen by the store.
 //   - CreatedAt and ModifiedAt are set by the store, in UTC; an update keeps
 //     CreatedAt and CreatedBy.
-//   - Names are unique case-insensitively, Unicode included.
+//   - Names are unique case-insensitively, Unicode included; a taken name is
+//     ECONFLICT naming the field "name". The store does not trim or otherwise
+//     change names: that is the caller's job.
 //   - Lists are ordered by the lower-cased name, compared by code point
 //     (byte-wise UTF-8), then ID.
 //   - ListOptions.Limit 0 means hookline.DefaultListLimit, a larger limit than
@@ -162,14 +164,27 @@ func wantCode(t *testing.T, err error, code, what string) {
 func wantField(t *testing.T, err error, field, what string) {
 	t.Helper()
 	wantCode(t, err, hookline.EINVALID, what)
+	namesField(t, err, field, what)
+}
+
+// wantConflict fails unless err is ECONFLICT and names the field whose value
+// conflicts, so that a client can point at the input to change.
+func wantConflict(t *testing.T, err error, field, what string) {
+	t.Helper()
+	wantCode(t, err, hookline.ECONFLICT, what)
+	namesField(t, err, field, what)
+}
+
+func namesField(t *testing.T, err error, field, what string) {
+	t.Helper()
 	var e *hookline.Error
 	errors.As(err, &e)
 	for _, f := range e.Fields {
-		if f.Field == field {
+		if f.Field == field && f.Message != "" {
 			return
 		}
 	}
-	t.Errorf("%s: error %v does not name field %q (fields: %v)", what, err, field, e.Fields)
+	t.Errorf("%s: error %v does not name field %q with a message (fields: %v)", what, err, field, e.Fields)
 }
 
 // checkTimes checks that the store set c's times during [before, after]. A
@@ -341,7 +356,7 @@ func testNameConflict(t *testing.T, s hookline.ConnectionStore) {
 	create(t, s, Connection("Ärger"))
 	for _, name := range []string{"Ops Lambda", "ops lambda", "OPS LAMBDA", "oPs LaMbDa", "ärger", "ÄRGER"} {
 		err := s.CreateConnection(t.Context(), Connection(name))
-		wantCode(t, err, hookline.ECONFLICT, fmt.Sprintf("CreateConnection(%q)", name))
+		wantConflict(t, err, "name", fmt.Sprintf("CreateConnection(%q)", name))
 		if want := fmt.Sprintf("a connection named %q already exists", name); hookline.ErrorMessage(err) != want {
 			t.Errorf("CreateConnection(%q): message %q; want %q", name, hookline.ErrorMessage(err), want)
 		}
@@ -449,7 +464,7 @@ func testUpdateNameConflict(t *testing.T, s hookline.ConnectionStore) {
 		u := *b
 		u.Name = name
 		err := s.UpdateConnection(t.Context(), &u)
-		wantCode(t, err, hookline.ECONFLICT, fmt.Sprintf("rename Beta to %q", name))
+		wantConflict(t, err, "name", fmt.Sprintf("rename Beta to %q", name))
 		if want := fmt.Sprintf("a connection named %q already exists", name); hookline.ErrorMessage(err) != want {
 			t.Errorf("rename Beta to %q: message %q; want %q", name, hookline.ErrorMessage(err), want)
 		}

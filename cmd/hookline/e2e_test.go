@@ -424,3 +424,48 @@ func TestAdminTokenFromEnvironment(t *testing.T) {
 		t.Errorf("token with spaces: %v", err)
 	}
 }
+
+// TestWrongMasterKey checks that a data directory opened with another
+// master key stops the server at start with a message that says so, and
+// that giving the first key as an old key re-seals the secrets under the
+// new one.
+func TestWrongMasterKey(t *testing.T) {
+	dir := t.TempDir()
+	keyA := strings.Repeat("a", 64)
+	keyB := strings.Repeat("b", 64)
+	run := func(key string, old ...string) (*Main, error) {
+		m := &Main{Config: Config{DataDir: dir, Addr: "127.0.0.1:0", LogFormat: "text", AdminToken: testToken, MasterKey: key, OldKeys: old}, Stderr: io.Discard}
+		return m, m.Run(context.Background())
+	}
+	m, err := run(keyA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &testServer{t: t, main: m, url: m.Server.URL()}
+	var c map[string]any
+	if code := srv.do("POST", "/api/v1/connections", map[string]any{
+		"webhookType": "Webhook", "name": "w", "url": "https://hooks.example.com/",
+		"authorizationHeader": "Bearer sealed-with-key-a-000", "defaultPayload": `{"a": 1}`,
+	}, &c); code != http.StatusOK {
+		t.Fatalf("create: %d %v", code, c)
+	}
+	m.Close(context.Background())
+
+	if _, err := run(keyB); err == nil || !strings.Contains(err.Error(), "does not open this database") {
+		t.Fatalf("wrong key: Run() = %v", err)
+	}
+	m, err = run(keyB, keyA)
+	if err != nil {
+		t.Fatalf("new key with the old one: %v", err)
+	}
+	m.Close(context.Background())
+	m, err = run(keyB)
+	if err != nil {
+		t.Fatalf("new key alone after re-sealing: %v", err)
+	}
+	defer m.Close(context.Background())
+	srv = &testServer{t: t, main: m, url: m.Server.URL()}
+	if code := srv.do("GET", "/api/v1/connections/"+c["id"].(string), nil, &c); code != http.StatusOK || c["hasAuthorizationHeader"] != true {
+		t.Errorf("after rotation: %d %v", code, c)
+	}
+}

@@ -30,9 +30,10 @@ import (
 type Config struct {
 	DataDir    string
 	Addr       string
-	MasterKey  string // HOOKLINE_MASTER_KEY: encrypts secrets at rest; empty means the key file
-	AdminToken string // HOOKLINE_ADMIN_TOKEN: empty means the stored one, or a new one
-	LogFormat  string // text or json
+	MasterKey  string   // HOOKLINE_MASTER_KEY: encrypts secrets at rest; empty means the key file
+	OldKeys    []string // HOOKLINE_MASTER_KEY_OLD: earlier master keys, to re-seal secrets under MasterKey
+	AdminToken string   // HOOKLINE_ADMIN_TOKEN: empty means the stored one, or a new one
+	LogFormat  string   // text or json
 	LogLevel   slog.Level
 }
 
@@ -88,7 +89,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
-	kr, created, err := keyring.Load(m.Config.DataDir, m.Config.MasterKey)
+	kr, created, err := keyring.Load(m.Config.DataDir, m.Config.MasterKey, m.Config.OldKeys...)
 	if err != nil {
 		return fmt.Errorf("load master key: %w", err)
 	}
@@ -96,9 +97,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.Logger.Warn("created a new master key; back it up with the database, secrets cannot be read without it",
 			"path", filepath.Join(m.Config.DataDir, "master.key"))
 	}
-	m.DB, err = sqlite.Open(ctx, filepath.Join(m.Config.DataDir, "hookline.db"), kr)
-	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+	// sqlite.Open's errors name the database file; a wrong master key is
+	// caught there, before the API could answer 500 for every secret.
+	if m.DB, err = sqlite.Open(ctx, filepath.Join(m.Config.DataDir, "hookline.db"), kr); err != nil {
+		return err
 	}
 	tokenHash, err := m.adminTokenHash(ctx)
 	if err != nil {
@@ -222,6 +224,8 @@ Environment:
                          start, a token is generated, printed once, and stored hashed
   HOOKLINE_MASTER_KEY    32-byte key (base64 or hex) that encrypts secrets at rest; when
                          unset, <data-dir>/master.key is created with mode 0600
+  HOOKLINE_MASTER_KEY_OLD  earlier master keys (comma-separated): secrets sealed with them
+                         are re-sealed under HOOKLINE_MASTER_KEY at start
   Each may instead be read from a file named by the same variable with _FILE appended.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -235,6 +239,11 @@ Environment:
 			if cfg.AdminToken, err = envOr("HOOKLINE_ADMIN_TOKEN", ""); err != nil {
 				return err
 			}
+			old, err := envOr("HOOKLINE_MASTER_KEY_OLD", "")
+			if err != nil {
+				return err
+			}
+			cfg.OldKeys = strings.Fields(strings.ReplaceAll(old, ",", " "))
 			m := &Main{Config: cfg, Stderr: cmd.ErrOrStderr()}
 			if err := m.Run(cmd.Context()); err != nil {
 				return err
