@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -65,10 +66,19 @@ type Config struct {
 	// a long-running `hookline dev lambda` must not grow without end.
 	// 0: DefaultMaxRecorded; negative: record nothing.
 	MaxRecorded int
+
+	// MaxRecordedBytes bounds the bodies the history keeps, in total: the
+	// oldest requests are forgotten first. A single body larger than the
+	// bound is still kept, alone. 0 or less: DefaultMaxRecordedBytes.
+	MaxRecordedBytes int64
 }
 
-// DefaultMaxRecorded is how many requests a Server remembers by default.
-const DefaultMaxRecorded = 10000
+// Defaults for the request history: by count, and by the bytes of the
+// bodies kept (a body may be up to MaxBody).
+const (
+	DefaultMaxRecorded      = 10000
+	DefaultMaxRecordedBytes = 64 << 20
+)
 
 // Request is one request the server received, whether or not it passed.
 type Request struct {
@@ -91,7 +101,7 @@ type Server struct {
 	log *slog.Logger
 
 	mu       sync.Mutex
-	requests []Request
+	history  history
 	received int // every request ever, for the request id
 }
 
@@ -112,25 +122,71 @@ func New(cfg Config) *Server {
 	if cfg.MaxRecorded == 0 {
 		cfg.MaxRecorded = DefaultMaxRecorded
 	}
+	if cfg.MaxRecordedBytes <= 0 {
+		cfg.MaxRecordedBytes = DefaultMaxRecordedBytes
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, log: log}
+	return &Server{cfg: cfg, log: log, history: history{max: cfg.MaxRecorded, maxBytes: cfg.MaxRecordedBytes}}
 }
 
 // Requests returns a copy of the requests received so far, oldest first:
-// all of them, or the newest Config.MaxRecorded.
+// all of them, or the newest that fit Config.MaxRecorded and
+// Config.MaxRecordedBytes.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
+	out := make([]Request, 0, s.history.n)
+	for r := range s.history.all() {
 		r.Header = r.Header.Clone()
 		r.Body = slices.Clone(r.Body)
-		out[i] = r
+		out = append(out, r)
 	}
 	return out
+}
+
+// history is a ring of the newest requests, bounded by count and by the
+// total size of their bodies, so that recording one costs O(1).
+type history struct {
+	max      int
+	maxBytes int64
+	buf      []Request // grows up to max
+	head, n  int       // the oldest is buf[head]; n are kept
+	bytes    int64     // of the kept bodies
+}
+
+func (h *history) add(r Request) {
+	if h.max <= 0 {
+		return
+	}
+	for h.n > 0 && (h.n >= h.max || h.bytes+int64(len(r.Body)) > h.maxBytes) {
+		h.bytes -= int64(len(h.buf[h.head].Body))
+		h.buf[h.head] = Request{} // let the body go
+		h.head = (h.head + 1) % len(h.buf)
+		h.n--
+	}
+	if h.n == len(h.buf) {
+		grown := make([]Request, min(max(2*len(h.buf), 16), h.max))
+		copy(grown, h.buf[h.head:])
+		copy(grown[len(h.buf)-h.head:], h.buf[:h.head])
+		h.buf, h.head = grown, 0
+	}
+	h.buf[(h.head+h.n)%len(h.buf)] = r
+	h.n++
+	h.bytes += int64(len(r.Body))
+}
+
+// all yields the kept requests, oldest first.
+func (h *history) all() iter.Seq[Request] {
+	return func(yield func(Request) bool) {
+		for i := range h.n {
+			if !yield(h.buf[(h.head+i)%len(h.buf)]) {
+				return
+			}
+		}
+	}
 }
 
 // ServeHTTP verifies the request, records it and answers it.
@@ -180,16 +236,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.received++
 	n := s.received
-	if max := s.cfg.MaxRecorded; max > 0 {
-		if len(s.requests) >= max {
-			s.requests = append(s.requests[:0], s.requests[len(s.requests)-max+1:]...)
-		}
-		s.requests = append(s.requests, rec)
-	}
+	s.history.add(rec)
 	s.mu.Unlock()
 
-	// The log names the request and the verdict, never header values:
-	// a session token is a credential.
+	// The log names the request and the verdict, never header values: a
+	// session token is a credential. rec.Err may hold the canonical
+	// request, whose token line checkSignature has redacted.
 	s.log.Info("devlambda request", "n", n, "method", rec.Method, "path", rec.Path, "bytes", len(body),
 		"accessKeyId", rec.AccessKeyID, "verified", rec.Verified, "status", status, "error", rec.Err)
 
@@ -208,8 +260,9 @@ type summary struct {
 	AccessKeyID string `json:"accessKeyId"`
 }
 
-// awsError is a refusal as AWS words it. detail is for Request.Err only:
-// AWS does not tell a client more than msg.
+// awsError is a refusal as AWS words it. detail is for Request.Err and the
+// log only: AWS does not tell a client more than msg. Neither detail nor
+// canonical may hold a secret or a session token.
 type awsError struct {
 	status int
 	kind   string // X-Amzn-ErrorType

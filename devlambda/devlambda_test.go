@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -225,7 +226,7 @@ func TestRejects(t *testing.T) {
 		{name: "session token wrong", s: signer{key: tempKey, sec: tempSec, tok: token + "x"},
 			status: 403, kind: "UnrecognizedClientException", msg: devlambda.MsgInvalidToken},
 		{name: "body tampered, hash header kept", s: signer{body: `{"amount":1}`, afterSign: setBody(`{"amount":9}`)},
-			status: 400, kind: "XAmzContentSHA256Mismatch", msg: devlambda.MsgBodyHashMismatch},
+			status: 403, kind: invalidSig, msg: devlambda.MsgBodyHashMismatch, errHas: "body hashes to"},
 		{name: "body tampered, no hash header", s: signer{body: `{"amount":1}`, noBodyHashHeader: true, afterSign: setBody(`{"amount":9}`)},
 			status: 403, kind: invalidSig, msg: devlambda.MsgSignatureMismatch},
 		{name: "wrong secret", s: signer{sec: "wrongSecret/00000000000000000000000000000"},
@@ -394,8 +395,23 @@ func TestRespondAndConcurrency(t *testing.T) {
 }
 
 func TestMaxRecorded(t *testing.T) {
-	for _, tc := range []struct{ max, sent, want int }{{3, 5, 3}, {-1, 4, 0}, {0, 4, 4}} {
-		b := setup(t, "lambda", func(c *devlambda.Config) { c.MaxRecorded = tc.max })
+	for _, tc := range []struct {
+		max      int
+		maxBytes int64
+		sent     int
+		want     int
+	}{
+		{max: 3, sent: 5, want: 3},
+		{max: 3, sent: 40, want: 3}, // the ring wraps many times
+		{max: 20, sent: 37, want: 20},
+		{max: -1, sent: 4, want: 0},
+		{max: 0, sent: 4, want: 4},
+		// Bodies are {"i":N}: 7 bytes, 8 from N=10 on.
+		{max: 100, maxBytes: 7 * 3, sent: 5, want: 3},
+		{max: 100, maxBytes: 8*4 + 3, sent: 30, want: 4},
+		{max: 100, maxBytes: 1, sent: 3, want: 1}, // a body over the bound is kept alone
+	} {
+		b := setup(t, "lambda", func(c *devlambda.Config) { c.MaxRecorded, c.MaxRecordedBytes = tc.max, tc.maxBytes })
 		for i := range tc.sent {
 			if status, body, _ := (signer{body: fmt.Sprintf(`{"i":%d}`, i)}).do(t, b); status != 200 {
 				t.Fatalf("status %d: %s", status, body)
@@ -403,14 +419,61 @@ func TestMaxRecorded(t *testing.T) {
 		}
 		reqs := b.srv.Requests()
 		if len(reqs) != tc.want {
-			t.Fatalf("MaxRecorded %d after %d requests: recorded %d, want %d", tc.max, tc.sent, len(reqs), tc.want)
+			t.Fatalf("MaxRecorded %d, MaxRecordedBytes %d after %d requests: recorded %d, want %d", tc.max, tc.maxBytes, tc.sent, len(reqs), tc.want)
 		}
 		// The newest are kept, oldest first.
 		if tc.want > 0 && string(reqs[len(reqs)-1].Body) != fmt.Sprintf(`{"i":%d}`, tc.sent-1) {
 			t.Errorf("MaxRecorded %d: last recorded body %s", tc.max, reqs[len(reqs)-1].Body)
 		}
-		if tc.want > 1 && string(reqs[0].Body) != fmt.Sprintf(`{"i":%d}`, tc.sent-tc.want) {
-			t.Errorf("MaxRecorded %d: first recorded body %s", tc.max, reqs[0].Body)
+		for i, r := range reqs {
+			if want := fmt.Sprintf(`{"i":%d}`, tc.sent-tc.want+i); string(r.Body) != want {
+				t.Errorf("MaxRecorded %d, MaxRecordedBytes %d: recorded body %d is %s, want %s", tc.max, tc.maxBytes, i, r.Body, want)
+			}
 		}
 	}
+}
+
+// TestNoCredentialsLogged sends a request with a session token and a wrong
+// secret, which makes the server log the canonical request, and checks that
+// neither the log, nor the answer, nor Request.Err shows the token.
+func TestNoCredentialsLogged(t *testing.T) {
+	for _, service := range []string{"lambda", "execute-api"} {
+		t.Run(service, func(t *testing.T) {
+			var log bytes.Buffer
+			var mu sync.Mutex
+			b := setup(t, service, func(c *devlambda.Config) {
+				c.Logger = slog.New(slog.NewTextHandler(&lockedWriter{mu: &mu, w: &log}, nil))
+			})
+			const wrong = "wrongTempSecret/000000000000000000000000"
+			status, body, _ := signer{body: `{}`, key: tempKey, sec: wrong, tok: token, service: service}.do(t, b)
+			if status != 403 || !strings.HasPrefix(message(t, body), devlambda.MsgSignatureMismatch) {
+				t.Fatalf("status %d: %s", status, body)
+			}
+			reqs := b.srv.Requests()
+			mu.Lock()
+			logged := log.String()
+			mu.Unlock()
+			if !strings.Contains(logged, "x-amz-security-token:REDACTED") {
+				t.Errorf("the log does not show the redacted canonical request: %s", logged)
+			}
+			for where, text := range map[string]string{"log": logged, "answer": body, "Request.Err": reqs[0].Err} {
+				for _, secret := range []string{token, tempSec, wrong} {
+					if strings.Contains(text, secret) {
+						t.Errorf("the %s shows the credential %.6s...: %s", where, secret, text)
+					}
+				}
+			}
+		})
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

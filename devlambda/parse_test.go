@@ -1,6 +1,7 @@
 package devlambda
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -55,7 +56,7 @@ func FuzzParseAuthorization(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if a.AccessKeyID == "" || len(a.SignedHeaders) == 0 || len(a.Signature) != 64 || !isLowerHex(a.Signature) {
+		if a.AccessKeyID == "" || len(a.SignedHeaders) == 0 || !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(a.Signature) {
 			t.Fatalf("accepted an incomplete header %q: %+v", in, a)
 		}
 		again := algorithm + " Credential=" + strings.Join([]string{a.AccessKeyID, a.Date, a.Region, a.Service, a.Terminator}, "/") +

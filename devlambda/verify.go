@@ -82,7 +82,7 @@ func parseAuthorization(v string) (authorization, error) {
 			}
 			a.SignedHeaders = strings.Split(val, ";")
 		case "Signature":
-			if len(val) != 64 || !isLowerHex(val) {
+			if _, err := hex.DecodeString(val); len(val) != 64 || err != nil || strings.ContainsAny(val, "ABCDEF") {
 				problems = append(problems, "Signature should be 64 lower-case hexadecimal digits.")
 				continue
 			}
@@ -100,16 +100,6 @@ func parseAuthorization(v string) (authorization, error) {
 		return a, fmt.Errorf("%s", strings.Join(problems, " "))
 	}
 	return a, nil
-}
-
-func isLowerHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 func forbidden(kind, msg string) *awsError {
@@ -177,8 +167,12 @@ func (s *Server) verify(r *http.Request, body []byte, now time.Time) (string, *a
 		}
 	}
 	if claimed := r.Header.Get("X-Amz-Content-Sha256"); claimed != "" && !bodyHashMatches(claimed, body) {
-		return a.AccessKeyID, &awsError{status: http.StatusBadRequest, kind: "XAmzContentSHA256Mismatch", msg: MsgBodyHashMismatch,
-			detail: fmt.Sprintf("header says %s, body hashes to %s", claimed, hex.EncodeToString(sha256Sum(body)))}
+		// 403 like every other signature fault: the hash is part of what is
+		// signed. The message is S3's, more precise than the mismatch
+		// message Lambda gives.
+		e := forbidden("InvalidSignatureException", MsgBodyHashMismatch)
+		e.detail = fmt.Sprintf("header says %s, body hashes to %s", claimed, hex.EncodeToString(sha256Sum(body)))
+		return a.AccessKeyID, e
 	}
 	return a.AccessKeyID, s.checkSignature(r, a, secret, body, date)
 }
@@ -239,16 +233,30 @@ func (s *Server) checkSignature(r *http.Request, a authorization, secret string,
 		return mismatch("the SDK's own Authorization header does not parse: " + err.Error())
 	}
 	e := mismatch("")
-	e.canonical, e.stringToSign = trace.canonical, trace.stringToSign
+	e.canonical, e.stringToSign = redactToken(trace.canonical), trace.stringToSign
 	if got, exp := strings.Join(a.SignedHeaders, ";"), strings.Join(want.SignedHeaders, ";"); got != exp {
 		e.detail = fmt.Sprintf("SignedHeaders=%s, but the signed headers present in the request are %s", got, exp)
 		return e
 	}
 	if subtle.ConstantTimeCompare([]byte(a.Signature), []byte(want.Signature)) != 1 {
-		e.detail = "canonical request:\n" + trace.canonical
+		e.detail = "canonical request:\n" + e.canonical
 		return e
 	}
 	return nil
+}
+
+// redactToken replaces the session token in a canonical request: the
+// canonical request goes into the log and, for execute-api, into the
+// answer, and a token is a credential. (API Gateway shows it in full.)
+func redactToken(canonical string) string {
+	const prefix = "x-amz-security-token:"
+	lines := strings.Split(canonical, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, prefix) {
+			lines[i] = prefix + "REDACTED"
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // rebuild returns a request with r's method, target, host and the values of

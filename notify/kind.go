@@ -37,11 +37,14 @@ type Kind interface {
 
 	// Normalize checks the type's own fields of c and fills in what can be
 	// inferred (a region from a URL, say), recording each problem in p under
-	// the field's JSON name. The common fields have been checked already.
+	// the field's JSON name. The common fields have been checked already,
+	// and c.Settings and c.Secrets are non-nil (Registry.Validate makes
+	// them). A message never repeats a secret's value, nor a value that may
+	// be a secret pasted into the wrong field.
 	Normalize(c *hookline.Connection, p *hookline.Problems)
 
 	// NewRequest builds the request that delivers body to c at time now,
-	// with every header set and, where the type signs, signed. It must not
-	// send it.
+	// with every header set (User-Agent: UserAgent among them) and, where
+	// the type signs, signed. It must not send it.
 	NewRequest(ctx context.Context, c *hookline.Connection, body []byte, now time.Time) (*http.Request, error)
 }

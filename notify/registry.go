@@ -68,6 +68,7 @@ func (r *Registry) Validate(c *hookline.Connection) (warnings []string, err erro
 		}
 	}
 	if ok {
+		// The one place the maps are made: Kind.Normalize may rely on it.
 		if c.Settings == nil {
 			c.Settings = map[string]string{}
 		}

@@ -48,6 +48,20 @@ func TestRegistryValidate(t *testing.T) {
 	}
 }
 
+// TestRegistryMakesMaps: Validate is the one place nil Settings and Secrets
+// become maps, so a kind's Normalize can write to them.
+func TestRegistryMakesMaps(t *testing.T) {
+	reg := notify.NewRegistry(awslambda.Kind{}, webhook.Kind{})
+	for _, typ := range reg.Types() {
+		c := webhookConn("https://abcdefghij.lambda-url.us-east-1.on.aws/")
+		c.WebhookType, c.Settings, c.Secrets = typ, nil, nil
+		reg.Validate(c) // the problems (missing keys) do not matter here
+		if c.Settings == nil || c.Secrets == nil {
+			t.Errorf("%s: Validate left Settings %v, Secrets %v", typ, c.Settings, c.Secrets)
+		}
+	}
+}
+
 func TestRegistryDuplicatePanics(t *testing.T) {
 	defer func() {
 		if recover() == nil {

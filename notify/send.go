@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -17,6 +19,10 @@ import (
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/payload"
 )
+
+// UserAgent is the User-Agent header every kind sends. cmd/hookline sets it
+// to "hookline/<version>" once at start, before any request is built.
+var UserAgent = "hookline"
 
 // Defaults for one attempt.
 const (
@@ -28,7 +34,7 @@ const (
 // limits live above it; Sender is one attempt, always with a deadline.
 type Sender struct {
 	Registry    *Registry
-	Client      *http.Client     // nil: a client that follows no redirects
+	Client      *http.Client     // nil: a client that follows no redirects and adds no Accept-Encoding
 	Now         func() time.Time // nil: time.Now
 	Timeout     time.Duration    // per attempt; 0: DefaultTimeout
 	MaxResponse int64            // 0: DefaultMaxResponse
@@ -73,7 +79,9 @@ func (s *Sender) client() *http.Client {
 
 // defaultClient does not follow redirects: a signed request must not be
 // replayed to a host the connection does not name, and the target's 3xx is
-// the answer the user should see.
+// the answer the user should see. It does not ask for gzip either, which
+// the transport would add behind the kinds' back, so that the request shown
+// is the request sent.
 var defaultClient = &http.Client{
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	Transport: &http.Transport{
@@ -84,6 +92,7 @@ var defaultClient = &http.Client{
 		MaxIdleConnsPerHost: 256,
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: 10 * time.Second,
+		DisableCompression:  true,
 	},
 }
 
@@ -172,10 +181,15 @@ func describeTransportError(err error, timeout time.Duration) string {
 
 // redactor removes a connection's secrets from anything shown or stored.
 type redactor struct {
-	secrets []string
+	secrets []string // every form a secret may take in an answer, longest first
 }
 
 const redacted = "REDACTED"
+
+// MinRedactable is the length below which a string is not redacted: a
+// shorter one would shred ordinary text. The kinds require their secrets,
+// and an Authorization value's credentials, to be at least this long.
+const MinRedactable = 8
 
 // sensitiveHeaders carry credentials whatever their values.
 var sensitiveHeaders = map[string]bool{
@@ -187,9 +201,30 @@ var sensitiveHeaders = map[string]bool{
 
 func newRedactor(c *hookline.Connection) *redactor {
 	r := &redactor{}
-	for _, v := range c.Secrets {
-		if len(v) >= 4 { // shorter values would shred ordinary text; they still never leave the Secrets map
+	seen := map[string]bool{}
+	add := func(v string) {
+		if len(v) >= MinRedactable && !seen[v] {
+			seen[v] = true
 			r.secrets = append(r.secrets, v)
+		}
+	}
+	for _, v := range c.Secrets {
+		forms := []string{v}
+		// A target that refuses "Bearer <token>" often quotes the token alone.
+		if _, cred, ok := strings.Cut(v, " "); ok {
+			forms = append(forms, strings.TrimSpace(cred))
+		}
+		for _, f := range forms {
+			add(f)
+			// As a target may echo it: inside a JSON string (Go escapes <>&,
+			// PHP escapes / as well) or in a URL.
+			if b, err := json.Marshal(f); err == nil {
+				j := string(b[1 : len(b)-1])
+				add(j)
+				add(strings.ReplaceAll(j, "/", `\/`))
+			}
+			add(url.QueryEscape(f))
+			add(url.PathEscape(f))
 		}
 	}
 	// Longest first, so a secret that contains another is removed whole.
@@ -204,16 +239,29 @@ func (r *redactor) string(s string) string {
 	return s
 }
 
+// request shows req as the transport will write it: its headers, and the
+// Content-Length the transport adds from req.ContentLength, sorted by name
+// after Host.
 func (r *redactor) request(req *http.Request, body []byte) SentRequest {
 	out := SentRequest{Method: req.Method, URL: r.string(req.URL.String()), Body: r.string(string(body))}
-	names := make([]string, 0, len(req.Header)+1)
-	for name := range req.Header {
+	header := req.Header.Clone()
+	if header == nil {
+		header = http.Header{}
+	}
+	switch {
+	case req.ContentLength > 0, req.ContentLength == 0 && (req.Method == http.MethodPost || req.Method == http.MethodPut || req.Method == http.MethodPatch):
+		header.Set("Content-Length", strconv.FormatInt(req.ContentLength, 10))
+	case req.ContentLength < 0:
+		header.Set("Transfer-Encoding", "chunked")
+	}
+	names := make([]string, 0, len(header))
+	for name := range header {
 		names = append(names, name)
 	}
 	sort.Strings(names)
 	out.Headers = append(out.Headers, hookline.Header{Name: "Host", Value: req.URL.Host})
 	for _, name := range names {
-		for _, v := range req.Header[name] {
+		for _, v := range header[name] {
 			out.Headers = append(out.Headers, hookline.Header{Name: name, Value: r.header(name, v)})
 		}
 	}

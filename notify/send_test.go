@@ -7,9 +7,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/notify"
@@ -17,7 +22,9 @@ import (
 	"github.com/hookline/hookline/notify/webhook"
 )
 
-const authSecret = "Bearer s3cr3t-token-value-42"
+// authSecret holds characters that JSON and URLs escape, so that an echo in
+// either form is only caught if the redactor knows that form.
+const authSecret = "Bearer s3cr3t<tok&en>/value+42"
 
 func webhookConn(url string) *hookline.Connection {
 	return &hookline.Connection{
@@ -59,6 +66,22 @@ func TestSendOutcomes(t *testing.T) {
 		{"answer echoes the secret", func(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, "you sent "+r.Header.Get("Authorization"))
 		}, 200, "", "you sent REDACTED", false},
+		{"answer echoes the token without its scheme", func(w http.ResponseWriter, r *http.Request) {
+			_, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+			io.WriteString(w, "invalid token "+tok)
+		}, 200, "", "invalid token REDACTED", false},
+		{"answer echoes the secret in JSON", func(w http.ResponseWriter, r *http.Request) {
+			json.NewEncoder(w).Encode(map[string]string{"authorization": r.Header.Get("Authorization")})
+		}, 200, "", `{"authorization":"REDACTED"}`, false},
+		{"answer echoes the token in JSON with escaped slashes", func(w http.ResponseWriter, r *http.Request) {
+			b, _ := json.Marshal(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+			io.WriteString(w, `{"token":`+strings.ReplaceAll(string(b), "/", `\/`)+`}`)
+		}, 200, "", `{"token":"REDACTED"}`, false},
+		{"answer echoes the secret URL-escaped", func(w http.ResponseWriter, r *http.Request) {
+			auth := r.Header.Get("Authorization")
+			_, tok, _ := strings.Cut(auth, " ")
+			io.WriteString(w, "see /login?auth="+url.QueryEscape(auth)+"&token="+url.QueryEscape(tok)+" and /t/"+url.PathEscape(tok))
+		}, 200, "", "see /login?auth=REDACTED&token=REDACTED and /t/REDACTED", false},
 		{"huge answer truncated", func(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, strings.Repeat("x", notify.DefaultMaxResponse+10))
 		}, 200, "", "xxxx", true},
@@ -101,8 +124,10 @@ func TestSendOutcomes(t *testing.T) {
 				t.Error("no latency measured")
 			}
 			shown, _ := json.Marshal(a)
-			if strings.Contains(string(shown), "s3cr3t") {
-				t.Errorf("attempt shows the secret: %s", shown)
+			for _, part := range []string{"s3cr3t", "value+42", "value%2B42"} {
+				if strings.Contains(string(shown), part) || strings.Contains(a.ResponseContent, part) {
+					t.Errorf("attempt shows part %q of the secret: %s", part, shown)
+				}
 			}
 		})
 	}
@@ -147,6 +172,10 @@ func TestRedactedRequest(t *testing.T) {
 	if !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE0000001/") || !strings.Contains(auth, "SignedHeaders=") || !strings.HasSuffix(auth, "Signature=REDACTED") {
 		t.Errorf("Authorization shown as %q", auth)
 	}
+	// content-length is signed, so it must be shown; User-Agent is sent, unsigned.
+	if !strings.Contains(auth, "SignedHeaders=content-length;") || headers["Content-Length"] != strconv.Itoa(len(a.Request.Body)) || headers["User-Agent"] != notify.UserAgent {
+		t.Errorf("Content-Length %q, User-Agent %q shown for %s", headers["Content-Length"], headers["User-Agent"], auth)
+	}
 	if headers["X-Amz-Security-Token"] != "REDACTED" || headers["X-Team"] != "secops" || headers["Host"] == "" {
 		t.Errorf("headers shown: %v", headers)
 	}
@@ -176,5 +205,44 @@ func TestTestUsesRecoveryPayload(t *testing.T) {
 	}
 	if len(bodies) != 2 || !strings.Contains(bodies[0], `"type": "Critical"`) || !strings.Contains(bodies[1], `"resolved": "ResolvedCritical"`) {
 		t.Errorf("bodies = %q", bodies)
+	}
+}
+
+// TestShownIsSent checks that the request shown is the request sent: every
+// header the target received is shown with the same value, redacted
+// credentials aside, and nothing is shown that was not sent.
+func TestShownIsSent(t *testing.T) {
+	var got http.Header
+	target := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Clone()
+		got.Set("Host", r.Host)
+	})
+	c := webhookConn(target + "/hook")
+	c.CustomHeaders = []hookline.Header{{Name: "X-Team", Value: "secops"}}
+	body := []byte(`{"x":"ü"}`)
+	a, err := newSender(time.Second).Send(context.Background(), c, body)
+	if err != nil || a.StatusCode != 200 {
+		t.Fatalf("Send: %v %+v", err, a)
+	}
+	shown := http.Header{}
+	var names []string
+	for _, h := range a.Request.Headers {
+		shown.Add(h.Name, h.Value)
+		names = append(names, h.Name)
+	}
+	if names[0] != "Host" || !slices.IsSorted(names[1:]) {
+		t.Errorf("headers shown in the order %q, want Host then sorted", names)
+	}
+	if shown.Get("Authorization") != "Bearer REDACTED" {
+		t.Errorf("Authorization shown as %q", shown.Get("Authorization"))
+	}
+	shown.Set("Authorization", got.Get("Authorization"))
+	if diff := cmp.Diff(got, shown); diff != "" {
+		t.Errorf("sent (-) and shown (+) headers differ:\n%s", diff)
+	}
+	for h, want := range map[string]string{"User-Agent": notify.UserAgent, "Content-Length": strconv.Itoa(len(body)), "Accept-Encoding": ""} {
+		if v := shown.Get(h); v != want {
+			t.Errorf("%s shown as %q, want %q", h, v, want)
+		}
 	}
 }

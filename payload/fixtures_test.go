@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,6 +35,7 @@ var fixtures = []fixture{
 	{"sample", func() *hookline.Alert { return payload.Sample(hookline.TriggerCritical, fixedNow) }},
 	{"tricky", trickyAlert},
 	{"raw", rawAlert},
+	{"raw-lower", rawLowerAlert},
 	{"empty", func() *hookline.Alert { return &hookline.Alert{} }},
 }
 
@@ -106,6 +108,21 @@ func rawAlert() *hookline.Alert {
 			"Host":     "web-" + string(rune('1'+i%3)),
 			"Category": "auth",
 		})
+	}
+	return a
+}
+
+// rawLowerAlert is rawAlert as a scheduled search delivers it: field names
+// in lower case ("Fields are returned in lowercase in scheduled search
+// results"). Its rows are still raw messages, so at most 10 are carried.
+func rawLowerAlert() *hookline.Alert {
+	a := rawAlert()
+	for i, row := range a.Results {
+		lower := hookline.Row{}
+		for k, v := range row {
+			lower[strings.ToLower(k)] = v
+		}
+		a.Results[i] = lower
 	}
 	return a
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -73,36 +74,36 @@ func needsState(k kind) bool { return k == kindResults || k == kindResultsField 
 func (r *ref) appendValue(dst []byte, a *hookline.Alert, st *state) []byte {
 	switch r.kind {
 	case kindName:
-		return r.appendText(dst, a.Name)
+		return appendText(r, dst, a.Name)
 	case kindDescription:
-		return r.appendText(dst, a.Description)
+		return appendText(r, dst, a.Description)
 	case kindMonitorType:
-		return r.appendText(dst, a.MonitorType)
+		return appendText(r, dst, a.MonitorType)
 	case kindQuery:
-		return r.appendText(dst, a.Query)
+		return appendText(r, dst, a.Query)
 	case kindQueryURL:
-		return r.appendText(dst, a.QueryURL)
+		return appendText(r, dst, a.QueryURL)
 	case kindID:
-		return r.appendText(dst, a.SourceID)
+		return appendText(r, dst, a.SourceID)
 	case kindDetectionMethod:
-		return r.appendText(dst, a.DetectionMethod)
+		return appendText(r, dst, a.DetectionMethod)
 	case kindTriggerType:
-		return r.appendText(dst, string(a.TriggerType))
+		return appendText(r, dst, string(a.TriggerType))
 	case kindTriggerCondition:
-		return r.appendText(dst, a.TriggerCondition)
+		return appendText(r, dst, a.TriggerCondition)
 	case kindTriggerValue:
-		return r.appendText(dst, a.TriggerValue)
+		return appendText(r, dst, a.TriggerValue)
 	case kindSourceURL:
-		return r.appendText(dst, a.SourceURL)
+		return appendText(r, dst, a.SourceURL)
 	case kindAlertResponseURL:
-		return r.appendText(dst, a.AlertResponseURL)
+		return appendText(r, dst, a.AlertResponseURL)
 	case kindAlertName:
 		if v := lookup(a.Variables, r.key); v != "" {
-			return r.appendText(dst, v)
+			return appendText(r, dst, v)
 		}
-		return r.appendText(dst, a.Name)
+		return appendText(r, dst, a.Name)
 	case kindExtra:
-		return r.appendText(dst, lookup(a.Variables, r.key))
+		return appendText(r, dst, lookup(a.Variables, r.key))
 	case kindNumResults:
 		n := a.NumQueryResults
 		if n == 0 {
@@ -115,7 +116,7 @@ func (r *ref) appendValue(dst []byte, a *hookline.Alert, st *state) []byte {
 		return r.appendMillis(dst, a.TriggerTimeEnd)
 	case kindTriggerTime:
 		var tmp [64]byte
-		return r.appendTextBytes(dst, appendTime(tmp[:0], a.TriggerTime, a.Location))
+		return appendText(r, dst, appendTime(tmp[:0], a.TriggerTime, a.Location))
 	case kindTriggerTimeRange:
 		var tmp [128]byte
 		b := tmp[:0]
@@ -124,7 +125,7 @@ func (r *ref) appendValue(dst []byte, a *hookline.Alert, st *state) []byte {
 			b = append(b, " to "...)
 			b = appendTime(b, a.TriggerTimeEnd, a.Location)
 		}
-		return r.appendTextBytes(dst, b)
+		return appendText(r, dst, b)
 	case kindResults:
 		rows := capRows(a.Results)
 		if r.bare {
@@ -135,26 +136,17 @@ func (r *ref) appendValue(dst []byte, a *hookline.Alert, st *state) []byte {
 	case kindResultsField:
 		return r.appendField(dst, capRows(a.Results), st)
 	}
-	return r.appendText(dst, "")
+	return appendText(r, dst, "")
 }
 
 // appendText appends a string value: escaped inside a string, quoted bare.
-func (r *ref) appendText(dst []byte, s string) []byte {
+func appendText[S ~string | ~[]byte](r *ref, dst []byte, s S) []byte {
 	if r.bare {
 		dst = append(dst, '"')
 		dst = appendEscaped(dst, s)
 		return append(dst, '"')
 	}
 	return appendEscaped(dst, s)
-}
-
-func (r *ref) appendTextBytes(dst []byte, b []byte) []byte {
-	if r.bare {
-		dst = append(dst, '"')
-		dst = appendEscaped(dst, b)
-		return append(dst, '"')
-	}
-	return appendEscaped(dst, b)
 }
 
 func (r *ref) appendNumber(dst []byte, n int64) []byte {
@@ -164,7 +156,7 @@ func (r *ref) appendNumber(dst []byte, n int64) []byte {
 // appendMillis appends t as epoch milliseconds; the zero time is unresolved.
 func (r *ref) appendMillis(dst []byte, t time.Time) []byte {
 	if t.IsZero() {
-		return r.appendText(dst, "")
+		return appendText(r, dst, "")
 	}
 	return r.appendNumber(dst, t.UnixMilli())
 }
@@ -186,11 +178,11 @@ func appendTime(b []byte, t time.Time, loc *time.Location) []byte {
 func (r *ref) appendField(dst []byte, rows []hookline.Row, st *state) []byte {
 	i := max(r.index, 0)
 	if i >= len(rows) {
-		return r.appendText(dst, "")
+		return appendText(r, dst, "")
 	}
 	v, ok := lookupRow(rows[i], r.field)
 	if !ok {
-		return r.appendText(dst, "")
+		return appendText(r, dst, "")
 	}
 	if r.bare {
 		return st.appendJSON(dst, v)
@@ -206,21 +198,29 @@ func (r *ref) appendField(dst []byte, rows []hookline.Row, st *state) []byte {
 }
 
 // capRows returns the rows {{ResultsJson}} carries: at most MaxRawRows when
-// they are raw messages (a row has a Message or _raw field), at most
+// they are raw messages (a row has a Message or _raw field, in any case:
+// scheduled searches return field names in lower case), at most
 // MaxAggregateRows otherwise.
 func capRows(rows []hookline.Row) []hookline.Row {
 	if len(rows) <= MaxRawRows {
 		return rows
 	}
 	for _, row := range rows {
-		if _, ok := row["Message"]; ok {
-			return rows[:MaxRawRows]
-		}
-		if _, ok := row["_raw"]; ok {
+		if isRaw(row) {
 			return rows[:MaxRawRows]
 		}
 	}
 	return rows[:min(len(rows), MaxAggregateRows)]
+}
+
+// isRaw reports whether row is a raw message rather than an aggregate row.
+func isRaw(row hookline.Row) bool {
+	for k := range row {
+		if strings.EqualFold(k, "Message") || strings.EqualFold(k, "_raw") {
+			return true
+		}
+	}
+	return false
 }
 
 func (st *state) appendRows(dst []byte, rows []hookline.Row) []byte {

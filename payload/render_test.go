@@ -146,7 +146,10 @@ func TestResultsLimits(t *testing.T) {
 		{"raw under the limit", rows(10, "Message"), 10, 9},
 		{"raw over the limit", rows(15, "Message"), 10, 9},
 		{"raw by _raw", rows(11, "_raw"), 10, 9},
-		{"message in lower case is an aggregate field", rows(11, "message"), 11, 10},
+		// Scheduled searches return field names in lower case.
+		{"raw by message in lower case", rows(11, "message"), 10, 9},
+		{"raw by _RAW in upper case", rows(12, "_RAW"), 10, 9},
+		{"a field that only contains message is aggregate", rows(11, "messages"), 11, 10},
 	}
 	tmpl := mustParse(t, `{"bare":{{ResultsJson}},"in":"{{RawResultsJson}}","n":{{NumQueryResults}},"last":{{ResultsJson.i}}[300],"tenth":{{ResultsJson.i}}[9]}`)
 	for _, tt := range tests {
@@ -178,6 +181,30 @@ func TestResultsLimits(t *testing.T) {
 				t.Errorf("index: [300] = %v (want \"\"), [9] = %v (want 9)", got.Last, got.Tenth)
 			}
 		})
+	}
+}
+
+// TestRawFixturesCapped checks both raw fixtures, Sumo's spelling and a
+// scheduled search's lower-case one, carry 10 of their 12 rows.
+func TestRawFixturesCapped(t *testing.T) {
+	tmpl := mustParse(t, `{"rows":{{ResultsJson}},"raw":{{RawResultsJson}}}`)
+	for _, name := range []string{"raw", "raw-lower"} {
+		var a *hookline.Alert
+		for _, f := range fixtures {
+			if f.name == name {
+				a = f.alert()
+			}
+		}
+		if a == nil {
+			t.Fatalf("no fixture %q", name)
+		}
+		var got struct{ Rows, Raw []map[string]any }
+		if err := json.Unmarshal(tmpl.Render(a), &got); err != nil {
+			t.Fatal(err)
+		}
+		if len(a.Results) != 12 || len(got.Rows) != payload.MaxRawRows || len(got.Raw) != payload.MaxRawRows {
+			t.Errorf("%s: %d rows carry %d in ResultsJson and %d in RawResultsJson, want %d", name, len(a.Results), len(got.Rows), len(got.Raw), payload.MaxRawRows)
+		}
 	}
 }
 

@@ -221,17 +221,7 @@ func (p *parser) enter() error {
 }
 
 func (p *parser) object() error {
-	if err := p.enter(); err != nil {
-		return err
-	}
-	p.pos++ // {
-	p.ws()
-	if p.pos < len(p.src) && p.src[p.pos] == '}' {
-		p.pos++
-		p.depth--
-		return nil
-	}
-	for {
+	return p.list('}', func() error {
 		switch {
 		case p.hasPrefix("{{"):
 			return p.errAt(p.pos, "an object key must be a string; put the variable in quotes")
@@ -247,52 +237,38 @@ func (p *parser) object() error {
 		}
 		p.pos++
 		p.ws()
-		if err := p.value(); err != nil {
-			return err
-		}
-		p.ws()
-		if p.pos >= len(p.src) {
-			return p.unexpected("',' or '}'")
-		}
-		switch p.src[p.pos] {
-		case '}':
-			p.pos++
-			p.depth--
-			return nil
-		case ',':
-			comma := p.pos
-			p.pos++
-			p.ws()
-			if p.pos < len(p.src) && p.src[p.pos] == '}' {
-				return p.errAt(comma, "trailing comma before '}'")
-			}
-		default:
-			return p.unexpected("',' or '}'")
-		}
-	}
+		return p.value()
+	})
 }
 
 func (p *parser) array() error {
+	return p.list(']', p.value)
+}
+
+// list parses the members of an object or array, the opening bracket at
+// p.pos: member parses one key and value, or one value, and list handles
+// the commas, a trailing comma and the closing bracket.
+func (p *parser) list(closing byte, member func() error) error {
 	if err := p.enter(); err != nil {
 		return err
 	}
-	p.pos++ // [
+	p.pos++ // { or [
 	p.ws()
-	if p.pos < len(p.src) && p.src[p.pos] == ']' {
+	if p.pos < len(p.src) && p.src[p.pos] == closing {
 		p.pos++
 		p.depth--
 		return nil
 	}
 	for {
-		if err := p.value(); err != nil {
+		if err := member(); err != nil {
 			return err
 		}
 		p.ws()
 		if p.pos >= len(p.src) {
-			return p.unexpected("',' or ']'")
+			return p.unexpected(fmt.Sprintf("',' or '%c'", closing))
 		}
 		switch p.src[p.pos] {
-		case ']':
+		case closing:
 			p.pos++
 			p.depth--
 			return nil
@@ -300,11 +276,11 @@ func (p *parser) array() error {
 			comma := p.pos
 			p.pos++
 			p.ws()
-			if p.pos < len(p.src) && p.src[p.pos] == ']' {
-				return p.errAt(comma, "trailing comma before ']'")
+			if p.pos < len(p.src) && p.src[p.pos] == closing {
+				return p.errAt(comma, "trailing comma before '%c'", closing)
 			}
 		default:
-			return p.unexpected("',' or ']'")
+			return p.unexpected(fmt.Sprintf("',' or '%c'", closing))
 		}
 	}
 }

@@ -64,6 +64,8 @@ service name and keys, then use Test Alert.`,
 				Service: service,
 				Keys:    map[string]string{keyID: secret},
 				Logger:  logger,
+				// Requests are printed as they come; nothing reads the history.
+				MaxRecorded: -1,
 				Respond: func(r devlambda.Request) (int, []byte) {
 					return status, []byte(`{"ok":true}`)
 				},

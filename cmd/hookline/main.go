@@ -14,12 +14,15 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/hookline/hookline/notify"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
 func main() {
+	notify.UserAgent = "hookline/" + version
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// After the first signal, the default handling comes back: a second
 	// Ctrl-C ends a shutdown that takes too long.

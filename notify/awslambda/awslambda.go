@@ -3,10 +3,13 @@
 // Version 4 by the AWS SDK's signer, with the connection's access key, its
 // region and its service name ("lambda" or "execute-api").
 //
-// The signature covers the method, path, query, every header set here
-// (Content-Type, Content-Length, Host, the custom headers, X-Amz-Date,
-// X-Amz-Content-Sha256 and, with temporary credentials, X-Amz-Security-Token)
-// and the SHA-256 of the body, so a request altered on the way is refused.
+// The signature covers the method, path, query, every header set here but
+// User-Agent (Content-Type, Content-Length, Host, the custom headers,
+// X-Amz-Date, X-Amz-Content-Sha256 and, with temporary credentials,
+// X-Amz-Security-Token) and the SHA-256 of the body, so a request altered on
+// the way is refused. User-Agent is never signed, as with every AWS SDK; a
+// custom header the signer would leave unsigned (User-Agent,
+// X-Amzn-Trace-Id) is refused, so that every custom header is signed.
 package awslambda
 
 import (
@@ -21,6 +24,7 @@ import (
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/notify"
 )
 
 // Type is the webhookType value of an AWSLambda connection.
@@ -34,6 +38,7 @@ const (
 	HeaderSecurityToken = "X-Amz-Security-Token"
 	contentTypeJSON     = "application/json"
 	headerContentType   = "Content-Type"
+	headerUserAgent     = "User-Agent"
 )
 
 // Kind is the AWSLambda connection type. Its zero value is ready to use.
@@ -67,8 +72,12 @@ func newRequest(ctx context.Context, c *hookline.Connection, body []byte, now ti
 	}
 	req.Header.Set(headerContentType, contentTypeJSON)
 	for _, h := range c.CustomHeaders {
+		if name := unsignable(h.Name); name != "" && name != HeaderAuthorization {
+			return nil, hookline.Errorf(hookline.EINVALID, "AWS SigV4 cannot sign custom header %s; remove it", name)
+		}
 		req.Header.Set(h.Name, h.Value)
 	}
+	req.Header.Set(headerUserAgent, notify.UserAgent) // unsigned, as with every AWS SDK
 	for _, h := range (Kind{}).OwnedHeaders() {
 		req.Header.Del(h) // a custom header that slipped past validation must not be signed as ours
 	}

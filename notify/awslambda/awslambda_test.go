@@ -107,7 +107,7 @@ func FuzzInferFromURL(f *testing.F) {
 			t.Fatalf("region %q is not a label of %q", region, raw)
 		}
 		// The region, once inferred, passes Normalize's own check.
-		c := &hookline.Connection{URL: raw, Settings: map[string]string{"region": region, "serviceName": service}}
+		c := &hookline.Connection{URL: raw, Settings: map[string]string{"region": region, "serviceName": service}, Secrets: map[string]string{}}
 		var p hookline.Problems
 		awslambda.Kind{}.Normalize(c, &p)
 		if err := p.Err(); err != nil && strings.Contains(err.Error(), "region") {
@@ -130,6 +130,7 @@ func TestNormalize(t *testing.T) {
 	for _, tc := range []struct {
 		name         string
 		url          string
+		headers      []hookline.Header
 		settings     map[string]string
 		secrets      map[string]string
 		wantSettings map[string]string // nil: unchecked
@@ -164,24 +165,39 @@ func TestNormalize(t *testing.T) {
 			problems: []string{"region: is required", "serviceName: is required: lambda or execute-api"}},
 		{name: "missing everything", url: fnURL, settings: map[string]string{}, secrets: map[string]string{},
 			problems: []string{"accessKeyId: is required", "secretAccessKey: is required"}},
-		{name: "nil maps", url: fnURL,
-			problems: []string{"accessKeyId: is required", "secretAccessKey: is required"}},
 		{name: "key id too short", url: fnURL, settings: creds("accessKeyId", "AKIA123"), secrets: sec,
 			problems: []string{`accessKeyId: "AKIA123" is not an AWS access key id`}},
 		{name: "key id lower case", url: fnURL, settings: creds("accessKeyId", "akiaiosfodnn7example"), secrets: sec,
-			problems: []string{"accessKeyId: \"akiaiosfodnn7example\" is not"}},
+			problems: []string{"accessKeyId: has 20 characters, including lower-case letters or / + (is this the secret access key?)"}},
+		{name: "secret access key pasted as key id", url: fnURL, settings: creds("accessKeyId", " "+secret+" "), secrets: sec,
+			problems: []string{fmt.Sprintf("accessKeyId: has %d characters, including", len(secret)) + " lower-case letters or / + (is this the secret access key?)"}},
+		{name: "key id with + only", url: fnURL, settings: creds("accessKeyId", "AKIA+B/CDEFGHIJKLMNO"), secrets: sec,
+			problems: []string{"accessKeyId: has 20 characters, including lower-case"}},
+		{name: "key id of other characters is quoted", url: fnURL, settings: creds("accessKeyId", "AKIA-1234-5678-90"), secrets: sec,
+			problems: []string{`accessKeyId: "AKIA-1234-5678-90" is not an AWS access key id`}},
 		{name: "key id too long", url: fnURL, settings: creds("accessKeyId", strings.Repeat("A", 129)), secrets: sec,
 			problems: []string{"accessKeyId:"}},
 		{name: "key id 128 ok", url: fnURL, settings: creds("accessKeyId", strings.Repeat("A", 128)), secrets: sec},
 		{name: "secret with a space", url: fnURL, settings: creds(), secrets: map[string]string{"secretAccessKey": "abc def"},
 			problems: []string{"secretAccessKey: must be at most 128 printable ASCII characters without spaces"}},
+		{name: "secret too short", url: fnURL, settings: creds(), secrets: map[string]string{"secretAccessKey": "tooShort/123"},
+			problems: []string{"secretAccessKey: has 12 characters; a secret access key has at least 16"}},
+		{name: "secret of 16 ok", url: fnURL, settings: creds(), secrets: map[string]string{"secretAccessKey": "sixteen+chars/16"}},
+		{name: "token too short", url: fnURL, settings: creds(), secrets: map[string]string{"secretAccessKey": secret, "sessionToken": "IQoJb3Jp/Zw=="},
+			problems: []string{"sessionToken: has 13 characters; a session token has at least 16"}},
 		{name: "token with a newline inside", url: fnURL, settings: creds(), secrets: map[string]string{"secretAccessKey": secret, "sessionToken": "ab\ncd"},
 			problems: []string{"sessionToken: must be"}},
+		{name: "unsigned custom headers refused", url: fnURL, settings: creds(), secrets: sec,
+			headers:  []hookline.Header{{Name: "X-Team", Value: "a"}, {Name: "user-agent", Value: "b"}, {Name: "X-Amzn-Trace-Id", Value: "c"}},
+			problems: []string{"customHeaders[1].name: AWS SigV4 cannot sign User-Agent; remove it", "customHeaders[2].name: AWS SigV4 cannot sign X-Amzn-Trace-Id; remove it"}},
 		{name: "empty session token dropped", url: fnURL, settings: creds(), secrets: map[string]string{"secretAccessKey": secret, "sessionToken": "  "},
 			wantSecrets: map[string]string{"secretAccessKey": secret}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &hookline.Connection{URL: tc.url, Settings: maps.Clone(tc.settings), Secrets: maps.Clone(tc.secrets)}
+			// Registry.Validate hands Normalize non-nil maps.
+			c := &hookline.Connection{URL: tc.url, CustomHeaders: tc.headers, Settings: map[string]string{}, Secrets: map[string]string{}}
+			maps.Copy(c.Settings, tc.settings)
+			maps.Copy(c.Secrets, tc.secrets)
 			var p hookline.Problems
 			awslambda.Kind{}.Normalize(c, &p)
 			err := p.Err()
@@ -201,10 +217,19 @@ func TestNormalize(t *testing.T) {
 						t.Errorf("problems %q lack %q", err, want)
 					}
 				}
-				for _, s := range []string{secret, token} {
-					if strings.Contains(err.Error(), s) {
-						t.Errorf("a message repeats a secret: %v", err)
-					}
+			}
+			// No message repeats a secret, nor an access key id that may be
+			// the secret pasted into the wrong field.
+			private := []string{secret, token}
+			for _, v := range tc.secrets {
+				private = append(private, strings.TrimSpace(v))
+			}
+			if id := strings.TrimSpace(tc.settings["accessKeyId"]); strings.ContainsAny(id, "abcdefghijklmnopqrstuvwxyz/+") {
+				private = append(private, id)
+			}
+			for _, v := range private {
+				if v != "" && err != nil && strings.Contains(err.Error(), v) {
+					t.Errorf("a message repeats the secret %.4s...: %v", v, err)
 				}
 			}
 			if tc.wantSettings != nil {
@@ -223,7 +248,12 @@ func TestNormalize(t *testing.T) {
 
 func TestRegionsAreAccepted(t *testing.T) {
 	seen := map[string]bool{}
-	for _, r := range awslambda.Regions {
+	regions := awslambda.Regions()
+	regions[0] = "changed"
+	if awslambda.Regions()[0] == "changed" {
+		t.Error("Regions returns the package's own slice")
+	}
+	for _, r := range awslambda.Regions() {
 		if seen[r] {
 			t.Errorf("%s listed twice", r)
 		}
@@ -357,7 +387,7 @@ func TestNewRequestAgainstDevlambda(t *testing.T) {
 		{name: "wrong region", service: "lambda", path: "/", status: 403, message: devlambda.MsgInvalidRegion, mod: func(c *hookline.Connection) {
 			c.Settings["region"] = "us-west-2"
 		}},
-		{name: "body tampered", service: "lambda", path: "/", status: 400, message: devlambda.MsgBodyHashMismatch, tamper: func(r *http.Request) {
+		{name: "body tampered", service: "lambda", path: "/", status: 403, message: devlambda.MsgBodyHashMismatch, tamper: func(r *http.Request) {
 			forged := strings.Replace(string(body), "Critical", "Warning!", 1)
 			r.Body = io.NopCloser(strings.NewReader(forged))
 		}},
@@ -433,6 +463,7 @@ func TestRequestShape(t *testing.T) {
 		"X-Amz-Date":           "20260314T150926Z",
 		"X-Amz-Content-Sha256": hex.EncodeToString(sum[:]),
 		"X-Amz-Security-Token": "",
+		"User-Agent":           notify.UserAgent,
 	} {
 		if got := req.Header.Values(h); strings.Join(got, ",") != want {
 			t.Errorf("%s = %q, want %q", h, got, want)
@@ -473,6 +504,15 @@ func TestNewRequestInfersAndRefuses(t *testing.T) {
 	if auth := req.Header.Get("Authorization"); !strings.Contains(auth, "/20260314/ap-southeast-5/execute-api/aws4_request,") {
 		t.Errorf("Authorization %q", auth)
 	}
+	// A custom header that would go unsigned is refused, not sent.
+	for _, h := range []string{"User-Agent", "x-amzn-trace-id"} {
+		c := connection("https://abcdefghij.lambda-url.us-east-1.on.aws/", "lambda")
+		c.CustomHeaders = []hookline.Header{{Name: h, Value: "v"}}
+		_, err = awslambda.Kind{}.NewRequest(context.Background(), c, nil, now)
+		if hookline.ErrorCode(err) != hookline.EINVALID || !strings.Contains(err.Error(), "AWS SigV4 cannot sign custom header") {
+			t.Errorf("custom %s: error %v", h, err)
+		}
+	}
 	// Without them and nothing to infer, it refuses to build a request.
 	c = connection("http://127.0.0.1:9000/", "")
 	delete(c.Settings, "region")
@@ -496,5 +536,25 @@ func TestRegistry(t *testing.T) {
 	}
 	if c.Settings["region"] != "us-east-1" || c.Settings["serviceName"] != "lambda" {
 		t.Errorf("settings %v", c.Settings)
+	}
+	// Headers the signer never signs are refused once each, with the reason.
+	c = connection("https://abcdefghij.lambda-url.us-east-1.on.aws/", "lambda")
+	c.CustomHeaders = []hookline.Header{{Name: "User-Agent", Value: "x"}, {Name: "Expect", Value: "100-continue"}, {Name: "Authorization", Value: "x"}}
+	_, err = reg.Validate(c)
+	var he *hookline.Error
+	if !errors.As(err, &he) {
+		t.Fatalf("error %v", err)
+	}
+	got := map[string][]string{}
+	for _, f := range he.Fields {
+		got[f.Field] = append(got[f.Field], f.Message)
+	}
+	if m := got["customHeaders[0].name"]; len(m) != 1 || !strings.HasPrefix(m[0], "AWS SigV4 cannot sign User-Agent") {
+		t.Errorf("User-Agent: %q", m)
+	}
+	for _, f := range []string{"customHeaders[1].name", "customHeaders[2].name"} {
+		if len(got[f]) != 1 {
+			t.Errorf("%s: %q, want one problem", f, got[f])
+		}
 	}
 }

@@ -2,9 +2,13 @@ package awslambda
 
 import (
 	"cmp"
+	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/notify"
@@ -27,10 +31,12 @@ const (
 	ServiceExecuteAPI = "execute-api" // API Gateway stages
 )
 
-// Regions lists AWS region codes (commercial, GovCloud and China) for the
-// UI's region select. A region missing here is still accepted when it has
-// the shape of one.
-var Regions = []string{
+// Regions returns AWS region codes (commercial, GovCloud and China) for the
+// UI's region select, a new slice on each call. A region missing here is
+// still accepted when it has the shape of one.
+func Regions() []string { return slices.Clone(regions) }
+
+var regions = []string{
 	"us-east-1", "us-east-2", "us-west-1", "us-west-2",
 	"af-south-1",
 	"ap-east-1", "ap-east-2", "ap-south-1", "ap-south-2",
@@ -109,37 +115,48 @@ func (Kind) Fields() []notify.Field {
 // AWS treats as case-insensitive, and fills in region and service name from
 // the URL when they are left out.
 func (Kind) Normalize(c *hookline.Connection, p *hookline.Problems) {
-	if c.Settings == nil {
-		c.Settings = map[string]string{}
-	}
-	if c.Secrets == nil {
-		c.Secrets = map[string]string{}
-	}
-
 	id := strings.TrimSpace(c.Settings[FieldAccessKeyID])
 	switch {
 	case id == "":
 		p.Add(FieldAccessKeyID, "is required: the access key id of the IAM user that may invoke the target")
+	case strings.ContainsFunc(id, func(r rune) bool { return unicode.IsLower(r) || r == '/' || r == '+' }):
+		// Most likely the secret access key in the wrong field: never quote it.
+		p.Add(FieldAccessKeyID, "has %d characters, including lower-case letters or / + (is this the secret access key?); an access key id is 16 to 128 capital letters and digits, like AKIAIOSFODNN7EXAMPLE", utf8.RuneCountInString(id))
 	case !keyIDRE.MatchString(id):
 		p.Add(FieldAccessKeyID, "%q is not an AWS access key id: 16 to 128 capital letters and digits, like AKIAIOSFODNN7EXAMPLE", id)
 	}
 	store(c.Settings, FieldAccessKeyID, id)
 
 	// Secrets are never echoed in messages: they may be half-pasted keys.
+	// The minimum lengths make sure a secret is long enough to be redacted
+	// from a target's answer without shredding it: AWS's secret access keys
+	// have 40 characters, session tokens hundreds.
 	secret := strings.TrimSpace(c.Secrets[FieldSecretAccessKey])
 	switch {
 	case secret == "":
 		p.Add(FieldSecretAccessKey, "is required: the secret access key that signs each request")
 	case !credentialChars(secret, 128):
 		p.Add(FieldSecretAccessKey, "must be at most 128 printable ASCII characters without spaces")
+	case len(secret) < minSecretLen:
+		p.Add(FieldSecretAccessKey, "has %d characters; a secret access key has at least %d (AWS's have 40)", len(secret), minSecretLen)
 	}
 	store(c.Secrets, FieldSecretAccessKey, secret)
 
 	token := strings.TrimSpace(c.Secrets[FieldSessionToken])
-	if token != "" && !credentialChars(token, hookline.MaxHeaderValueLen) {
+	switch {
+	case token == "":
+	case !credentialChars(token, hookline.MaxHeaderValueLen):
 		p.Add(FieldSessionToken, "must be at most %d printable ASCII characters without spaces", hookline.MaxHeaderValueLen)
+	case len(token) < minSecretLen:
+		p.Add(FieldSessionToken, "has %d characters; a session token has at least %d (AWS's have hundreds)", len(token), minSecretLen)
 	}
 	store(c.Secrets, FieldSessionToken, token)
+
+	for i, h := range c.CustomHeaders {
+		if name := unsignable(h.Name); name != "" && !refusedElsewhere[name] {
+			p.Add(fmt.Sprintf("customHeaders[%d].name", i), "AWS SigV4 cannot sign %s; remove it (the SDK signer leaves it out of every signature, so it would travel unsigned)", name)
+		}
+	}
 
 	urlRegion, urlService, named := InferFromURL(c.URL)
 	urlUsable := hookline.ValidateURL(c.URL) == nil
@@ -173,6 +190,31 @@ func (Kind) Normalize(c *hookline.Connection, p *hookline.Problems) {
 		p.Add(FieldServiceName, "%q contradicts the URL, which names service %q", svc, urlService)
 	}
 	store(c.Settings, FieldServiceName, svc)
+}
+
+// minSecretLen is the shortest secret access key or session token accepted.
+const minSecretLen = 16
+
+// unsignedHeaders are the headers the SDK signer leaves out of every
+// signature (IgnoredHeaders in aws/signer/internal/v4); a test checks the
+// list against the signer.
+var unsignedHeaders = []string{"Authorization", "User-Agent", "X-Amzn-Trace-Id", "Expect", "Transfer-Encoding"}
+
+// refusedElsewhere are the unsigned headers a custom header cannot be for
+// another reason, reported once there: Authorization is in OwnedHeaders,
+// Expect and Transfer-Encoding are refused for every connection by
+// hookline.ValidateHeaders.
+var refusedElsewhere = map[string]bool{"Authorization": true, "Expect": true, "Transfer-Encoding": true}
+
+// unsignable returns the canonical name of header when the signer would
+// leave it unsigned, or "".
+func unsignable(header string) string {
+	for _, u := range unsignedHeaders {
+		if strings.EqualFold(u, header) {
+			return u
+		}
+	}
+	return ""
 }
 
 func store(m map[string]string, k, v string) {

@@ -40,11 +40,9 @@ func (Kind) Fields() []notify.Field {
 func (Kind) OwnedHeaders() []string { return []string{"Authorization"} }
 
 // Normalize trims the Authorization header value and checks that HTTP can
-// carry it. The value is never repeated in a message.
+// carry it and that it is long enough to be redacted wherever it shows. The
+// value is never repeated in a message.
 func (Kind) Normalize(c *hookline.Connection, p *hookline.Problems) {
-	if c.Secrets == nil {
-		c.Secrets = map[string]string{}
-	}
 	v := strings.TrimSpace(c.Secrets[FieldAuthorizationHeader])
 	if v == "" {
 		delete(c.Secrets, FieldAuthorizationHeader)
@@ -53,18 +51,23 @@ func (Kind) Normalize(c *hookline.Connection, p *hookline.Problems) {
 	c.Secrets[FieldAuthorizationHeader] = v
 	if err := hookline.ValidateHeaderValue(v); err != nil {
 		p.AddError(FieldAuthorizationHeader, err) // its messages never quote the value
+		return
+	}
+	if len(v) < notify.MinRedactable {
+		p.Add(FieldAuthorizationHeader, "has %d characters; at least %d are needed, so that it can be told apart from other text and redacted", len(v), notify.MinRedactable)
 	}
 }
 
 // NewRequest builds the POST of body to c. Content-Type is
-// application/json unless a custom header names another. The body can be
-// read again (GetBody is set) for a retry.
+// application/json and User-Agent is notify.UserAgent unless a custom header
+// names another. The body can be read again (GetBody is set) for a retry.
 func (Kind) NewRequest(ctx context.Context, c *hookline.Connection, body []byte, _ time.Time) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(body))
 	if err != nil {
 		return nil, hookline.Errorf(hookline.EINVALID, "the connection URL cannot be requested: %v", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", notify.UserAgent)
 	for _, h := range c.CustomHeaders {
 		req.Header.Set(h.Name, h.Value)
 	}

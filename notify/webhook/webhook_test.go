@@ -51,7 +51,10 @@ func TestNewRequest(t *testing.T) {
 		secrets map[string]string
 		want    map[string]string // header -> value; "" means absent
 	}{
-		{name: "plain", want: map[string]string{"Content-Type": "application/json", "Authorization": ""}},
+		{name: "plain", want: map[string]string{"Content-Type": "application/json", "Authorization": "", "User-Agent": notify.UserAgent}},
+		{name: "custom User-Agent overrides",
+			headers: []hookline.Header{{Name: "user-agent", Value: "Sumo Logic"}},
+			want:    map[string]string{"User-Agent": "Sumo Logic"}},
 		{name: "authorization and custom headers",
 			headers: []hookline.Header{{Name: "X-Team", Value: "secops"}, {Name: "x-routing-key", Value: "R0UT1NG"}},
 			secrets: map[string]string{webhook.FieldAuthorizationHeader: "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="},
@@ -104,18 +107,17 @@ func TestNewRequest(t *testing.T) {
 func TestNormalize(t *testing.T) {
 	for _, tc := range []struct {
 		in, want, problem string
-		nilMap            bool
 	}{
 		{in: "", want: ""},
-		{nilMap: true, want: ""},
 		{in: "  Bearer abc  \n", want: "Bearer abc"},
+		{in: "tok3n-42", want: "tok3n-42"},
 		{in: "Basic QWxh\r\nX-Evil: 1", problem: `authorizationHeader: contains control character '\r'`},
 		{in: strings.Repeat("a", hookline.MaxHeaderValueLen+1), problem: "authorizationHeader: is 4097 bytes long"},
+		{in: " Bearer ", problem: "authorizationHeader: has 6 characters; at least 8 are needed"},
+		{in: "s3cr3t!", problem: "authorizationHeader: has 7 characters; at least 8 are needed"},
 	} {
-		c := &hookline.Connection{}
-		if !tc.nilMap {
-			c.Secrets = map[string]string{webhook.FieldAuthorizationHeader: tc.in}
-		}
+		// Registry.Validate hands Normalize non-nil maps.
+		c := &hookline.Connection{Settings: map[string]string{}, Secrets: map[string]string{webhook.FieldAuthorizationHeader: tc.in}}
 		var p hookline.Problems
 		webhook.Kind{}.Normalize(c, &p)
 		err := p.Err()
@@ -133,7 +135,7 @@ func TestNormalize(t *testing.T) {
 		if !errors.As(err, &he) || he.Code != hookline.EINVALID || !strings.Contains(err.Error(), tc.problem) {
 			t.Errorf("%q: error %v, want %q", tc.in, err, tc.problem)
 		}
-		if strings.Contains(err.Error(), "QWxh") {
+		if v := strings.TrimSpace(tc.in); strings.Contains(err.Error(), "QWxh") || strings.Contains(err.Error(), v) {
 			t.Errorf("the message repeats the secret: %v", err)
 		}
 	}
