@@ -352,15 +352,8 @@ func TestGeneratedAdminToken(t *testing.T) {
 	}
 	token := strings.Fields(after)[0]
 	check := func(m *Main, tok string, want int) {
-		req, _ := http.NewRequest("GET", m.Server.URL()+"/api/v1/connections", nil)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != want {
-			t.Errorf("token %.6s...: status %d, want %d", tok, resp.StatusCode, want)
+		if got := listStatus(t, m, tok); got != want {
+			t.Errorf("token %.6s...: status %d, want %d", tok, got, want)
 		}
 	}
 	check(m, token, http.StatusOK)
@@ -388,16 +381,7 @@ func TestAdminTokenFromEnvironment(t *testing.T) {
 		m := &Main{Config: Config{DataDir: dir, Addr: "127.0.0.1:0", LogFormat: "text", AdminToken: token}, Stderr: io.Discard}
 		return m, m.Run(context.Background())
 	}
-	status := func(m *Main, tok string) int {
-		req, _ := http.NewRequest("GET", m.Server.URL()+"/api/v1/connections", nil)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	status := func(m *Main, tok string) int { return listStatus(t, m, tok) }
 	m, err := run("first-token-0123456789")
 	if err != nil {
 		t.Fatal(err)
@@ -468,4 +452,17 @@ func TestWrongMasterKey(t *testing.T) {
 	if code := srv.do("GET", "/api/v1/connections/"+c["id"].(string), nil, &c); code != http.StatusOK || c["hasAuthorizationHeader"] != true {
 		t.Errorf("after rotation: %d %v", code, c)
 	}
+}
+
+// listStatus is the status of listing connections with a bearer token.
+func listStatus(t *testing.T, m *Main, token string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", m.Server.URL()+"/api/v1/connections", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
