@@ -1,0 +1,168 @@
+package hookline
+
+import (
+	"context"
+	"time"
+)
+
+// Limits on an accepted alert.
+const (
+	MaxIdempotencyKeyLen = 200
+	MaxSourceLen         = 127
+	MaxNotifications     = 50  // connections one alert may notify
+	MaxResults           = 512 // rows kept with an alert, as the product keeps for webhooks
+)
+
+// AcceptedAlert is an alert Hookline has taken responsibility for: stored
+// with its deliveries before the sender was answered.
+type AcceptedAlert struct {
+	ID string
+	// Source names who raised it: "api", "alertmanager", a monitor's ID.
+	Source string
+	// IdempotencyKey, when set, makes accepting the same alert again a no-op
+	// that answers with the first acceptance.
+	IdempotencyKey string
+	ReceivedAt     time.Time
+	Alert          Alert
+
+	Deliveries []*Delivery
+	// Duplicate reports that the IdempotencyKey was seen before and the
+	// stored alert and deliveries were returned instead.
+	Duplicate bool
+}
+
+// DeliveryState is where a delivery stands.
+type DeliveryState string
+
+const (
+	// DeliveryPending waits for its first or next attempt.
+	DeliveryPending DeliveryState = "pending"
+	// DeliveryDelivered got a 2xx answer from its target.
+	DeliveryDelivered DeliveryState = "delivered"
+	// DeliveryFailed was refused for good: a 4xx answer other than 408 and
+	// 429, or a delivery that cannot be made (its connection was deleted,
+	// its payload no longer renders).
+	DeliveryFailed DeliveryState = "failed"
+	// DeliveryDead failed every attempt of the retry schedule.
+	DeliveryDead DeliveryState = "dead"
+)
+
+// Valid reports whether s is a known state.
+func (s DeliveryState) Valid() bool {
+	switch s {
+	case DeliveryPending, DeliveryDelivered, DeliveryFailed, DeliveryDead:
+		return true
+	}
+	return false
+}
+
+// Final reports whether no further attempt will be made unless a user
+// replays the delivery.
+func (s DeliveryState) Final() bool { return s != DeliveryPending }
+
+// Delivery is one alert on its way to one connection. Its ID is also the
+// Idempotency-Key header of every attempt, so a target can drop repeats.
+type Delivery struct {
+	ID           string
+	AlertID      string
+	ConnectionID string
+	TriggerType  TriggerType
+	// Payload is the template this delivery renders: a per-notification
+	// override chosen when the alert was accepted, or "" for the
+	// connection's own payload for the trigger type, read at each attempt.
+	Payload string
+
+	State         DeliveryState
+	Attempts      int
+	NextAttemptAt time.Time // when State is pending
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	LastStatus    int    // the last attempt's HTTP status, 0 for none
+	LastError     string // the last attempt's error, "" for none
+}
+
+// DeliveryAttempt is one try of a delivery, as the delivery log shows it.
+// Everything in it is redacted.
+type DeliveryAttempt struct {
+	DeliveryID string
+	N          int // 1 for the first attempt
+	StartedAt  time.Time
+	Latency    time.Duration
+	StatusCode int    // 0 when no answer came
+	Error      string // why it failed, in words
+	Response   string // an excerpt of the target's answer
+	// RetryAt is when the next attempt is scheduled; zero when none is.
+	RetryAt time.Time
+}
+
+// AttemptResult is what one attempt changed: the attempt to log and the
+// delivery's new state.
+type AttemptResult struct {
+	Attempt       DeliveryAttempt
+	State         DeliveryState
+	NextAttemptAt time.Time // when State is pending
+	// Keep says the process keeps the delivery in memory for its next
+	// attempt, rather than leaving it for any process to claim.
+	Keep bool
+}
+
+// DeliveryFilter selects deliveries for the log.
+type DeliveryFilter struct {
+	ConnectionID string
+	AlertID      string
+	State        DeliveryState // "" for any
+	Since, Until time.Time     // on CreatedAt; zero for unbounded
+	Limit        int
+	Token        string
+}
+
+// QueueStats describe the pending work.
+type QueueStats struct {
+	Pending       int
+	OldestPending time.Time // CreatedAt of the oldest pending delivery; zero when none
+}
+
+// DeliveryStore keeps alerts, deliveries and their attempts durably.
+type DeliveryStore interface {
+	// AcceptAlerts stores each alert with its deliveries, all in one
+	// transaction, filling in IDs and times; on return they are durable.
+	// An alert whose IdempotencyKey is already stored is not stored again:
+	// its ID, ReceivedAt and Deliveries are set from the stored one and
+	// Duplicate is set. Deliveries stored with owner are held by that
+	// process; with owner "" any process may claim them.
+	AcceptAlerts(ctx context.Context, owner string, alerts []*AcceptedAlert) error
+
+	// ClaimDue marks for owner up to limit pending deliveries due by due
+	// that owner does not hold already, oldest due first, skipping the
+	// connections in skip, and returns them with their alerts.
+	ClaimDue(ctx context.Context, owner string, due time.Time, limit int, skip []string) ([]*ClaimedDelivery, error)
+
+	// RecordAttempts logs attempts and applies their deliveries' new
+	// states, all in one transaction. owner keeps the deliveries whose
+	// result says Keep; the others are released.
+	RecordAttempts(ctx context.Context, owner string, results []AttemptResult) error
+
+	// Delivery returns a delivery with its attempts, or ENOTFOUND.
+	Delivery(ctx context.Context, id string) (*Delivery, []DeliveryAttempt, error)
+
+	// Deliveries returns one page of deliveries, newest first, and the
+	// token of the next page.
+	Deliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, string, error)
+
+	// AcceptedAlert returns an accepted alert with its deliveries, or ENOTFOUND.
+	AcceptedAlert(ctx context.Context, id string) (*AcceptedAlert, error)
+
+	// ReplayDelivery makes a final delivery pending again, due at, held by
+	// owner, keeping its ID (and so its Idempotency-Key) and attempt count.
+	// It returns ENOTFOUND, or ECONFLICT when the delivery is still pending.
+	ReplayDelivery(ctx context.Context, owner, id string, at time.Time) (*ClaimedDelivery, error)
+
+	// QueueStats counts the pending deliveries.
+	QueueStats(ctx context.Context) (QueueStats, error)
+}
+
+// ClaimedDelivery is a delivery with the alert it carries.
+type ClaimedDelivery struct {
+	Delivery *Delivery
+	Alert    *Alert
+}
