@@ -14,6 +14,7 @@ const (
 	ENOTFOUND     = "not_found"    // no such entity (404)
 	EMETHOD       = "method"       // the route exists, not for this method (405)
 	ECONFLICT     = "conflict"     // the change conflicts with stored state (409)
+	EUNAVAILABLE  = "unavailable"  // shutting down or overloaded; try again (503)
 	ETOOLARGE     = "too_large"    // request body over the limit (413)
 	EINTERNAL     = "internal"     // anything else (500)
 )

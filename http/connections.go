@@ -1,10 +1,8 @@
 package http
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -41,43 +39,18 @@ type definition struct {
 }
 
 func (s *Server) decodeDefinition(r *http.Request) (*definition, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	body, err := readBody(r, MaxBodyBytes)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, hookline.Errorf(hookline.ETOOLARGE, "The request body is larger than %d bytes.", MaxBodyBytes)
-		}
-		return nil, hookline.Errorf(hookline.EINVALID, "The request body could not be read.")
+		return nil, err
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, hookline.Errorf(hookline.EINVALID, "The request body is empty; send a JSON object.")
-	}
-	var fields map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&fields); err != nil {
-		return nil, jsonSyntaxError(body, err)
-	}
-	if dec.More() {
-		return nil, hookline.Errorf(hookline.EINVALID, "The request body holds more than one JSON value.")
-	}
-	if fields == nil {
-		return nil, hookline.Errorf(hookline.EINVALID, "The request body must be a JSON object.")
+	fields, err := decodeObject(body)
+	if err != nil {
+		return nil, err
 	}
 
 	d := &definition{secretSet: map[string]bool{}}
 	p := &d.problems
-	str := func(name string) string {
-		raw, ok := fields[name]
-		delete(fields, name)
-		if !ok || string(raw) == "null" {
-			return ""
-		}
-		var v string
-		if err := json.Unmarshal(raw, &v); err != nil {
-			p.Add(name, "must be a string")
-		}
-		return v
-	}
+	str := func(name string) string { return stringField(p, fields, name, name) }
 	c := &d.conn
 	switch t := str("type"); t {
 	case "", typeDefinition, typeConnection:
@@ -170,39 +143,6 @@ func (s *Server) validate(d *definition) (warnings []string, err error) {
 		}
 	}
 	return nil, d.problems.Err()
-}
-
-// jsonSyntaxError turns a decoding error into a message with the line and
-// column of the problem.
-func jsonSyntaxError(body []byte, err error) error {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		line, col := position(body, se.Offset)
-		return hookline.Errorf(hookline.EINVALID, "The request body is not valid JSON: line %d, column %d: %s.", line, col, se.Error())
-	case errors.As(err, &te):
-		return hookline.Errorf(hookline.EINVALID, "The request body must be a JSON object, not %s.", te.Value)
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		line, col := position(body, int64(len(body))+1)
-		return hookline.Errorf(hookline.EINVALID, "The request body is not valid JSON: it ends at line %d, column %d before the value is complete.", line, col)
-	}
-	return hookline.Errorf(hookline.EINVALID, "The request body is not valid JSON: %v.", err)
-}
-
-// position is the 1-based line and column, in characters as payload
-// template errors count them, of the byte before offset.
-func position(b []byte, offset int64) (line, col int) {
-	line, col = 1, 1
-	end := min(max(offset-1, 0), int64(len(b)))
-	for _, r := range string(b[:end]) {
-		if r == '\n' {
-			line, col = line+1, 1
-		} else {
-			col++
-		}
-	}
-	return line, col
 }
 
 // hasField is the answer field that says a secret is set: secretAccessKey →
@@ -384,6 +324,7 @@ func (s *Server) updateConnection(w http.ResponseWriter, r *http.Request) error 
 	if err := s.Store.UpdateConnection(r.Context(), c); err != nil {
 		return err
 	}
+	s.connectionChanged(c.ID)
 	s.logger().InfoContext(r.Context(), "connection updated", "id", c.ID, "name", c.Name)
 	writeJSON(w, http.StatusOK, s.connectionJSON(c, warnings))
 	return nil
@@ -397,6 +338,7 @@ func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request) error 
 	if err := s.Store.DeleteConnection(r.Context(), id); err != nil {
 		return err
 	}
+	s.connectionChanged(id)
 	s.logger().InfoContext(r.Context(), "connection deleted", "id", id)
 	w.WriteHeader(http.StatusNoContent)
 	return nil

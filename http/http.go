@@ -33,6 +33,10 @@ type Server struct {
 	Logger    *slog.Logger
 	TokenHash [sha256.Size]byte // SHA-256 of the admin bearer token
 
+	Deliveries hookline.DeliveryStore // reads of alerts and deliveries
+	Dispatcher Dispatcher             // accepts alerts, replays deliveries
+	Metrics    http.Handler           // serves GET /metrics without auth; nil: no route
+
 	ln        net.Listener
 	server    *http.Server
 	done      chan struct{} // closed when Serve returns
@@ -129,6 +133,17 @@ func (s *Server) Handler() http.Handler {
 	api("PUT /api/v1/connections/{id}", s.updateConnection)
 	api("DELETE /api/v1/connections/{id}", s.deleteConnection)
 	api("POST /api/v1/connections/{id}/test", s.testConnection)
+	api("POST /api/v1/alerts", s.postAlerts)
+	api("GET /api/v1/alerts/{id}", s.getAlert)
+	api("GET /api/v1/deliveries", s.listDeliveries)
+	api("GET /api/v1/deliveries/{id}", s.getDelivery)
+	api("POST /api/v1/deliveries/{id}/retry", s.retryDelivery)
+	api("POST /api/v1/receivers/alertmanager", s.alertmanagerReceiver)
+	if s.Metrics != nil {
+		// Without auth, as Prometheus scrapes: it shows counts by connection
+		// ID, never a secret or a payload.
+		mux.Handle("GET /metrics", s.Metrics)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -244,6 +259,7 @@ var statusOf = map[string]int{
 	hookline.EMETHOD:       http.StatusMethodNotAllowed,
 	hookline.ECONFLICT:     http.StatusConflict,
 	hookline.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	hookline.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	hookline.EINTERNAL:     http.StatusInternalServerError,
 }
 

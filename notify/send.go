@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,6 +51,9 @@ type Attempt struct {
 	LatencyMs         float64       `json:"latencyMs"`
 	Error             string        `json:"error,omitempty"` // why no answer came: timeout, refused, ...
 	Request           SentRequest   `json:"request"`
+	// RetryAfter is how long the target asked to be left alone (its
+	// Retry-After header), 0 when it did not ask.
+	RetryAfter time.Duration `json:"-"`
 }
 
 // OK reports whether the target answered with a 2xx status.
@@ -100,6 +104,25 @@ var defaultClient = &http.Client{
 // in Attempt.Error, not as an error: the error result is for problems on
 // Hookline's side (an unknown type, a request that cannot be built).
 func (s *Sender) Send(ctx context.Context, c *hookline.Connection, body []byte) (*Attempt, error) {
+	return s.send(ctx, c, body, "")
+}
+
+// IdempotencyKeyHeader carries a delivery's ID on each of its attempts, so
+// a target can drop the repeats that at-least-once delivery may cause.
+const IdempotencyKeyHeader = "Idempotency-Key"
+
+// Deliver is Send for one attempt of a delivery: the request also carries
+// key in the Idempotency-Key header, set before signing so it is signed.
+func (s *Sender) Deliver(ctx context.Context, c *hookline.Connection, body []byte, key string) (*Attempt, error) {
+	return s.send(ctx, c, body, key)
+}
+
+func (s *Sender) send(ctx context.Context, c *hookline.Connection, body []byte, key string) (*Attempt, error) {
+	if key != "" {
+		withKey := *c
+		withKey.CustomHeaders = append(slices.Clip(c.CustomHeaders), hookline.Header{Name: IdempotencyKeyHeader, Value: key})
+		c = &withKey
+	}
 	k, ok := s.Registry.Kind(c.WebhookType)
 	if !ok {
 		return nil, hookline.Errorf(hookline.EINVALID, "connection %s has unknown type %q", c.ID, c.WebhookType)
@@ -135,6 +158,7 @@ func (s *Sender) Send(ctx context.Context, c *hookline.Connection, body []byte) 
 	a.Latency = time.Since(start)
 	a.LatencyMs = ms(a.Latency)
 	a.StatusCode = resp.StatusCode
+	a.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), s.now())
 	if int64(len(content)) > max {
 		content, a.ResponseTruncated = content[:max], true
 	}
@@ -144,6 +168,27 @@ func (s *Sender) Send(ctx context.Context, c *hookline.Connection, body []byte) 
 	}
 	return a, nil
 }
+
+// retryAfter reads a Retry-After header: delay-seconds or an HTTP date.
+func retryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		return time.Duration(min(secs, int64(maxRetryAfter/time.Second))) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return min(t.Sub(now), maxRetryAfter)
+	}
+	return 0
+}
+
+// maxRetryAfter bounds what a target may ask for: a day, the length of
+// the whole default retry schedule.
+const maxRetryAfter = 24 * time.Hour
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 

@@ -46,7 +46,8 @@ func Migrations() fs.FS {
 const busyTimeout = 10 * time.Second
 
 // DB is a Hookline database in one SQLite file. It implements
-// hookline.ConnectionStore and is safe for concurrent use.
+// hookline.ConnectionStore and hookline.DeliveryStore and is safe for
+// concurrent use.
 type DB struct {
 	// Now returns the current time; tests replace it. Times are stored in UTC.
 	Now func() time.Time
@@ -60,6 +61,8 @@ type DB struct {
 	read  *sql.DB
 	kr    *keyring.Keyring
 	path  string
+	stmts *deliveryStmts // the delivery queue's statements, prepared on write
+	ids   idGen          // IDs of alerts and deliveries
 }
 
 var _ hookline.ConnectionStore = (*DB)(nil)
@@ -111,8 +114,9 @@ func (db *DB) open(ctx context.Context) error {
 	var err error
 	// synchronous=FULL: in WAL mode NORMAL does not sync the WAL at each
 	// commit, so a power cut can lose transactions that were reported as
-	// committed. A connection or setting the API has accepted must survive
-	// that; the cost is one fsync per write, and writes are rare here.
+	// committed. A connection, setting or alert the API has accepted must
+	// survive that; the cost is one fsync per write transaction, which the
+	// dispatcher shares among many alerts or attempts by batching them.
 	db.write, err = sql.Open("sqlite", dsn(db.path, url.Values{
 		"_journal_mode": {"WAL"},
 		"_synchronous":  {"FULL"},
@@ -137,6 +141,9 @@ func (db *DB) open(ctx context.Context) error {
 		return err
 	}
 	if err := db.checkKey(ctx); err != nil {
+		return err
+	}
+	if db.stmts, err = prepareDeliveryStmts(ctx, db.write); err != nil {
 		return err
 	}
 
@@ -176,6 +183,9 @@ func dsn(path string, extra url.Values) string {
 // last connection, checkpoints the WAL into the database file.
 func (db *DB) Close() error {
 	var errs []error
+	if db.stmts != nil {
+		errs = append(errs, db.stmts.close())
+	}
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}

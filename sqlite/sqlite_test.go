@@ -593,3 +593,10 @@ func BenchmarkGetConnection(b *testing.B) {
 		}
 	}
 }
+
+func TestDeliveryStore(t *testing.T) {
+	storetest.TestDeliveryStore(t, func(t *testing.T) (hookline.DeliveryStore, hookline.ConnectionStore) {
+		db := MustOpenDB(t)
+		return db, db
+	})
+}

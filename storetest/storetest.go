@@ -10,6 +10,13 @@
 //			return MustOpenDB(t)
 //		})
 //	}
+//
+//	func TestDeliveryStore(t *testing.T) {
+//		storetest.TestDeliveryStore(t, func(t *testing.T) (hookline.DeliveryStore, hookline.ConnectionStore) {
+//			db := MustOpenDB(t)
+//			return db, db
+//		})
+//	}
 package storetest
 
 import (

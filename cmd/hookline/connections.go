@@ -19,25 +19,37 @@ import (
 // nor HOOKLINE_SERVER says: hookline serve's default address.
 const defaultServer = "http://127.0.0.1:8080"
 
-// connOptions are the flags every connections subcommand shares.
-type connOptions struct {
+// apiOptions are the flags every command that calls the API shares
+// (connections, alerts, deliveries).
+type apiOptions struct {
 	server string
 	token  string
 	output string
 }
 
+// apiHelp is the part of a command's help that explains apiOptions.
+const apiHelp = `The server is --server, else HOOKLINE_SERVER, else ` + defaultServer + `.
+The admin token is --token, else HOOKLINE_TOKEN, else the contents of the file
+named by HOOKLINE_TOKEN_FILE. "hookline serve" prints the token once when it
+first starts (or uses HOOKLINE_ADMIN_TOKEN).`
+
+// register adds the shared flags to cmd and its subcommands.
+func (o *apiOptions) register(cmd *cobra.Command) {
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&o.server, "server", "", "URL of the Hookline server (env HOOKLINE_SERVER; default "+defaultServer+")")
+	pf.StringVar(&o.token, "token", "", "admin API token (env HOOKLINE_TOKEN or HOOKLINE_TOKEN_FILE)")
+	pf.StringVarP(&o.output, "output", "o", outputTable, "output format: table, json or yaml")
+}
+
 func newConnectionsCmd() *cobra.Command {
-	o := &connOptions{}
+	o := &apiOptions{}
 	cmd := &cobra.Command{
 		Use:     "connections",
 		Aliases: []string{"connection", "conn"},
 		Short:   "Create, list, show, change, delete and test connections on a Hookline server",
 		Long: `Manage the connections of a running Hookline server through its API.
 
-The server is --server, else HOOKLINE_SERVER, else ` + defaultServer + `.
-The admin token is --token, else HOOKLINE_TOKEN, else the contents of the file
-named by HOOKLINE_TOKEN_FILE. "hookline serve" prints the token once when it
-first starts (or uses HOOKLINE_ADMIN_TOKEN).
+` + apiHelp + `
 
 Output is a table or a details view for people; -o json and -o yaml print the
 API's objects in full for scripts.`,
@@ -48,10 +60,7 @@ API's objects in full for scripts.`,
   hookline connections test 886799E527915E64 --alert --recovery
   hookline connections list -o json | jq -r '.[].name'`,
 	}
-	pf := cmd.PersistentFlags()
-	pf.StringVar(&o.server, "server", "", "URL of the Hookline server (env HOOKLINE_SERVER; default "+defaultServer+")")
-	pf.StringVar(&o.token, "token", "", "admin API token (env HOOKLINE_TOKEN or HOOKLINE_TOKEN_FILE)")
-	pf.StringVarP(&o.output, "output", "o", outputTable, "output format: table, json or yaml")
+	o.register(cmd)
 	cmd.AddCommand(
 		newConnCreateCmd(o),
 		newConnListCmd(o),
@@ -64,7 +73,7 @@ API's objects in full for scripts.`,
 }
 
 // client checks the shared flags and returns a client of the server.
-func (o *connOptions) client() (*client.Client, error) {
+func (o *apiOptions) client() (*client.Client, error) {
 	if err := checkOutput(o.output); err != nil {
 		return nil, err
 	}
@@ -99,7 +108,7 @@ func (e *cliError) Unwrap() error { return e.err }
 // explain turns a client error into what a person at a terminal needs:
 // each invalid field on its own line, and what to check when the server
 // refused the token or could not be reached.
-func (o *connOptions) explain(op string, err error) error {
+func (o *apiOptions) explain(op string, err error) error {
 	var ae *client.APIError
 	if errors.As(err, &ae) {
 		fields := ae.FieldErrors()
@@ -123,7 +132,7 @@ func (o *connOptions) explain(op string, err error) error {
 	return err
 }
 
-func newConnCreateCmd(o *connOptions) *cobra.Command {
+func newConnCreateCmd(o *apiOptions) *cobra.Command {
 	var d *defFlags
 	cmd := &cobra.Command{
 		Use:   "create [-f FILE] [flags]",
@@ -177,7 +186,7 @@ alert fills.`,
 
 // printStored prints a connection that create or update stored, and its
 // warnings on standard error.
-func (o *connOptions) printStored(cmd *cobra.Command, conn client.Connection) error {
+func (o *apiOptions) printStored(cmd *cobra.Command, conn client.Connection) error {
 	var err error
 	if o.output == outputTable {
 		err = printConnectionTable(cmd.OutOrStdout(), createdColumns, []client.Connection{conn})
@@ -188,7 +197,7 @@ func (o *connOptions) printStored(cmd *cobra.Command, conn client.Connection) er
 	return err
 }
 
-func newConnListCmd(o *connOptions) *cobra.Command {
+func newConnListCmd(o *apiOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
 		Short: "List every connection",
@@ -225,7 +234,7 @@ func nonNilConns(cs []client.Connection) []client.Connection {
 	return cs
 }
 
-func newConnGetCmd(o *connOptions) *cobra.Command {
+func newConnGetCmd(o *apiOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "get ID",
 		Short: "Show one connection",
@@ -254,7 +263,7 @@ never returns them), and both payload templates pretty-printed.`,
 	}
 }
 
-func newConnUpdateCmd(o *connOptions) *cobra.Command {
+func newConnUpdateCmd(o *apiOptions) *cobra.Command {
 	var d *defFlags
 	cmd := &cobra.Command{
 		Use:   "update ID [-f FILE] [flags]",
@@ -300,7 +309,7 @@ give the new type's fields with it.`,
 	return cmd
 }
 
-func newConnDeleteCmd(o *connOptions) *cobra.Command {
+func newConnDeleteCmd(o *apiOptions) *cobra.Command {
 	var yes bool
 	cmd := &cobra.Command{
 		Use:   "delete ID",
@@ -376,7 +385,7 @@ func confirm(in io.Reader, out io.Writer, question string) (bool, error) {
 	return false, nil
 }
 
-func newConnTestCmd(o *connOptions) *cobra.Command {
+func newConnTestCmd(o *apiOptions) *cobra.Command {
 	var (
 		d                        *defFlags
 		alert, recovery, verbose bool
@@ -451,7 +460,7 @@ check a connection.`,
 
 // runTest tests what the test command's arguments name: a stored
 // connection, it with edits, or an unsaved definition.
-func (o *connOptions) runTest(cmd *cobra.Command, c *client.Client, d *defFlags, args, funcs []string) (client.TestResult, error) {
+func (o *apiOptions) runTest(cmd *cobra.Command, c *client.Client, d *defFlags, args, funcs []string) (client.TestResult, error) {
 	fs := cmd.Flags()
 	edits := fs.Changed("file") || anyChanged(fs)
 	in := &stdinOnce{r: cmd.InOrStdin()}

@@ -585,7 +585,14 @@ func TestConfirm(t *testing.T) {
 // file with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "connections", name)
+	goldenIn(t, "connections", name, got)
+}
+
+// goldenIn compares got with testdata/dir/name, or rewrites the file with
+// -update.
+func goldenIn(t *testing.T, dir, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", dir, name)
 	if *updateGolden {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)

@@ -65,6 +65,7 @@ Start the server with "hookline serve"; manage connections with
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServeCmd(), newConnectionsCmd(), newDevCmd())
+	root.AddCommand(newServeCmd(), newConnectionsCmd(), newDevCmd(), newBenchCmd())
+	root.AddCommand(newAlertsCmd(), newDeliveriesCmd())
 	return root
 }

@@ -37,12 +37,18 @@ func checkOutput(format string) error {
 	return fmt.Errorf("-o/--output must be table, json or yaml, not %q", format)
 }
 
-// printObject writes v as indented JSON or as YAML.
+// printObject writes v as indented JSON or as YAML. Payload templates and
+// queries are shown as written, without escaping <, > and &.
 func printObject(w io.Writer, format string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("encode output: %w", err)
 	}
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	var err error
 	if format == outputYAML {
 		if b, err = yaml.JSONToYAML(b); err != nil {
 			return fmt.Errorf("encode output as YAML: %w", err)
@@ -104,11 +110,21 @@ var listColumns = tableColumns{
 // a name would break the columns, so they are shown escaped (as they are in
 // the details view).
 func printConnectionTable(w io.Writer, cols tableColumns, conns []client.Connection) error {
+	rows := make([][]string, len(conns))
+	for i, c := range conns {
+		rows[i] = cols.row(c)
+	}
+	return printTable(w, cols.headers, rows)
+}
+
+// printTable writes a table with a header line. Empty cells show as "-",
+// and tabs and newlines in a cell are escaped so that columns hold.
+func printTable(w io.Writer, headers []string, rows [][]string) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(cols.headers, "\t"))
-	for _, c := range conns {
-		cells := cols.row(c)
-		for i, s := range cells {
+	fmt.Fprintln(tw, strings.Join(headers, "\t"))
+	for _, row := range rows {
+		cells := make([]string, len(row))
+		for i, s := range row {
 			cells[i] = orDash(cellText(s))
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
@@ -155,18 +171,8 @@ func printConnectionDetails(w io.Writer, c client.Connection, types []client.Con
 		detail{"Modified", formatTime(c.ModifiedAt) + byWhom(c.ModifiedBy)},
 	)
 
-	width := 0
-	for _, l := range lines {
-		width = max(width, len(l.label)+1)
-	}
 	var b bytes.Buffer
-	for _, l := range lines {
-		label := l.label
-		if label != "" {
-			label += ":"
-		}
-		fmt.Fprintf(&b, "%-*s  %s\n", width, label, cellText(l.value))
-	}
+	writeDetails(&b, lines)
 	b.WriteString("\nAlert payload:\n")
 	b.WriteString(indentPayload(c.DefaultPayload))
 	b.WriteString("\nRecovery payload:")
@@ -183,6 +189,22 @@ func printConnectionDetails(w io.Writer, c client.Connection, types []client.Con
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// writeDetails writes one "Label:  value" line per detail, the values
+// aligned; a detail without a label continues the one before.
+func writeDetails(b *bytes.Buffer, lines []detail) {
+	width := 0
+	for _, l := range lines {
+		width = max(width, len(l.label)+1)
+	}
+	for _, l := range lines {
+		label := l.label
+		if label != "" {
+			label += ":"
+		}
+		fmt.Fprintf(b, "%-*s  %s\n", width, label, cellText(l.value))
+	}
 }
 
 func byWhom(who string) string {

@@ -16,8 +16,12 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"github.com/hookline/hookline/dispatch"
 	hookhttp "github.com/hookline/hookline/http"
 	"github.com/hookline/hookline/keyring"
 	"github.com/hookline/hookline/notify"
@@ -35,11 +39,19 @@ type Config struct {
 	AdminToken string   // HOOKLINE_ADMIN_TOKEN: empty means the stored one, or a new one
 	LogFormat  string   // text or json
 	LogLevel   slog.Level
+
+	RequestTimeout time.Duration   // one attempt's deadline
+	RetrySchedule  []time.Duration // delays between attempts; nil: notify.DefaultSchedule
+	PerConnection  int             // attempts in flight to one connection
+	Workers        int             // attempts in flight in all
 }
 
 // DefaultConfig is what hookline serve uses when nothing is set.
 func DefaultConfig() Config {
-	return Config{DataDir: "./hookline-data", Addr: "127.0.0.1:8080", LogFormat: "text", LogLevel: slog.LevelInfo}
+	return Config{
+		DataDir: "./hookline-data", Addr: "127.0.0.1:8080", LogFormat: "text", LogLevel: slog.LevelInfo,
+		RequestTimeout: notify.DefaultTimeout, PerConnection: 32, Workers: 512,
+	}
 }
 
 // Validate checks the configuration before anything is opened.
@@ -53,6 +65,14 @@ func (c *Config) Validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat)
 	}
+	if c.RequestTimeout < 0 || c.PerConnection < 0 || c.Workers < 0 {
+		return errors.New("--request-timeout, --per-connection and --workers must not be negative")
+	}
+	for _, d := range c.RetrySchedule {
+		if d <= 0 {
+			return fmt.Errorf("--retry-schedule: every delay must be positive, not %s", d)
+		}
+	}
 	return nil
 }
 
@@ -61,9 +81,10 @@ type Main struct {
 	Config Config
 	Stderr io.Writer // where the one-time admin token is printed
 
-	Logger *slog.Logger
-	DB     *sqlite.DB
-	Server *hookhttp.Server
+	Logger     *slog.Logger
+	DB         *sqlite.DB
+	Dispatcher *dispatch.Dispatcher
+	Server     *hookhttp.Server
 }
 
 // settingAdminToken is the settings key of the admin token's SHA-256.
@@ -107,13 +128,27 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	registry := notify.NewRegistry(awslambda.Kind{}, webhook.Kind{})
+	sender := &notify.Sender{Registry: registry, Timeout: m.Config.RequestTimeout}
+	metrics := prometheus.NewRegistry()
+	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.Dispatcher = dispatch.New(dispatch.Config{
+		Retry:         notify.RetryPolicy{Schedule: m.Config.RetrySchedule, Jitter: notify.DefaultJitter},
+		Workers:       m.Config.Workers,
+		PerConnection: m.Config.PerConnection,
+		Logger:        m.Logger,
+		Metrics:       dispatch.NewMetrics(metrics, m.DB.QueueStats),
+	}, m.DB, m.DB, sender)
+	m.Dispatcher.Start()
 	m.Server = &hookhttp.Server{
-		Addr:      m.Config.Addr,
-		Store:     m.DB,
-		Registry:  registry,
-		Sender:    &notify.Sender{Registry: registry},
-		Logger:    m.Logger,
-		TokenHash: tokenHash,
+		Addr:       m.Config.Addr,
+		Store:      m.DB,
+		Registry:   registry,
+		Sender:     sender,
+		Logger:     m.Logger,
+		TokenHash:  tokenHash,
+		Deliveries: m.DB,
+		Dispatcher: m.Dispatcher,
+		Metrics:    promhttp.HandlerFor(metrics, promhttp.HandlerOpts{}),
 	}
 	if err := m.Server.Open(); err != nil {
 		return err
@@ -172,12 +207,15 @@ func newToken() string {
 	return "hk_" + base64.RawURLEncoding.EncodeToString(b)
 }
 
-// Close stops the server, waiting up to ctx for requests in flight, and
-// closes the database.
+// Close stops the server, waiting up to ctx for requests in flight, then
+// the dispatcher, waiting for attempts in flight, and closes the database.
 func (m *Main) Close(ctx context.Context) error {
 	var errs []error
 	if m.Server != nil {
 		errs = append(errs, m.Server.Close(ctx))
+	}
+	if m.Dispatcher != nil {
+		errs = append(errs, m.Dispatcher.Stop(ctx))
 	}
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
@@ -265,5 +303,9 @@ Environment:
 	f.StringVar(&cfg.Addr, "addr", cfg.Addr, "address to listen on (host:port)")
 	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "log format: text or json")
 	f.StringVar(&level, "log-level", "info", "log level: debug, info, warn or error")
+	f.DurationVar(&cfg.RequestTimeout, "request-timeout", cfg.RequestTimeout, "deadline of one delivery attempt")
+	f.DurationSliceVar(&cfg.RetrySchedule, "retry-schedule", nil, "delays between a delivery's attempts, comma-separated (default 10s,1m,5m,15m,30m,1h,2h,6h,14h: 10 attempts over about a day)")
+	f.IntVar(&cfg.PerConnection, "per-connection", cfg.PerConnection, "delivery attempts in flight to one connection at most")
+	f.IntVar(&cfg.Workers, "workers", cfg.Workers, "delivery attempts in flight in all at most")
 	return cmd
 }

@@ -1,0 +1,523 @@
+package dispatch_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/clock"
+	"github.com/hookline/hookline/dispatch"
+	"github.com/hookline/hookline/keyring"
+	"github.com/hookline/hookline/notify"
+	"github.com/hookline/hookline/notify/awslambda"
+	"github.com/hookline/hookline/notify/webhook"
+	"github.com/hookline/hookline/sqlite"
+)
+
+var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+// target is a real HTTP server on 127.0.0.1 whose answers a test scripts.
+type target struct {
+	*httptest.Server
+	clock *clock.Fake
+
+	mu       sync.Mutex
+	answer   func(n int, r *http.Request, w http.ResponseWriter) // nil: 200
+	received []received
+}
+
+type received struct {
+	at   time.Time // on the fake clock
+	key  string    // Idempotency-Key
+	body string
+}
+
+func newTarget(t *testing.T, c *clock.Fake) *target {
+	tg := &target{clock: c}
+	tg.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		tg.mu.Lock()
+		tg.received = append(tg.received, received{at: c.Now(), key: r.Header.Get("Idempotency-Key"), body: string(body)})
+		n := len(tg.received)
+		answer := tg.answer
+		tg.mu.Unlock()
+		if answer != nil {
+			answer(n, r, w)
+		}
+	}))
+	t.Cleanup(tg.Close)
+	return tg
+}
+
+func (tg *target) got() []received {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return append([]received(nil), tg.received...)
+}
+
+func (tg *target) setAnswer(f func(n int, r *http.Request, w http.ResponseWriter)) {
+	tg.mu.Lock()
+	tg.answer = f
+	tg.mu.Unlock()
+}
+
+type bundle struct {
+	t     *testing.T
+	db    *sqlite.DB
+	clock *clock.Fake
+	d     *dispatch.Dispatcher
+	reg   *prometheus.Registry
+}
+
+// setup opens a real SQLite store and starts a dispatcher on a fake clock.
+func setup(t *testing.T, mutate func(*dispatch.Config)) *bundle {
+	t.Helper()
+	kr, err := keyring.New(bytes.Repeat([]byte{9}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookline.db"), kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	b := &bundle{t: t, db: db, clock: clock.NewFake(t0), reg: prometheus.NewRegistry()}
+	b.start(mutate)
+	return b
+}
+
+func (b *bundle) start(mutate func(*dispatch.Config)) {
+	reg := notify.NewRegistry(awslambda.Kind{}, webhook.Kind{})
+	cfg := dispatch.Config{
+		Clock:   b.clock,
+		Retry:   notify.RetryPolicy{Schedule: []time.Duration{10 * time.Second, time.Minute, 5 * time.Minute}},
+		Metrics: dispatch.NewMetrics(b.reg, b.db.QueueStats),
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	b.d = dispatch.New(cfg, b.db, b.db, &notify.Sender{Registry: reg, Timeout: 500 * time.Millisecond})
+	b.d.Start()
+	d := b.d
+	b.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		d.Stop(ctx)
+	})
+}
+
+func (b *bundle) connection(name, url string) string {
+	b.t.Helper()
+	c := &hookline.Connection{
+		Name: name, WebhookType: "Webhook", URL: url,
+		DefaultPayload:    `{"name": "{{Name}}", "type": "{{TriggerType}}", "ip": "{{ResultsJson.client_ip}}"}`,
+		ResolutionPayload: `{"resolved": "{{Name}}"}`,
+		Settings:          map[string]string{}, Secrets: map[string]string{},
+	}
+	if err := b.db.CreateConnection(context.Background(), c); err != nil {
+		b.t.Fatal(err)
+	}
+	return c.ID
+}
+
+func (b *bundle) accept(name string, trigger hookline.TriggerType, connIDs ...string) *hookline.AcceptedAlert {
+	b.t.Helper()
+	a := &hookline.AcceptedAlert{
+		Source: "test",
+		Alert:  hookline.Alert{Name: name, TriggerType: trigger, Results: []hookline.Row{{"client_ip": "203.0.113.7"}}},
+	}
+	for _, id := range connIDs {
+		a.Deliveries = append(a.Deliveries, &hookline.Delivery{ConnectionID: id, TriggerType: trigger})
+	}
+	if err := b.d.Accept(context.Background(), []*hookline.AcceptedAlert{a}); err != nil {
+		b.t.Fatalf("Accept: %v", err)
+	}
+	return a
+}
+
+// waitFor polls cond until it holds or two seconds pass: attempts run in
+// their own goroutines over real HTTP, even when the clock is fake.
+func (b *bundle) waitFor(what string, cond func() bool) {
+	b.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			b.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func (b *bundle) delivery(id string) (*hookline.Delivery, []hookline.DeliveryAttempt) {
+	b.t.Helper()
+	d, attempts, err := b.db.Delivery(context.Background(), id)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return d, attempts
+}
+
+// waitState waits until the stored delivery reaches state with n attempts.
+func (b *bundle) waitState(id string, state hookline.DeliveryState, n int) (*hookline.Delivery, []hookline.DeliveryAttempt) {
+	b.t.Helper()
+	var d *hookline.Delivery
+	var attempts []hookline.DeliveryAttempt
+	b.waitFor(fmt.Sprintf("delivery %s %s after %d attempts", id, state, n), func() bool {
+		d, attempts = b.delivery(id)
+		return d.State == state && len(attempts) == n
+	})
+	return d, attempts
+}
+
+func TestDeliversOnceWithIdempotencyKey(t *testing.T) {
+	b := setup(t, nil)
+	tg := newTarget(t, b.clock)
+	conn := b.connection("hook", tg.URL)
+	a := b.accept("High request rate", hookline.TriggerCritical, conn)
+	if a.ID == "" || len(a.Deliveries) != 1 || a.Deliveries[0].ID == "" {
+		t.Fatalf("accepted %+v", a)
+	}
+	id := a.Deliveries[0].ID
+	d, attempts := b.waitState(id, hookline.DeliveryDelivered, 1)
+	got := tg.got()
+	if len(got) != 1 || got[0].key != id {
+		t.Fatalf("target received %+v, want one request with Idempotency-Key %s", got, id)
+	}
+	if want := `{"name": "High request rate", "type": "Critical", "ip": "203.0.113.7"}`; got[0].body != want {
+		t.Errorf("body %s, want %s", got[0].body, want)
+	}
+	if d.LastStatus != 200 || attempts[0].StatusCode != 200 || attempts[0].N != 1 || !attempts[0].RetryAt.IsZero() {
+		t.Errorf("delivery %+v attempts %+v", d, attempts)
+	}
+	// Recovery uses the recovery payload.
+	r := b.accept("High request rate", hookline.TriggerResolvedCritical, conn)
+	b.waitState(r.Deliveries[0].ID, hookline.DeliveryDelivered, 1)
+	if got := tg.got(); len(got) != 2 || got[1].body != `{"resolved": "High request rate"}` {
+		t.Errorf("recovery body: %+v", got)
+	}
+	if v := metricSum(t, b.reg, "hookline_deliveries_total"); v != 2 {
+		t.Errorf("hookline_deliveries_total = %v, want 2", v)
+	}
+}
+
+// metricSum sums a metric family's samples, checking it is registered.
+func metricSum(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	found := false
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		found = true
+		for _, m := range f.GetMetric() {
+			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	if !found {
+		t.Fatalf("metric %s is not registered", name)
+	}
+	return sum
+}
+
+func TestRetriesOnScheduleThenDelivers(t *testing.T) {
+	b := setup(t, nil)
+	tg := newTarget(t, b.clock)
+	tg.setAnswer(func(n int, r *http.Request, w http.ResponseWriter) {
+		if n <= 2 {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+		}
+	})
+	id := b.accept("a", hookline.TriggerCritical, b.connection("hook", tg.URL)).Deliveries[0].ID
+
+	b.waitState(id, hookline.DeliveryPending, 1)
+	b.clock.Advance(9 * time.Second)
+	time.Sleep(20 * time.Millisecond)
+	if n := len(tg.got()); n != 1 {
+		t.Fatalf("attempted %d times before the first delay passed", n)
+	}
+	b.clock.Advance(time.Second)
+	b.waitState(id, hookline.DeliveryPending, 2)
+	b.clock.Advance(time.Minute)
+	d, attempts := b.waitState(id, hookline.DeliveryDelivered, 3)
+
+	got := tg.got()
+	wantAt := []time.Duration{0, 10 * time.Second, 70 * time.Second}
+	for i, r := range got {
+		if at := r.at.Sub(t0); at != wantAt[i] {
+			t.Errorf("attempt %d at +%v, want +%v", i+1, at, wantAt[i])
+		}
+		if r.key != id {
+			t.Errorf("attempt %d Idempotency-Key %q, want %q", i+1, r.key, id)
+		}
+	}
+	if attempts[0].StatusCode != 503 || attempts[0].Response != "busy\n" || attempts[0].RetryAt != t0.Add(10*time.Second) {
+		t.Errorf("first attempt logged as %+v", attempts[0])
+	}
+	if d.Attempts != 3 || d.LastStatus != 200 {
+		t.Errorf("delivery %+v", d)
+	}
+}
+
+func TestHonoursRetryAfter(t *testing.T) {
+	b := setup(t, nil)
+	tg := newTarget(t, b.clock)
+	tg.setAnswer(func(n int, r *http.Request, w http.ResponseWriter) {
+		if n == 1 {
+			w.Header().Set("Retry-After", "120")
+			w.WriteHeader(http.StatusTooManyRequests)
+		}
+	})
+	id := b.accept("a", hookline.TriggerCritical, b.connection("hook", tg.URL)).Deliveries[0].ID
+	_, attempts := b.waitState(id, hookline.DeliveryPending, 1)
+	if attempts[0].RetryAt != t0.Add(120*time.Second) {
+		t.Fatalf("retry at +%v, want +120s (Retry-After over the 10 s schedule)", attempts[0].RetryAt.Sub(t0))
+	}
+	b.clock.Advance(119 * time.Second)
+	time.Sleep(20 * time.Millisecond)
+	if n := len(tg.got()); n != 1 {
+		t.Fatalf("retried before Retry-After: %d attempts", n)
+	}
+	b.clock.Advance(time.Second)
+	b.waitState(id, hookline.DeliveryDelivered, 2)
+}
+
+func TestOutcomes(t *testing.T) {
+	tests := []struct {
+		name     string
+		answer   func(n int, r *http.Request, w http.ResponseWriter)
+		state    hookline.DeliveryState
+		attempts int
+		errText  string
+	}{
+		{"4xx is not retried", func(n int, r *http.Request, w http.ResponseWriter) {
+			http.Error(w, "bad payload", http.StatusBadRequest)
+		}, hookline.DeliveryFailed, 1, ""},
+		{"always 500 ends dead", func(n int, r *http.Request, w http.ResponseWriter) {
+			w.WriteHeader(http.StatusInternalServerError)
+		}, hookline.DeliveryDead, 4, ""},
+		{"408 is retried", func(n int, r *http.Request, w http.ResponseWriter) {
+			if n == 1 {
+				w.WriteHeader(http.StatusRequestTimeout)
+			}
+		}, hookline.DeliveryDelivered, 2, ""},
+		{"a hang times out and is retried", func(n int, r *http.Request, w http.ResponseWriter) {
+			if n == 1 {
+				io.ReadAll(r.Body)
+				<-r.Context().Done()
+			}
+		}, hookline.DeliveryDelivered, 2, "timeout"},
+		{"a reset is retried", func(n int, r *http.Request, w http.ResponseWriter) {
+			if n == 1 {
+				conn, _, _ := w.(http.Hijacker).Hijack()
+				conn.(*net.TCPConn).SetLinger(0)
+				conn.Close()
+			}
+		}, hookline.DeliveryDelivered, 2, "without answering"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := setup(t, nil)
+			tg := newTarget(t, b.clock)
+			tg.setAnswer(tc.answer)
+			id := b.accept("a", hookline.TriggerCritical, b.connection("hook", tg.URL)).Deliveries[0].ID
+			var d *hookline.Delivery
+			var attempts []hookline.DeliveryAttempt
+			b.waitFor("the final state", func() bool {
+				d, attempts = b.delivery(id)
+				if d.State == hookline.DeliveryPending && len(attempts) == d.Attempts && d.Attempts > 0 {
+					b.clock.Advance(d.NextAttemptAt.Sub(b.clock.Now()))
+				}
+				return d.State.Final() && len(attempts) == d.Attempts
+			})
+			if d.State != tc.state || len(attempts) != tc.attempts {
+				t.Fatalf("state %s after %d attempts, want %s after %d: %+v", d.State, len(attempts), tc.state, tc.attempts, attempts)
+			}
+			if tc.errText != "" && !bytes.Contains([]byte(attempts[0].Error), []byte(tc.errText)) {
+				t.Errorf("first attempt error %q, want %q", attempts[0].Error, tc.errText)
+			}
+		})
+	}
+}
+
+// TestSlowTargetDoesNotDelayOthers fills one connection's attempt slots
+// with a target that never answers; another connection is still served.
+func TestSlowTargetDoesNotDelayOthers(t *testing.T) {
+	release := make(chan struct{})
+	b := setup(t, func(c *dispatch.Config) { c.PerConnection = 2 })
+	slow := newTarget(t, b.clock)
+	slow.setAnswer(func(n int, r *http.Request, w http.ResponseWriter) { <-release })
+	t.Cleanup(func() { close(release) })
+	fast := newTarget(t, b.clock)
+	slowID := b.connection("slow", slow.URL)
+	fastID := b.connection("fast", fast.URL)
+	for i := range 6 {
+		b.accept(fmt.Sprint("slow ", i), hookline.TriggerCritical, slowID)
+	}
+	var fastIDs []string
+	for i := range 20 {
+		fastIDs = append(fastIDs, b.accept(fmt.Sprint("fast ", i), hookline.TriggerCritical, fastID).Deliveries[0].ID)
+	}
+	for _, id := range fastIDs {
+		b.waitState(id, hookline.DeliveryDelivered, 1)
+	}
+	if n := len(slow.got()); n != 2 {
+		t.Errorf("slow target has %d requests in flight, want the per-connection limit 2", n)
+	}
+}
+
+func TestCircuitBreaker(t *testing.T) {
+	b := setup(t, func(c *dispatch.Config) {
+		c.BreakerThreshold = 3
+		c.BreakerCooldown = time.Minute
+		c.Retry = notify.RetryPolicy{Schedule: []time.Duration{time.Hour, time.Hour}}
+	})
+	tg := newTarget(t, b.clock)
+	var healthy bool
+	var mu sync.Mutex
+	tg.setAnswer(func(n int, r *http.Request, w http.ResponseWriter) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !healthy {
+			w.WriteHeader(http.StatusBadGateway)
+		}
+	})
+	conn := b.connection("flaky", tg.URL)
+	// Three failures open the breaker; the next deliveries wait unattempted.
+	var ids []string
+	for i := range 3 {
+		id := b.accept(fmt.Sprint("a", i), hookline.TriggerCritical, conn).Deliveries[0].ID
+		b.waitState(id, hookline.DeliveryPending, 1)
+		ids = append(ids, id)
+	}
+	waiting := b.accept("waits", hookline.TriggerCritical, conn).Deliveries[0].ID
+	time.Sleep(30 * time.Millisecond)
+	if n := len(tg.got()); n != 3 {
+		t.Fatalf("%d attempts while paused, want 3", n)
+	}
+	// After the pause one probe goes; it fails, and the pause doubles.
+	b.clock.Advance(time.Minute)
+	b.waitState(waiting, hookline.DeliveryPending, 1)
+	b.clock.Advance(time.Minute)
+	time.Sleep(30 * time.Millisecond)
+	if n := len(tg.got()); n != 4 {
+		t.Fatalf("%d attempts one minute into a two-minute pause, want 4", n)
+	}
+	// The target recovers: the next probe succeeds and the connection resumes.
+	mu.Lock()
+	healthy = true
+	mu.Unlock()
+	late := b.accept("late", hookline.TriggerCritical, conn).Deliveries[0].ID
+	b.clock.Advance(time.Minute)
+	b.waitState(late, hookline.DeliveryDelivered, 1)
+	b.clock.Advance(time.Hour) // the first three come due again
+	for _, id := range ids {
+		b.waitState(id, hookline.DeliveryDelivered, 2)
+	}
+}
+
+// TestClaimsWhatAnotherProcessLeft covers a restart: deliveries stored and
+// held by a process that is gone are claimed and delivered by the next.
+func TestClaimsWhatAnotherProcessLeft(t *testing.T) {
+	b := setup(t, nil)
+	tg := newTarget(t, b.clock)
+	conn := b.connection("hook", tg.URL)
+	left := &hookline.AcceptedAlert{Source: "test", ReceivedAt: t0, Alert: hookline.Alert{Name: "left", TriggerType: hookline.TriggerCritical},
+		Deliveries: []*hookline.Delivery{{ConnectionID: conn, TriggerType: hookline.TriggerCritical, State: hookline.DeliveryPending, NextAttemptAt: t0}}}
+	if err := b.db.AcceptAlerts(context.Background(), "crashed-process", []*hookline.AcceptedAlert{left}); err != nil {
+		t.Fatal(err)
+	}
+	b.clock.Advance(time.Second) // the next poll
+	b.waitState(left.Deliveries[0].ID, hookline.DeliveryDelivered, 1)
+}
+
+func TestReplayKeepsTheKey(t *testing.T) {
+	b := setup(t, nil)
+	tg := newTarget(t, b.clock)
+	tg.setAnswer(func(n int, r *http.Request, w http.ResponseWriter) {
+		if n == 1 {
+			w.WriteHeader(http.StatusForbidden)
+		}
+	})
+	id := b.accept("a", hookline.TriggerCritical, b.connection("hook", tg.URL)).Deliveries[0].ID
+	b.waitState(id, hookline.DeliveryFailed, 1)
+	if _, err := b.d.Replay(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	b.waitState(id, hookline.DeliveryDelivered, 2)
+	if _, err := b.d.Replay(context.Background(), "0000000000000000"); hookline.ErrorCode(err) != hookline.ENOTFOUND {
+		t.Errorf("replay unknown: %v", err)
+	}
+	if got := tg.got(); len(got) != 2 || got[0].key != id || got[1].key != id {
+		t.Errorf("keys %+v, want both %s", got, id)
+	}
+}
+
+func TestDuplicateAlertIsNotDeliveredTwice(t *testing.T) {
+	b := setup(t, nil)
+	tg := newTarget(t, b.clock)
+	conn := b.connection("hook", tg.URL)
+	send := func() *hookline.AcceptedAlert {
+		a := &hookline.AcceptedAlert{Source: "test", IdempotencyKey: "am:abc:firing",
+			Alert:      hookline.Alert{Name: "dup", TriggerType: hookline.TriggerCritical},
+			Deliveries: []*hookline.Delivery{{ConnectionID: conn, TriggerType: hookline.TriggerCritical}}}
+		if err := b.d.Accept(context.Background(), []*hookline.AcceptedAlert{a}); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	first := send()
+	b.waitState(first.Deliveries[0].ID, hookline.DeliveryDelivered, 1)
+	second := send()
+	if !second.Duplicate || second.ID != first.ID || second.Deliveries[0].ID != first.Deliveries[0].ID {
+		t.Fatalf("second acceptance: %+v", second)
+	}
+	time.Sleep(30 * time.Millisecond)
+	if n := len(tg.got()); n != 1 {
+		t.Errorf("target received %d requests, want 1", n)
+	}
+}
+
+func TestDeletedConnectionFails(t *testing.T) {
+	b := setup(t, nil)
+	tg := newTarget(t, b.clock)
+	release := make(chan struct{})
+	tg.setAnswer(func(n int, r *http.Request, w http.ResponseWriter) { <-release })
+	conn := b.connection("gone", tg.URL)
+	if err := b.db.DeleteConnection(context.Background(), conn); err != nil {
+		t.Fatal(err)
+	}
+	b.d.ConnectionChanged(conn)
+	close(release)
+	id := b.accept("a", hookline.TriggerCritical, conn).Deliveries[0].ID
+	_, attempts := b.waitState(id, hookline.DeliveryFailed, 1)
+	if attempts[0].Error != "the connection was deleted" {
+		t.Errorf("error %q", attempts[0].Error)
+	}
+}
+
+func TestStopRefusesNewAlerts(t *testing.T) {
+	b := setup(t, nil)
+	if err := b.d.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	err := b.d.Accept(context.Background(), []*hookline.AcceptedAlert{{Alert: hookline.Alert{Name: "late", TriggerType: hookline.TriggerCritical}}})
+	if hookline.ErrorCode(err) != hookline.EUNAVAILABLE {
+		t.Errorf("Accept after Stop: %v", err)
+	}
+}

@@ -1,0 +1,896 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hookline/hookline"
+	sqlitedriver "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// The delivery store keeps its contract in these rules, beyond the comments
+// of hookline.DeliveryStore:
+//
+//   - Times are stored as Unix nanoseconds and come back in UTC. A time the
+//     store is given must lie between the years 1678 and 2262.
+//   - IDs of alerts and deliveries are 16 upper-case hex digits, ordered by
+//     the time they were drawn (see idGen).
+//   - An alert's deliveries come back in the order they were accepted.
+//   - Deleting a connection keeps its deliveries and their attempts: the log
+//     outlives its target.
+//
+// Every write is one IMMEDIATE transaction on the single write connection,
+// with the hot-path statements prepared once (see prepareDeliveryStmts): the
+// dispatcher batches many API calls or attempts into one call, so one fsync
+// commits them all.
+
+var _ hookline.DeliveryStore = (*DB)(nil)
+
+// deliveryColumns are the columns scanDelivery reads, in its order.
+const deliveryColumns = `id, alert_id, connection_id, trigger_type, payload, state, attempts,
+	next_attempt_at, created_at, updated_at, last_status, last_error`
+
+// The statements of the queue's hot path.
+const (
+	insertAlertSQL = `INSERT INTO alerts (id, source, idempotency_key, trigger_type, received_at, body)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`
+	alertByKeySQL     = `SELECT id, received_at FROM alerts WHERE idempotency_key = ?`
+	insertDeliverySQL = `INSERT INTO deliveries (id, alert_id, position, connection_id, trigger_type, payload,
+		state, attempts, next_attempt_at, owner, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)`
+	alertDeliveriesSQL = `SELECT ` + deliveryColumns + ` FROM deliveries WHERE alert_id = ? ORDER BY position`
+
+	// claimSQL walks the partial index deliveries_due in order, reading
+	// only the index to pass over held deliveries and skipped connections
+	// (TestQueryPlans checks the plan). INDEXED BY, because on a small or
+	// unanalysed table SQLite prefers the state index and a sort, which
+	// reads every pending delivery; the literal 'pending' is what makes the
+	// partial index usable at all. Skipped connections come as one JSON
+	// array, so that the statement is the same for any number of them.
+	claimSQL = `UPDATE deliveries SET owner = ?1
+		WHERE id IN (
+			SELECT id FROM deliveries INDEXED BY deliveries_due
+			WHERE state = 'pending' AND next_attempt_at <= ?2 AND (owner IS NULL OR owner <> ?1)
+				AND connection_id NOT IN (SELECT value FROM json_each(?3))
+			ORDER BY next_attempt_at, id
+			LIMIT ?4)
+		RETURNING ` + deliveryColumns + `, (SELECT body FROM alerts WHERE alerts.id = deliveries.alert_id)`
+
+	// recordSQL applies an attempt's outcome unless the delivery has already
+	// counted that attempt (see RecordAttempts).
+	recordSQL = `UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?,
+		last_error = ?, updated_at = ?, owner = ?
+		WHERE id = ? AND attempts < ?`
+	insertAttemptSQL = `INSERT INTO attempts
+		(delivery_id, n, started_at, latency_us, status_code, error, response, retry_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+)
+
+// deliveryStmts are the hot-path statements, prepared on the write pool's one
+// connection; tx.StmtContext reuses them there without preparing again.
+type deliveryStmts struct {
+	insertAlert, alertByKey, insertDelivery, alertDeliveries, claim, record, insertAttempt *sql.Stmt
+}
+
+func prepareDeliveryStmts(ctx context.Context, db *sql.DB) (*deliveryStmts, error) {
+	var s deliveryStmts
+	for _, p := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{
+		{&s.insertAlert, insertAlertSQL},
+		{&s.alertByKey, alertByKeySQL},
+		{&s.insertDelivery, insertDeliverySQL},
+		{&s.alertDeliveries, alertDeliveriesSQL},
+		{&s.claim, claimSQL},
+		{&s.record, recordSQL},
+		{&s.insertAttempt, insertAttemptSQL},
+	} {
+		stmt, err := db.PrepareContext(ctx, p.query)
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("prepare %.40q: %w", p.query, err)
+		}
+		*p.stmt = stmt
+	}
+	return &s, nil
+}
+
+func (s *deliveryStmts) close() error {
+	var errs []error
+	for _, stmt := range []*sql.Stmt{s.insertAlert, s.alertByKey, s.insertDelivery, s.alertDeliveries, s.claim, s.record, s.insertAttempt} {
+		if stmt != nil {
+			errs = append(errs, stmt.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Unix nanoseconds cover the years 1678 to 2262.
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+func inRange(t time.Time) bool { return !t.Before(minTime) && !t.After(maxTime) }
+
+// nullNanos is t in Unix nanoseconds, or NULL for the zero time.
+func nullNanos(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+func fromNullNanos(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return fromNanos(n.Int64)
+}
+
+// nullString is s, or NULL for "".
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func deliveryNotFound(id string) error {
+	return hookline.Errorf(hookline.ENOTFOUND, "delivery %s not found", id)
+}
+
+// isPrimaryKeyConflict reports a duplicate primary key: a random ID drawn
+// twice, which the caller answers by drawing again.
+func isPrimaryKeyConflict(err error) bool {
+	var se *sqlitedriver.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// idGen draws the IDs of alerts and deliveries: 16 upper-case hex digits,
+// like connections', but ordered by time. The top 42 bits are the
+// milliseconds since 1970 (enough until 2109), the low 22 start at a random
+// value, and each ID is above the last one this process drew. New rows then
+// append to the ID indexes (and to the attempts, keyed by delivery ID)
+// instead of dirtying a random page of each per row: with random IDs a batch
+// of 500 alerts took twice as long to store, and attempts three times as
+// long to record. The IDs are not secrets; they are shown with the time
+// they encode.
+type idGen struct {
+	mu   sync.Mutex
+	last uint64
+}
+
+func (g *idGen) next(now time.Time) (string, error) {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("generate ID: %w", err)
+	}
+	id := uint64(now.UnixMilli())<<22 | uint64(binary.BigEndian.Uint32(b[:]))>>10
+	g.mu.Lock()
+	id = max(id, g.last+1)
+	g.last = id
+	g.mu.Unlock()
+	return fmt.Sprintf("%016X", id), nil
+}
+
+// execWithID runs stmt with a new ID as its first argument, drawing again
+// if the ID is taken, and returns the ID used and the result. Only another
+// process drawing in the same millisecond could take it, but a collision
+// must not fail a batch.
+func (db *DB) execWithID(ctx context.Context, stmt *sql.Stmt, args ...any) (string, sql.Result, error) {
+	for range 5 {
+		id, err := db.ids.next(time.Now())
+		if err != nil {
+			return "", nil, err
+		}
+		args[0] = id
+		res, err := stmt.ExecContext(ctx, args...)
+		if isPrimaryKeyConflict(err) {
+			continue
+		}
+		return id, res, err
+	}
+	return "", nil, errors.New("generate ID: five random IDs were all taken")
+}
+
+// checkAlerts refuses what the store cannot keep. The API validates alerts
+// fully; these checks keep a caller's mistake from being stored.
+func checkAlerts(alerts []*hookline.AcceptedAlert) error {
+	var p hookline.Problems
+	for i, a := range alerts {
+		at := fmt.Sprintf("alerts[%d]", i)
+		if a == nil {
+			p.Add(at, "is missing")
+			continue
+		}
+		if n := utf8.RuneCountInString(a.Source); n > hookline.MaxSourceLen {
+			p.Add(at+".source", "is %d characters long; at most %d are allowed", n, hookline.MaxSourceLen)
+		}
+		if n := utf8.RuneCountInString(a.IdempotencyKey); n > hookline.MaxIdempotencyKeyLen {
+			p.Add(at+".idempotencyKey", "is %d characters long; at most %d are allowed", n, hookline.MaxIdempotencyKeyLen)
+		}
+		if !inRange(a.ReceivedAt) && !a.ReceivedAt.IsZero() {
+			p.Add(at+".receivedAt", "is out of range")
+		}
+		for j, d := range a.Deliveries {
+			if d == nil || d.ConnectionID == "" {
+				p.Add(fmt.Sprintf("%s.notifications[%d].connectionId", at, j), "is required")
+			}
+		}
+	}
+	return p.Err()
+}
+
+// AcceptAlerts stores alerts and their deliveries in one write transaction,
+// so a batch is all stored or none of it is. It fills in each alert's ID,
+// ReceivedAt (the store's clock when zero) and, for each delivery, its ID,
+// AlertID, TriggerType (the alert's when empty), State pending, Attempts 0,
+// NextAttemptAt (= ReceivedAt: due at once), CreatedAt and UpdatedAt. The
+// structs change only once the transaction has committed.
+//
+// An alert whose IdempotencyKey is stored already, by an earlier call or an
+// earlier alert of the same batch, stores nothing: its ID, ReceivedAt and
+// Deliveries become the stored ones and Duplicate is set; Source and Alert
+// are left as given.
+func (db *DB) AcceptAlerts(ctx context.Context, owner string, alerts []*hookline.AcceptedAlert) error {
+	if err := checkAlerts(alerts); err != nil {
+		return fmt.Errorf("accept alerts: %w", err)
+	}
+	if len(alerts) == 0 {
+		return nil
+	}
+	type outcome struct {
+		id         string
+		receivedAt time.Time
+		deliveries []hookline.Delivery // the filled copies of a new alert's
+		stored     []*hookline.Delivery
+		duplicate  bool
+	}
+	now := db.now()
+	out := make([]outcome, len(alerts))
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		insertAlert := tx.StmtContext(ctx, db.stmts.insertAlert)
+		insertDelivery := tx.StmtContext(ctx, db.stmts.insertDelivery)
+		for i, a := range alerts {
+			o := &out[i]
+			o.receivedAt = a.ReceivedAt.UTC()
+			if a.ReceivedAt.IsZero() {
+				o.receivedAt = now
+			}
+			// MarshalJSON itself: json.Marshal would check and compact
+			// its output once more.
+			body, err := a.Alert.MarshalJSON()
+			if err != nil {
+				return fmt.Errorf("alert %d: encode: %w", i, err)
+			}
+			id, res, err := db.execWithID(ctx, insertAlert, nil, a.Source, nullString(a.IdempotencyKey),
+				string(a.Alert.TriggerType), o.receivedAt.UnixNano(), string(body))
+			if err != nil {
+				return fmt.Errorf("alert %d: insert: %w", i, err)
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return fmt.Errorf("alert %d: insert: %w", i, err)
+			} else if n == 0 {
+				// ON CONFLICT DO NOTHING: the key is taken.
+				o.duplicate = true
+				if o.id, o.receivedAt, o.stored, err = db.storedAlert(ctx, tx, a.IdempotencyKey); err != nil {
+					return fmt.Errorf("alert %d: read the first acceptance: %w", i, err)
+				}
+				continue
+			}
+			o.id = id
+			o.deliveries = make([]hookline.Delivery, len(a.Deliveries))
+			for j, given := range a.Deliveries {
+				d := &o.deliveries[j]
+				*d = hookline.Delivery{
+					AlertID: id, ConnectionID: given.ConnectionID, TriggerType: given.TriggerType,
+					Payload: given.Payload, State: hookline.DeliveryPending,
+					NextAttemptAt: o.receivedAt, CreatedAt: now, UpdatedAt: now,
+				}
+				if d.TriggerType == "" {
+					d.TriggerType = a.Alert.TriggerType
+				}
+				d.ID, _, err = db.execWithID(ctx, insertDelivery, nil, id, j, d.ConnectionID, string(d.TriggerType),
+					d.Payload, o.receivedAt.UnixNano(), nullString(owner), now.UnixNano(), now.UnixNano())
+				if err != nil {
+					return fmt.Errorf("alert %d: delivery %d: insert: %w", i, j, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("accept alerts: %w", err)
+	}
+	for i, a := range alerts {
+		o := &out[i]
+		a.ID, a.ReceivedAt, a.Duplicate = o.id, o.receivedAt, o.duplicate
+		if o.duplicate {
+			a.Deliveries = o.stored
+			continue
+		}
+		for j, d := range a.Deliveries {
+			*d = o.deliveries[j]
+		}
+	}
+	return nil
+}
+
+// storedAlert reads, inside the accepting transaction, the alert that holds
+// an idempotency key.
+func (db *DB) storedAlert(ctx context.Context, tx *sql.Tx, key string) (string, time.Time, []*hookline.Delivery, error) {
+	var (
+		id       string
+		received int64
+	)
+	if err := tx.StmtContext(ctx, db.stmts.alertByKey).QueryRowContext(ctx, key).Scan(&id, &received); err != nil {
+		return "", time.Time{}, nil, err
+	}
+	ds, err := queryDeliveries(ctx, tx.StmtContext(ctx, db.stmts.alertDeliveries), id)
+	return id, fromNanos(received), ds, err
+}
+
+// queryDeliveries runs a query of deliveryColumns.
+func queryDeliveries(ctx context.Context, stmt *sql.Stmt, args ...any) ([]*hookline.Delivery, error) {
+	rows, err := stmt.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []*hookline.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, d)
+	}
+	return list, rows.Err()
+}
+
+// scanDelivery reads a row of deliveryColumns, then extra.
+func scanDelivery(s scanner, extra ...any) (*hookline.Delivery, error) {
+	var (
+		d                hookline.Delivery
+		trigger, state   string
+		next             sql.NullInt64
+		created, updated int64
+	)
+	dest := append([]any{&d.ID, &d.AlertID, &d.ConnectionID, &trigger, &d.Payload, &state, &d.Attempts,
+		&next, &created, &updated, &d.LastStatus, &d.LastError}, extra...)
+	if err := s.Scan(dest...); err != nil {
+		return nil, err
+	}
+	d.TriggerType, d.State = hookline.TriggerType(trigger), hookline.DeliveryState(state)
+	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromNullNanos(next), fromNanos(created), fromNanos(updated)
+	return &d, nil
+}
+
+// decodeAlert reads an alert's stored body.
+func decodeAlert(id, body string) (*hookline.Alert, error) {
+	var a hookline.Alert
+	if err := a.UnmarshalJSON([]byte(body)); err != nil { // not json.Unmarshal, which would scan the body once more first
+		// Not %w: an *hookline.Error in the chain would make a damaged row
+		// look like the caller's mistake.
+		return nil, fmt.Errorf("alert %s: decode stored body: %v", id, err)
+	}
+	return &a, nil
+}
+
+// ClaimDue marks for owner up to limit pending deliveries due by due, oldest
+// due first (then by ID), that owner does not hold and whose connection is
+// not in skip. Deliveries held by another owner are claimed too: SQLite
+// serves one process, and an owner other than the running one's is a
+// process that has stopped, whose held work must not be stranded. It
+// returns the deliveries with their alerts, decoded once per alert: the
+// deliveries of one alert share one *Alert, which callers must not change.
+// A delivery whose stored alert cannot be decoded is failed, with the reason
+// as its LastError, and not returned. A limit of 0 claims nothing; owner
+// must not be empty.
+func (db *DB) ClaimDue(ctx context.Context, owner string, due time.Time, limit int, skip []string) ([]*hookline.ClaimedDelivery, error) {
+	var p hookline.Problems
+	if owner == "" {
+		p.Add("owner", "is required")
+	}
+	if limit < 0 {
+		p.Add("limit", "must not be negative")
+	}
+	if err := p.Err(); err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	if limit == 0 {
+		return nil, nil
+	}
+	if skip == nil {
+		skip = []string{} // json_each('null') would yield one NULL, and NOT IN (NULL) matches nothing
+	}
+	skipJSON, err := json.Marshal(skip)
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	dueNanos := int64(math.MaxInt64)
+	if due.Before(minTime) {
+		dueNanos = math.MinInt64
+	} else if !due.After(maxTime) {
+		dueNanos = due.UnixNano()
+	}
+
+	// The alerts are decoded after the claim has committed, so that the
+	// write lock is not held for it.
+	var (
+		claimed []*hookline.ClaimedDelivery
+		bodies  = map[string]string{} // by alert ID
+	)
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.StmtContext(ctx, db.stmts.claim).QueryContext(ctx, owner, dueNanos, string(skipJSON), limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var body sql.NullString
+			d, err := scanDelivery(rows, &body)
+			if err != nil {
+				return err
+			}
+			bodies[d.AlertID] = body.String
+			claimed = append(claimed, &hookline.ClaimedDelivery{Delivery: d})
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	alerts := make(map[string]*hookline.Alert, len(bodies))
+	unreadable := map[string]string{} // alert ID → why
+	for id, body := range bodies {
+		if a, err := decodeAlert(id, body); err != nil {
+			unreadable[id] = err.Error()
+		} else {
+			alerts[id] = a
+		}
+	}
+	if len(unreadable) > 0 {
+		if claimed, err = db.failUnreadable(ctx, owner, claimed, unreadable); err != nil {
+			return nil, fmt.Errorf("claim deliveries: %w", err)
+		}
+	}
+	for _, cd := range claimed {
+		cd.Alert = alerts[cd.Delivery.AlertID]
+	}
+	// RETURNING yields rows in no promised order.
+	slices.SortFunc(claimed, func(a, b *hookline.ClaimedDelivery) int {
+		if c := a.Delivery.NextAttemptAt.Compare(b.Delivery.NextAttemptAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Delivery.ID, b.Delivery.ID)
+	})
+	return claimed, nil
+}
+
+// failUnreadable fails the claimed deliveries whose stored alert does not
+// decode, and returns the others. Left pending, such a delivery would come
+// first in every claim and fail each one: the queue would stop behind it.
+func (db *DB) failUnreadable(ctx context.Context, owner string, claimed []*hookline.ClaimedDelivery, unreadable map[string]string) ([]*hookline.ClaimedDelivery, error) {
+	now := db.now().UnixNano()
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		for _, cd := range claimed {
+			why, bad := unreadable[cd.Delivery.AlertID]
+			if !bad {
+				continue
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'failed', next_attempt_at = NULL, owner = NULL,
+				last_error = ?, updated_at = ? WHERE id = ? AND owner = ? AND state = 'pending'`,
+				"Hookline cannot read the stored alert: "+why, now, cd.Delivery.ID, owner)
+			if err != nil {
+				return fmt.Errorf("fail delivery %s: %w", cd.Delivery.ID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(claimed, func(cd *hookline.ClaimedDelivery) bool {
+		_, bad := unreadable[cd.Delivery.AlertID]
+		return bad
+	}), nil
+}
+
+// checkResults refuses results that would store an impossible state.
+func checkResults(results []hookline.AttemptResult) error {
+	var p hookline.Problems
+	for i, r := range results {
+		at := fmt.Sprintf("results[%d]", i)
+		if r.Attempt.DeliveryID == "" {
+			p.Add(at+".attempt.deliveryId", "is required")
+		}
+		if r.Attempt.StartedAt.IsZero() {
+			p.Add(at+".attempt.startedAt", "is required")
+		}
+		if r.Attempt.N < 1 {
+			p.Add(at+".attempt.n", "must be 1 or more, not %d", r.Attempt.N)
+		}
+		if !r.State.Valid() {
+			p.Add(at+".state", "%q is not a delivery state", r.State)
+		}
+		if r.State == hookline.DeliveryPending && r.NextAttemptAt.IsZero() {
+			p.Add(at+".nextAttemptAt", "is required while the delivery is pending")
+		}
+		for _, t := range []struct {
+			name string
+			v    time.Time
+		}{{"nextAttemptAt", r.NextAttemptAt}, {"attempt.startedAt", r.Attempt.StartedAt}, {"attempt.retryAt", r.Attempt.RetryAt}} {
+			if !inRange(t.v) && !t.v.IsZero() {
+				p.Add(at+"."+t.name, "is out of range")
+			}
+		}
+	}
+	return p.Err()
+}
+
+// RecordAttempts logs the attempts and applies their outcomes in one write
+// transaction. Each delivery gets the result's State, Attempts = Attempt.N,
+// NextAttemptAt (cleared unless pending), LastStatus and LastError from the
+// attempt, UpdatedAt from the store's clock, and is held by owner when the
+// result says Keep and it is still pending, or released otherwise.
+//
+// A result is skipped, not an error, when its delivery is unknown or has
+// counted Attempt.N attempts already: it raced a change it cannot undo (a
+// deletion, a batch retried after it had committed), and refusing it would
+// lose the rest of the batch. The response excerpt is stored as given: the
+// caller redacts and truncates it.
+func (db *DB) RecordAttempts(ctx context.Context, owner string, results []hookline.AttemptResult) error {
+	if err := checkResults(results); err != nil {
+		return fmt.Errorf("record attempts: %w", err)
+	}
+	if len(results) == 0 {
+		return nil
+	}
+	now := db.now().UnixNano()
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		record := tx.StmtContext(ctx, db.stmts.record)
+		insertAttempt := tx.StmtContext(ctx, db.stmts.insertAttempt)
+		for i, r := range results {
+			a := r.Attempt
+			var holder any
+			if r.Keep && r.State == hookline.DeliveryPending {
+				holder = nullString(owner)
+			}
+			var next any
+			if r.State == hookline.DeliveryPending {
+				next = r.NextAttemptAt.UnixNano()
+			}
+			res, err := record.ExecContext(ctx, string(r.State), a.N, next, a.StatusCode, a.Error, now, holder, a.DeliveryID, a.N)
+			if err != nil {
+				return fmt.Errorf("result %d: update delivery %s: %w", i, a.DeliveryID, err)
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return fmt.Errorf("result %d: update delivery %s: %w", i, a.DeliveryID, err)
+			} else if n == 0 {
+				continue // unknown, or this attempt is counted already
+			}
+			_, err = insertAttempt.ExecContext(ctx, a.DeliveryID, a.N, a.StartedAt.UnixNano(), a.Latency.Microseconds(),
+				a.StatusCode, a.Error, a.Response, nullNanos(a.RetryAt))
+			if err != nil {
+				return fmt.Errorf("result %d: log attempt %d of %s: %w", i, a.N, a.DeliveryID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record attempts: %w", err)
+	}
+	return nil
+}
+
+// Delivery returns a delivery with its attempts in order, read in one
+// transaction so that the two agree. Latency comes back to the microsecond.
+func (db *DB) Delivery(ctx context.Context, id string) (*hookline.Delivery, []hookline.DeliveryAttempt, error) {
+	var (
+		d        *hookline.Delivery
+		attempts []hookline.DeliveryAttempt
+	)
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return deliveryNotFound(id)
+		} else if err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT n, started_at, latency_us, status_code, error, response, retry_at
+			FROM attempts WHERE delivery_id = ? ORDER BY n`, id)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		attempts = []hookline.DeliveryAttempt{}
+		for rows.Next() {
+			a := hookline.DeliveryAttempt{DeliveryID: id}
+			var started, latency int64
+			var retry sql.NullInt64
+			if err := rows.Scan(&a.N, &started, &latency, &a.StatusCode, &a.Error, &a.Response, &retry); err != nil {
+				return err
+			}
+			a.StartedAt, a.Latency, a.RetryAt = fromNanos(started), time.Duration(latency)*time.Microsecond, fromNullNanos(retry)
+			attempts = append(attempts, a)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("read delivery %s: %w", id, err)
+	}
+	return d, attempts, nil
+}
+
+// readTx runs fn in a transaction of the read pool: one snapshot of the
+// database for all its queries.
+func (db *DB) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
+// AcceptedAlert returns an accepted alert with its deliveries in the order
+// they were accepted. Duplicate is false: it describes an acceptance, not
+// the stored alert.
+func (db *DB) AcceptedAlert(ctx context.Context, id string) (*hookline.AcceptedAlert, error) {
+	var a hookline.AcceptedAlert
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		var (
+			key      sql.NullString
+			received int64
+			body     string
+		)
+		err := tx.QueryRowContext(ctx, `SELECT id, source, idempotency_key, received_at, body FROM alerts WHERE id = ?`, id).
+			Scan(&a.ID, &a.Source, &key, &received, &body)
+		if errors.Is(err, sql.ErrNoRows) {
+			return hookline.Errorf(hookline.ENOTFOUND, "alert %s not found", id)
+		} else if err != nil {
+			return err
+		}
+		a.IdempotencyKey, a.ReceivedAt = key.String, fromNanos(received)
+		alert, err := decodeAlert(id, body)
+		if err != nil {
+			return err
+		}
+		a.Alert = *alert
+		rows, err := tx.QueryContext(ctx, alertDeliveriesSQL, id)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		a.Deliveries = []*hookline.Delivery{}
+		for rows.Next() {
+			d, err := scanDelivery(rows)
+			if err != nil {
+				return err
+			}
+			a.Deliveries = append(a.Deliveries, d)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read alert %s: %w", id, err)
+	}
+	return &a, nil
+}
+
+// ReplayDelivery makes a delivered, failed or dead delivery pending again,
+// due at (the store's clock when zero) and held by owner ("" for none). It
+// keeps the ID, the attempt count, LastStatus and LastError, sets UpdatedAt,
+// and returns the delivery with its alert.
+func (db *DB) ReplayDelivery(ctx context.Context, owner, id string, at time.Time) (*hookline.ClaimedDelivery, error) {
+	now := db.now()
+	if at.IsZero() {
+		at = now
+	}
+	if !inRange(at) {
+		return nil, fmt.Errorf("replay delivery %s: %w", id, &hookline.Error{Code: hookline.EINVALID,
+			Fields: []hookline.FieldError{{Field: "at", Message: "is out of range"}}})
+	}
+	var cd hookline.ClaimedDelivery
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var body sql.NullString
+		d, err := scanDelivery(tx.QueryRowContext(ctx, `UPDATE deliveries
+			SET state = 'pending', next_attempt_at = ?, owner = ?, updated_at = ?
+			WHERE id = ? AND state <> 'pending'
+			RETURNING `+deliveryColumns+`, (SELECT body FROM alerts WHERE alerts.id = deliveries.alert_id)`,
+			at.UnixNano(), nullString(owner), now.UnixNano(), id), &body)
+		if errors.Is(err, sql.ErrNoRows) {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE id = ?`, id).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return deliveryNotFound(id)
+			}
+			return hookline.Errorf(hookline.ECONFLICT, "delivery %s is still pending: it is retried on its own schedule", id)
+		} else if err != nil {
+			return err
+		}
+		cd.Delivery = d
+		cd.Alert, err = decodeAlert(d.AlertID, body.String)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("replay delivery %s: %w", id, err)
+	}
+	return &cd, nil
+}
+
+// Deliveries returns a page of deliveries, newest first by CreatedAt and
+// then ID, filtered by f: Since is inclusive, Until exclusive. f.Limit
+// defaults to hookline.DefaultListLimit and is capped at
+// hookline.MaxListLimit; a negative limit, an unknown state or a token this
+// store did not issue is EINVALID naming "limit", "state" or "token". Paging
+// is by key: a page continues after the last delivery of the previous one,
+// whatever was added since.
+func (db *DB) Deliveries(ctx context.Context, f hookline.DeliveryFilter) ([]*hookline.Delivery, string, error) {
+	var p hookline.Problems
+	limit := f.Limit
+	switch {
+	case limit < 0:
+		p.Add("limit", "must not be negative")
+	case limit == 0:
+		limit = hookline.DefaultListLimit
+	case limit > hookline.MaxListLimit:
+		limit = hookline.MaxListLimit
+	}
+	if f.State != "" && !f.State.Valid() {
+		p.Add("state", "must be one of pending, delivered, failed or dead, not %q", f.State)
+	}
+	for _, t := range []struct {
+		name string
+		v    time.Time
+	}{{"since", f.Since}, {"until", f.Until}} {
+		if !inRange(t.v) && !t.v.IsZero() {
+			p.Add(t.name, "is out of range")
+		}
+	}
+	after, err := decodeDeliveryToken(f.Token)
+	if err != nil {
+		p.AddError("token", err)
+	}
+	if err := p.Err(); err != nil {
+		return nil, "", fmt.Errorf("list deliveries: %w", err)
+	}
+
+	query, args := listDeliveriesQuery(f, after, limit+1) // one more shows whether a page follows
+	rows, err := db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list deliveries: %w", err)
+	}
+	defer rows.Close()
+	list := make([]*hookline.Delivery, 0, min(limit, 64))
+	more := false
+	for rows.Next() {
+		if len(list) == limit {
+			more = true
+			break
+		}
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("list deliveries: %w", err)
+		}
+		list = append(list, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list deliveries: %w", err)
+	}
+	next := ""
+	if more {
+		last := list[len(list)-1]
+		next = encodeDeliveryToken(deliveryKey{CreatedAt: last.CreatedAt.UnixNano(), ID: last.ID})
+	}
+	return list, next, nil
+}
+
+// listDeliveriesQuery builds the log's query. Each filter has an index that
+// leads with it and continues with (created_at, id), so that a page is read
+// in order, not sorted (TestListDeliveriesUsesIndexes).
+func listDeliveriesQuery(f hookline.DeliveryFilter, after *deliveryKey, limit int) (string, []any) {
+	var (
+		where []string
+		args  []any
+	)
+	add := func(cond string, arg ...any) {
+		where = append(where, cond)
+		args = append(args, arg...)
+	}
+	if f.ConnectionID != "" {
+		add("connection_id = ?", f.ConnectionID)
+	}
+	if f.AlertID != "" {
+		add("alert_id = ?", f.AlertID)
+	}
+	if f.State != "" {
+		add("state = ?", string(f.State))
+	}
+	if !f.Since.IsZero() {
+		add("created_at >= ?", f.Since.UnixNano())
+	}
+	if !f.Until.IsZero() {
+		add("created_at < ?", f.Until.UnixNano())
+	}
+	if after != nil {
+		add("(created_at, id) < (?, ?)", after.CreatedAt, after.ID)
+	}
+	query := `SELECT ` + deliveryColumns + ` FROM deliveries`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	query += ` ORDER BY created_at DESC, id DESC LIMIT ?`
+	return query, append(args, limit)
+}
+
+// deliveryKey is the sort key of the last delivery of a page.
+type deliveryKey struct {
+	CreatedAt int64  `json:"c"`
+	ID        string `json:"i"`
+}
+
+func encodeDeliveryToken(k deliveryKey) string {
+	b, _ := json.Marshal(k) // a number and a string cannot fail to encode
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeDeliveryToken parses a page token; "" means the first page (nil).
+func decodeDeliveryToken(token string) (*deliveryKey, error) {
+	if token == "" {
+		return nil, nil
+	}
+	bad := hookline.Errorf(hookline.EINVALID, "is not a page token this server issued; pass the next token of the previous page unchanged")
+	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
+	if err != nil {
+		return nil, bad
+	}
+	var k deliveryKey
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&k); err != nil || dec.More() || !idForm.MatchString(k.ID) {
+		return nil, bad
+	}
+	return &k, nil
+}
+
+// QueueStats counts the pending deliveries and finds the oldest. Both come
+// from the state index, without reading the table; the count walks the
+// pending entries, which is cheap while the queue is healthy and bounded by
+// the backlog when it is not.
+func (db *DB) QueueStats(ctx context.Context) (hookline.QueueStats, error) {
+	var (
+		s      hookline.QueueStats
+		oldest sql.NullInt64
+	)
+	err := db.read.QueryRowContext(ctx, queueStatsSQL).Scan(&s.Pending, &oldest)
+	if err != nil {
+		return hookline.QueueStats{}, fmt.Errorf("queue stats: %w", err)
+	}
+	s.OldestPending = fromNullNanos(oldest)
+	return s, nil
+}
+
+const queueStatsSQL = `SELECT COUNT(*), MIN(created_at) FROM deliveries WHERE state = 'pending'`

@@ -1,0 +1,137 @@
+package sqlite
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookline/hookline"
+)
+
+// The queue's statements must walk their indexes, not scan or sort the
+// table: each runs on every poll, scrape or page while the table grows.
+func TestQueryPlans(t *testing.T) {
+	db := rawDB(t)
+	if _, err := migrate(t.Context(), db, Migrations(), fixedNow); err != nil {
+		t.Fatal(err)
+	}
+	list := func(f hookline.DeliveryFilter, after *deliveryKey) string {
+		q, _ := listDeliveriesQuery(f, after, 10)
+		return q
+	}
+	page := &deliveryKey{CreatedAt: 1, ID: "0000000000000000"}
+	tests := []struct {
+		name  string
+		query string
+		want  string // in the plan
+		sort  bool   // a sort is allowed: an alert has at most 50 deliveries
+	}{
+		{"claim", claimSQL, "SEARCH deliveries USING COVERING INDEX deliveries_due (next_attempt_at<?)", false},
+		{"queue stats", queueStatsSQL, "USING COVERING INDEX deliveries_state (state=?)", false},
+		{"idempotency key", alertByKeySQL, "USING INDEX alerts_idempotency_key (idempotency_key=?)", false},
+		{"alert's deliveries", alertDeliveriesSQL, "USING INDEX deliveries_alert (alert_id=?)", false},
+		{"record", recordSQL, "SEARCH deliveries USING PRIMARY KEY (id=?)", false},
+		{"log", list(hookline.DeliveryFilter{}, nil), "SCAN deliveries USING INDEX deliveries_created", false},
+		{"log page", list(hookline.DeliveryFilter{}, page), "USING INDEX deliveries_created ((created_at,id)<(?,?))", false},
+		{"log since", list(hookline.DeliveryFilter{Since: time.Now(), Until: time.Now()}, page), "USING INDEX deliveries_created (created_at>? AND created_at<?)", false},
+		{"connection", list(hookline.DeliveryFilter{ConnectionID: "x"}, page), "USING INDEX deliveries_connection (connection_id=? AND (created_at,id)<(?,?))", false},
+		{"state", list(hookline.DeliveryFilter{State: hookline.DeliveryFailed}, page), "USING INDEX deliveries_state (state=? AND (created_at,id)<(?,?))", false},
+		{"alert", list(hookline.DeliveryFilter{AlertID: "x"}, page), "USING INDEX deliveries_alert (alert_id=?)", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rows, err := db.Query(`EXPLAIN QUERY PLAN `+tt.query, make([]any, strings.Count(tt.query, "?"))...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			p := strings.Join(plan, "; ")
+			if !strings.Contains(p, tt.want) || strings.Contains(p, "SCAN deliveries;") ||
+				(!tt.sort && strings.Contains(p, "TEMP B-TREE")) {
+				t.Errorf("plan: %s\nwant %q without a scan of the table or a sort", p, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzDecodeDeliveryToken(f *testing.F) {
+	f.Add(encodeDeliveryToken(deliveryKey{CreatedAt: time.Now().UnixNano(), ID: "00000000000468D5"}))
+	f.Add(encodeDeliveryToken(deliveryKey{CreatedAt: -1, ID: "0123456789ABCDEF"}))
+	f.Add("")
+	f.Add("e30")
+	f.Add("!!!")
+	f.Fuzz(func(t *testing.T, token string) {
+		k, err := decodeDeliveryToken(token)
+		if err != nil {
+			if k != nil {
+				t.Fatalf("decodeDeliveryToken(%q) returned a key with its error", token)
+			}
+			if hookline.ErrorCode(err) != hookline.EINVALID {
+				t.Fatalf("decodeDeliveryToken(%q): %v; want EINVALID", token, err)
+			}
+			return
+		}
+		if k == nil {
+			if token != "" {
+				t.Fatalf("decodeDeliveryToken(%q) = nil, nil", token)
+			}
+			return
+		}
+		if !idForm.MatchString(k.ID) {
+			t.Fatalf("decodeDeliveryToken(%q) accepted ID %q", token, k.ID)
+		}
+		back, err := decodeDeliveryToken(encodeDeliveryToken(*k))
+		if err != nil || *back != *k {
+			t.Fatalf("re-encoded token of %+v decodes to %+v, %v", k, back, err)
+		}
+	})
+}
+
+func TestIDGen(t *testing.T) {
+	var g idGen
+	at := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	var prev string
+	for i := range 10000 {
+		now := at
+		if i == 5000 {
+			now = at.Add(-time.Hour) // a clock stepped back does not reorder IDs
+		} else if i > 5000 {
+			now = at.Add(time.Millisecond)
+		}
+		id, err := g.next(now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !idForm.MatchString(id) {
+			t.Fatalf("ID %q is not 16 upper-case hex digits", id)
+		}
+		if id <= prev {
+			t.Fatalf("ID %d, %s, does not follow %s", i, id, prev)
+		}
+		prev = id
+	}
+	// The time is in the top bits, so IDs of later milliseconds sort later.
+	var later idGen
+	a, _ := later.next(at)
+	var other idGen
+	b, _ := other.next(at.Add(time.Millisecond))
+	if a >= b {
+		t.Errorf("ID of %v, %s, does not sort before the next millisecond's %s", at, a, b)
+	}
+	if got, want := a[:10], fmt.Sprintf("%016X", uint64(at.UnixMilli())<<22)[:10]; got != want {
+		t.Errorf("ID %s starts with %s; want the milliseconds %s", a, got, want)
+	}
+}

@@ -1,0 +1,305 @@
+package storetest
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/hookline/hookline"
+)
+
+// acceptBatches accepts n batches, letting the clock move between them so
+// that each batch has its own CreatedAt. It returns the stored deliveries
+// of each batch.
+func (e *env) acceptBatches(n int, alerts func(batch int) []*hookline.AcceptedAlert) [][]*hookline.Delivery {
+	e.t.Helper()
+	var out [][]*hookline.Delivery
+	var last time.Time
+	for b := range n {
+		batch := alerts(b)
+		e.accept("", batch...)
+		var ds []*hookline.Delivery
+		for _, a := range batch {
+			ds = append(ds, a.Deliveries...)
+		}
+		if b > 0 && !ds[0].CreatedAt.After(last) {
+			e.t.Fatalf("batch %d was created at %v, not after the previous batch's %v", b, ds[0].CreatedAt, last)
+		}
+		last = ds[0].CreatedAt
+		out = append(out, ds)
+		time.Sleep(2 * time.Millisecond)
+	}
+	return out
+}
+
+func testDeliveriesPaging(t *testing.T, e *env) {
+	batches := e.acceptBatches(3, func(b int) []*hookline.AcceptedAlert {
+		return []*hookline.AcceptedAlert{
+			Alert(fmt.Sprint(b, "x"), Base, e.conns[0], e.conns[1]),
+			Alert(fmt.Sprint(b, "y"), Base, e.conns[2], e.conns[0]),
+		}
+	})
+	var all []*hookline.Delivery
+	for _, b := range batches {
+		all = append(all, b...)
+	}
+	want := newestFirst(all)
+	for _, limit := range []int{0, 1, 2, 3, 5, 12, 13} {
+		got := e.list(hookline.DeliveryFilter{Limit: limit})
+		if diff := cmp.Diff(want, got, deliveryOpts); diff != "" {
+			t.Errorf("pages of %d (-want +got):\n%s", limit, diff)
+		}
+	}
+	// Page sizes and tokens.
+	list, next, err := e.s.Deliveries(t.Context(), hookline.DeliveryFilter{Limit: 5})
+	if err != nil || len(list) != 5 || next == "" {
+		t.Fatalf("first page of 5: %d deliveries, token %q, %v", len(list), next, err)
+	}
+	list, next, err = e.s.Deliveries(t.Context(), hookline.DeliveryFilter{Limit: 7, Token: next})
+	if err != nil || len(list) != 7 || next != "" {
+		t.Errorf("last page of 7: %d deliveries, token %q, %v; want 7 and no token", len(list), next, err)
+	}
+}
+
+func testDeliveriesPagingStable(t *testing.T, e *env) {
+	batches := e.acceptBatches(2, func(b int) []*hookline.AcceptedAlert {
+		return []*hookline.AcceptedAlert{Alert(fmt.Sprint(b), Base, e.conns...)}
+	})
+	want := newestFirst(append(slices.Clone(batches[0]), batches[1]...))
+	first, next, err := e.s.Deliveries(t.Context(), hookline.DeliveryFilter{Limit: 2})
+	if err != nil || next == "" {
+		t.Fatalf("first page: %v, token %q", err, next)
+	}
+	// Newer deliveries and changes of state between pages neither repeat
+	// nor hide any.
+	e.accept("", Alert("later", Base, e.conns...))
+	e.record("", hookline.AttemptResult{
+		Attempt: hookline.DeliveryAttempt{DeliveryID: want[2].ID, N: 1, StartedAt: Base, StatusCode: 200},
+		State:   hookline.DeliveryDelivered,
+	})
+	rest := e.list(hookline.DeliveryFilter{Limit: 2, Token: next})
+	if got := append(deliveryIDs(first), deliveryIDs(rest)...); !slices.Equal(got, deliveryIDs(want)) {
+		t.Errorf("pages = %q; want %q", got, deliveryIDs(want))
+	}
+}
+
+func testDeliveriesFilters(t *testing.T, e *env) {
+	var alerts []*hookline.AcceptedAlert
+	batches := e.acceptBatches(3, func(b int) []*hookline.AcceptedAlert {
+		x := Alert(fmt.Sprint(b, "x"), Base, e.conns[0], e.conns[1])
+		y := Alert(fmt.Sprint(b, "y"), Base, e.conns[1], e.conns[2])
+		alerts = append(alerts, x, y)
+		return []*hookline.AcceptedAlert{x, y}
+	})
+	var all []*hookline.Delivery
+	for _, b := range batches {
+		all = append(all, b...)
+	}
+	// Some deliveries leave pending.
+	states := map[string]hookline.DeliveryState{}
+	var results []hookline.AttemptResult
+	for i, d := range all {
+		s := []hookline.DeliveryState{hookline.DeliveryPending, hookline.DeliveryDelivered, hookline.DeliveryFailed, hookline.DeliveryDead}[i%4]
+		states[d.ID] = s
+		if s == hookline.DeliveryPending {
+			continue
+		}
+		results = append(results, hookline.AttemptResult{
+			Attempt: hookline.DeliveryAttempt{DeliveryID: d.ID, N: 1, StartedAt: Base, StatusCode: 200},
+			State:   s,
+		})
+	}
+	e.record("", results...)
+	stored := map[string]*hookline.Delivery{}
+	for _, d := range all {
+		stored[d.ID], _ = e.delivery(d.ID)
+	}
+	split := batches[1][0].CreatedAt
+	tests := []struct {
+		name   string
+		filter hookline.DeliveryFilter
+		keep   func(d *hookline.Delivery) bool
+	}{
+		{"all", hookline.DeliveryFilter{}, func(d *hookline.Delivery) bool { return true }},
+		{"connection", hookline.DeliveryFilter{ConnectionID: e.conns[1]}, func(d *hookline.Delivery) bool { return d.ConnectionID == e.conns[1] }},
+		{"unknown connection", hookline.DeliveryFilter{ConnectionID: "0000000000000000"}, func(d *hookline.Delivery) bool { return false }},
+		{"alert", hookline.DeliveryFilter{AlertID: alerts[2].ID}, func(d *hookline.Delivery) bool { return d.AlertID == alerts[2].ID }},
+		{"state", hookline.DeliveryFilter{State: hookline.DeliveryFailed}, func(d *hookline.Delivery) bool { return states[d.ID] == hookline.DeliveryFailed }},
+		{"pending", hookline.DeliveryFilter{State: hookline.DeliveryPending}, func(d *hookline.Delivery) bool { return states[d.ID] == hookline.DeliveryPending }},
+		{"since", hookline.DeliveryFilter{Since: split}, func(d *hookline.Delivery) bool { return !d.CreatedAt.Before(split) }},
+		{"until", hookline.DeliveryFilter{Until: split}, func(d *hookline.Delivery) bool { return d.CreatedAt.Before(split) }},
+		{"since and until", hookline.DeliveryFilter{Since: split, Until: split.Add(time.Nanosecond)}, func(d *hookline.Delivery) bool { return d.CreatedAt.Equal(split) }},
+		{"connection and state", hookline.DeliveryFilter{ConnectionID: e.conns[1], State: hookline.DeliveryDelivered}, func(d *hookline.Delivery) bool {
+			return d.ConnectionID == e.conns[1] && states[d.ID] == hookline.DeliveryDelivered
+		}},
+		{"everything", hookline.DeliveryFilter{ConnectionID: e.conns[1], AlertID: alerts[3].ID, State: states[batches[1][2].ID], Since: split, Until: split.Add(time.Nanosecond)},
+			func(d *hookline.Delivery) bool {
+				return d.ConnectionID == e.conns[1] && d.AlertID == alerts[3].ID && states[d.ID] == states[batches[1][2].ID]
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var want []*hookline.Delivery
+			for _, d := range all {
+				if tt.keep(d) {
+					want = append(want, stored[d.ID])
+				}
+			}
+			want = newestFirst(want)
+			if tt.name != "unknown connection" && len(want) == 0 {
+				t.Fatalf("the test selects nothing")
+			}
+			for _, limit := range []int{1, 2, 100} {
+				f := tt.filter
+				f.Limit = limit
+				if diff := cmp.Diff(want, e.list(f), deliveryOpts); diff != "" {
+					t.Errorf("pages of %d (-want +got):\n%s", limit, diff)
+				}
+			}
+		})
+	}
+}
+
+func testDeliveriesLimits(t *testing.T, e *env) {
+	n := hookline.MaxListLimit + 1
+	var batch []*hookline.AcceptedAlert
+	for i := 0; i < n; i += hookline.MaxNotifications {
+		var conns []string
+		for j := 0; j < hookline.MaxNotifications && i+j < n; j++ {
+			conns = append(conns, e.conns[j%3])
+		}
+		batch = append(batch, Alert(fmt.Sprint(i), Base, conns...))
+	}
+	e.accept("", batch...)
+	tests := []struct{ limit, want int }{
+		{0, hookline.DefaultListLimit},
+		{1, 1},
+		{hookline.DefaultListLimit + 1, hookline.DefaultListLimit + 1},
+		{hookline.MaxListLimit + 1, hookline.MaxListLimit},
+		{1 << 30, hookline.MaxListLimit},
+	}
+	for _, tt := range tests {
+		list, next, err := e.s.Deliveries(t.Context(), hookline.DeliveryFilter{Limit: tt.limit})
+		if err != nil {
+			t.Fatalf("limit %d: %v", tt.limit, err)
+		}
+		if len(list) != tt.want || next == "" {
+			t.Errorf("limit %d: %d deliveries, next token %q; want %d and a next token", tt.limit, len(list), next, tt.want)
+		}
+	}
+	if s, err := e.s.QueueStats(t.Context()); err != nil || s.Pending != n {
+		t.Errorf("QueueStats = %+v, %v; want %d pending", s, err, n)
+	}
+}
+
+func testDeliveriesBadOptions(t *testing.T, e *env) {
+	e.accept("", Alert("a", Base, e.conns...))
+	_, token, err := e.s.Deliveries(t.Context(), hookline.DeliveryFilter{Limit: 1})
+	if err != nil || token == "" {
+		t.Fatalf("first page: token %q, %v", token, err)
+	}
+	_, _, err = e.s.Deliveries(t.Context(), hookline.DeliveryFilter{Limit: -1})
+	wantField(t, err, "limit", "Deliveries(limit -1)")
+	_, _, err = e.s.Deliveries(t.Context(), hookline.DeliveryFilter{State: "lost"})
+	wantField(t, err, "state", "Deliveries(state lost)")
+	for _, bad := range []string{
+		"!!!", "not a token", "%zz", "\x00", token + "!", token[:len(token)/2], "A", strings.Repeat("A", 10000),
+	} {
+		list, next, err := e.s.Deliveries(t.Context(), hookline.DeliveryFilter{Token: bad})
+		wantField(t, err, "token", fmt.Sprintf("Deliveries(token %.20q)", bad))
+		if list != nil || next != "" {
+			t.Errorf("token %.20q: returned %d deliveries and %q with the error", bad, len(list), next)
+		}
+	}
+}
+
+func testQueueStats(t *testing.T, e *env) {
+	stats := func() hookline.QueueStats {
+		t.Helper()
+		s, err := e.s.QueueStats(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if s := stats(); s.Pending != 0 || !s.OldestPending.IsZero() {
+		t.Errorf("empty store: %+v; want nothing pending", s)
+	}
+	batches := e.acceptBatches(2, func(b int) []*hookline.AcceptedAlert {
+		return []*hookline.AcceptedAlert{Alert(fmt.Sprint(b), Base.Add(time.Hour), e.conns[0], e.conns[1])}
+	})
+	if s := stats(); s.Pending != 4 || !s.OldestPending.Equal(batches[0][0].CreatedAt) {
+		t.Errorf("QueueStats = %+v; want 4 pending, the oldest created at %v", s, batches[0][0].CreatedAt)
+	}
+	// Claims change nothing; retries stay pending; final ones leave.
+	e.claim("p1", Base.Add(time.Hour), 10)
+	e.record("p1",
+		hookline.AttemptResult{Attempt: hookline.DeliveryAttempt{DeliveryID: batches[0][0].ID, N: 1, StartedAt: Base}, State: hookline.DeliveryDelivered},
+		hookline.AttemptResult{Attempt: hookline.DeliveryAttempt{DeliveryID: batches[0][1].ID, N: 1, StartedAt: Base}, State: hookline.DeliveryDead},
+		hookline.AttemptResult{Attempt: hookline.DeliveryAttempt{DeliveryID: batches[1][0].ID, N: 1, StartedAt: Base}, State: hookline.DeliveryPending,
+			NextAttemptAt: Base.Add(2 * time.Hour)},
+	)
+	if s := stats(); s.Pending != 2 || !s.OldestPending.Equal(batches[1][0].CreatedAt) || s.OldestPending.Location() != time.UTC {
+		t.Errorf("QueueStats = %+v; want 2 pending, the oldest created at %v (UTC)", s, batches[1][0].CreatedAt)
+	}
+}
+
+func testConnectionDeleted(t *testing.T, e *env) {
+	a := Alert("Orphan", Base, e.conns[0], e.conns[1])
+	e.accept("", a)
+	e.record("", hookline.AttemptResult{
+		Attempt: hookline.DeliveryAttempt{DeliveryID: a.Deliveries[0].ID, N: 1, StartedAt: Base, StatusCode: 200},
+		State:   hookline.DeliveryDelivered,
+	})
+	wantD, wantAttempts := e.delivery(a.Deliveries[0].ID)
+	if err := e.c.DeleteConnection(t.Context(), e.conns[0]); err != nil {
+		t.Fatal(err)
+	}
+	gotD, gotAttempts := e.delivery(a.Deliveries[0].ID)
+	if diff := cmp.Diff(wantD, gotD, deliveryOpts); diff != "" {
+		t.Errorf("delivery after its connection was deleted (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantAttempts, gotAttempts, deliveryOpts); diff != "" {
+		t.Errorf("attempts after the connection was deleted (-want +got):\n%s", diff)
+	}
+	if got := e.list(hookline.DeliveryFilter{ConnectionID: e.conns[0]}); !slices.Equal(deliveryIDs(got), []string{wantD.ID}) {
+		t.Errorf("the log of the deleted connection: %q; want %s", deliveryIDs(got), wantD.ID)
+	}
+	// A pending delivery of a deleted connection is still claimed: the
+	// dispatcher fails it, which the log then shows.
+	if got := claimedIDs(e.claim("p1", Base, 10)); !slices.Equal(got, []string{a.Deliveries[1].ID}) {
+		t.Errorf("claimed %q; want %s", got, a.Deliveries[1].ID)
+	}
+	if err := e.c.DeleteConnection(t.Context(), e.conns[1]); err != nil {
+		t.Fatal(err)
+	}
+	e.record("p1", hookline.AttemptResult{
+		Attempt: hookline.DeliveryAttempt{DeliveryID: a.Deliveries[1].ID, N: 1, StartedAt: Base, Error: "the connection was deleted"},
+		State:   hookline.DeliveryFailed,
+	})
+	if got, _ := e.delivery(a.Deliveries[1].ID); got.State != hookline.DeliveryFailed {
+		t.Errorf("delivery of a deleted connection: %s; want failed", got.State)
+	}
+}
+
+func testDeliveryNotFound(t *testing.T, e *env) {
+	a := Alert("Existing", Base, e.conns[0])
+	e.accept("", a)
+	for _, id := range []string{"00000000000468D5", "", "not-an-id", "'; DROP TABLE deliveries; --", a.ID} {
+		_, _, err := e.s.Delivery(t.Context(), id)
+		wantCode(t, err, hookline.ENOTFOUND, fmt.Sprintf("Delivery(%q)", id))
+		_, err = e.s.ReplayDelivery(t.Context(), "p1", id, Base)
+		wantCode(t, err, hookline.ENOTFOUND, fmt.Sprintf("ReplayDelivery(%q)", id))
+	}
+	for _, id := range []string{"00000000000468D5", "", "not-an-id", a.Deliveries[0].ID} {
+		_, err := e.s.AcceptedAlert(t.Context(), id)
+		wantCode(t, err, hookline.ENOTFOUND, fmt.Sprintf("AcceptedAlert(%q)", id))
+	}
+	if got := e.list(hookline.DeliveryFilter{}); len(got) != 1 {
+		t.Errorf("the store holds %d deliveries; want 1", len(got))
+	}
+}
