@@ -164,11 +164,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		case <-sendersDone:
 			sendersDone = nil
 		case <-tg.allIn:
-			done = true
+			tg.allIn = nil
 		case <-ctx.Done():
 			done = true
 		}
-		if sendersDone == nil && int(tg.delivered.Load()) >= int(accepted.Load()) && accepted.Load() > 0 {
+		// Deliveries can arrive before their POST is answered: the run is
+		// over once every POST is answered and every accepted alert arrived.
+		if sendersDone == nil && tg.delivered.Load() >= accepted.Load() {
 			done = true
 		}
 	}

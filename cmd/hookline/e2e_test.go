@@ -47,7 +47,7 @@ func (s *syncBuffer) String() string {
 }
 
 type testServer struct {
-	t    *testing.T
+	t    testing.TB
 	main *Main
 	url  string
 	logs *syncBuffer
@@ -55,7 +55,7 @@ type testServer struct {
 
 // startServer runs the whole program, as hookline serve does, on port 0
 // with a fresh data directory.
-func startServer(t *testing.T) *testServer {
+func startServer(t testing.TB) *testServer {
 	t.Helper()
 	logs := &syncBuffer{}
 	m := &Main{
