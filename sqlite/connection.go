@@ -314,13 +314,22 @@ type pageKey struct {
 	ID      string `json:"i"`
 }
 
-func encodeToken(k pageKey) string {
-	b, _ := json.Marshal(k) // two strings cannot fail to encode
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func encodeToken(k pageKey) string { return encodePageToken(k) }
 
 // decodeToken parses a page token; "" means the first page (nil).
 func decodeToken(token string) (*pageKey, error) {
+	return decodePageToken(token, func(k pageKey) bool { return idForm.MatchString(k.ID) && k.NameKey != "" })
+}
+
+// encodePageToken writes a keyset position as an opaque page token.
+func encodePageToken[K any](k K) string {
+	b, _ := json.Marshal(k) // the key types hold numbers and strings, which always encode
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodePageToken reads a token that encodePageToken wrote and valid
+// accepts; "" means the first page (nil).
+func decodePageToken[K any](token string, valid func(K) bool) (*K, error) {
 	if token == "" {
 		return nil, nil
 	}
@@ -329,10 +338,10 @@ func decodeToken(token string) (*pageKey, error) {
 	if err != nil {
 		return nil, bad
 	}
-	var k pageKey
+	var k K
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&k); err != nil || dec.More() || !idForm.MatchString(k.ID) || k.NameKey == "" {
+	if err := dec.Decode(&k); err != nil || dec.More() || !valid(k) {
 		return nil, bad
 	}
 	return &k, nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -852,28 +851,11 @@ type deliveryKey struct {
 	ID        string `json:"i"`
 }
 
-func encodeDeliveryToken(k deliveryKey) string {
-	b, _ := json.Marshal(k) // a number and a string cannot fail to encode
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func encodeDeliveryToken(k deliveryKey) string { return encodePageToken(k) }
 
 // decodeDeliveryToken parses a page token; "" means the first page (nil).
 func decodeDeliveryToken(token string) (*deliveryKey, error) {
-	if token == "" {
-		return nil, nil
-	}
-	bad := hookline.Errorf(hookline.EINVALID, "is not a page token this server issued; pass the next token of the previous page unchanged")
-	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
-	if err != nil {
-		return nil, bad
-	}
-	var k deliveryKey
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&k); err != nil || dec.More() || !idForm.MatchString(k.ID) {
-		return nil, bad
-	}
-	return &k, nil
+	return decodePageToken(token, func(k deliveryKey) bool { return idForm.MatchString(k.ID) })
 }
 
 // QueueStats counts the pending deliveries and finds the oldest. Both come
