@@ -52,18 +52,22 @@ type Result struct {
 	Refused    int // requests the target refused (bad signature)
 
 	Elapsed       time.Duration // first POST to last arrival
-	AcceptPerSec  float64
-	DeliverPerSec float64
-	P50, P90, P99 time.Duration // posting an alert to its arrival
+	AcceptElapsed time.Duration // first POST to the last POST answered
+	AcceptPerSec  float64       // accepted over AcceptElapsed
+	DeliverPerSec float64       // delivered over Elapsed
+	// From the time an alert was due to be posted (with a rate, the
+	// schedule's time, so a slow server cannot hide its queueing) to its
+	// arrival at the target.
+	P50, P90, P99 time.Duration
 	Max           time.Duration
 }
 
 func (r *Result) String() string {
 	return fmt.Sprintf("alerts %d, accepted %d, delivered %d, lost %d, duplicates %d, refused %d\n"+
-		"elapsed %s: %.0f accepted/s, %.0f delivered/s\n"+
+		"accepted in %s (%.0f/s), delivered in %s (%.0f/s)\n"+
 		"post→target latency: p50 %s, p90 %s, p99 %s, max %s",
 		r.Alerts, r.Accepted, r.Delivered, r.Lost, r.Duplicates, r.Refused,
-		r.Elapsed.Round(time.Millisecond), r.AcceptPerSec, r.DeliverPerSec,
+		r.AcceptElapsed.Round(time.Millisecond), r.AcceptPerSec, r.Elapsed.Round(time.Millisecond), r.DeliverPerSec,
 		r.P50.Round(10*time.Microsecond), r.P90.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.Max.Round(10*time.Microsecond))
 }
 
@@ -99,22 +103,30 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 
-	sent := make([]atomic.Int64, cfg.Alerts) // unix nanos of each alert's POST
-	var accepted atomic.Int64
+	sent := make([]atomic.Int64, cfg.Alerts) // unix nanos each alert was due to be posted
+	var accepted, lastAnswer atomic.Int64
 	start := time.Now()
 	tg.start = start
-	batches := make(chan int)
+	type batch struct {
+		first int
+		due   time.Time // zero: as soon as a sender is free
+	}
+	batches := make(chan batch)
 	errc := make(chan error, cfg.Concurrency)
 	var wg sync.WaitGroup
 	for range cfg.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for first := range batches {
+			for bt := range batches {
+				first := bt.first
 				n := min(cfg.Batch, cfg.Alerts-first)
-				now := time.Now().UnixNano()
+				due := bt.due
+				if due.IsZero() {
+					due = time.Now()
+				}
 				for i := first; i < first+n; i++ {
-					sent[i].Store(now)
+					sent[i].Store(due.UnixNano())
 				}
 				if err := api.postAlerts(ctx, connID, first, n); err != nil {
 					select {
@@ -125,6 +137,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 					return
 				}
 				accepted.Add(int64(n))
+				lastAnswer.Store(time.Now().UnixNano())
 			}
 		}()
 	}
@@ -136,14 +149,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		next := time.Now()
 		for first := 0; first < cfg.Alerts; first += cfg.Batch {
+			var due time.Time
 			if interval > 0 {
 				if wait := time.Until(next); wait > 0 {
 					time.Sleep(wait)
 				}
-				next = next.Add(interval)
+				due, next = next, next.Add(interval)
 			}
 			select {
-			case batches <- first:
+			case batches <- batch{first, due}:
 			case <-ctx.Done():
 				return
 			}
@@ -179,7 +193,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	default:
 	}
-	return tg.result(cfg.Alerts, int(accepted.Load()), sent), nil
+	r := tg.result(cfg.Alerts, int(accepted.Load()), sent)
+	if last := lastAnswer.Load(); last != 0 {
+		r.AcceptElapsed = time.Duration(last - start.UnixNano())
+		r.AcceptPerSec = float64(r.Accepted) / r.AcceptElapsed.Seconds()
+	}
+	return r, nil
 }
 
 // target receives the deliveries and notes when each alert first arrived.
@@ -298,7 +317,6 @@ func (t *target) result(n, accepted int, sent []atomic.Int64) *Result {
 		r.Elapsed = time.Duration(last - t.start.UnixNano())
 	}
 	if r.Elapsed > 0 {
-		r.AcceptPerSec = float64(accepted) / r.Elapsed.Seconds()
 		r.DeliverPerSec = float64(r.Delivered) / r.Elapsed.Seconds()
 	}
 	if len(lat) > 0 {

@@ -44,6 +44,7 @@ type Config struct {
 	BreakerMaxCooldown time.Duration // the longest pause (10 min)
 
 	ConnectionTTL time.Duration // how long a connection definition is reused (5 s)
+	ResultQueue   int           // attempt results waiting to be recorded, at most (4,096)
 	ResponseLimit int           // bytes of a target's answer kept in the log (1024)
 
 	Clock   clock.Clock // nil: the real clock
@@ -82,6 +83,7 @@ func (c *Config) setDefaults() {
 	defDur(&c.BreakerMaxCooldown, 10*time.Minute)
 	defDur(&c.ConnectionTTL, 5*time.Second)
 	def(&c.ResponseLimit, 1024)
+	def(&c.ResultQueue, 4096)
 	if c.Clock == nil {
 		c.Clock = clock.Real{}
 	}
@@ -102,12 +104,15 @@ type Dispatcher struct {
 	acceptDone chan struct{} // closed when the accept loop ends
 	results    chan hookline.AttemptResult
 
-	ctx      context.Context // canceled by Stop once work in flight is done
-	cancel   context.CancelFunc
-	loops    sync.WaitGroup // the accept, result and poll loops
-	inflight sync.WaitGroup // attempts being made
-	stopping chan struct{}  // closed when Stop begins
-	stopOnce sync.Once
+	ctx    context.Context // canceled by Stop once work in flight is done
+	cancel context.CancelFunc
+	// giveUp ends the result loop's tries when Stop's deadline passes.
+	giveUp       context.Context
+	giveUpCancel context.CancelFunc
+	loops        sync.WaitGroup // the accept, result and poll loops
+	inflight     sync.WaitGroup // attempts being made
+	stopping     chan struct{}  // closed when Stop begins
+	stopOnce     sync.Once
 
 	mu        sync.Mutex
 	closed    bool                  // Stop began: start no attempt
@@ -133,11 +138,13 @@ type item struct {
 func New(cfg Config, store hookline.DeliveryStore, conns hookline.ConnectionStore, sender *notify.Sender) *Dispatcher {
 	cfg.setDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
+	giveUp, giveUpCancel := context.WithCancel(context.Background())
 	return &Dispatcher{
+		giveUp: giveUp, giveUpCancel: giveUpCancel,
 		cfg: cfg, store: store, conns: conns, sender: sender, log: cfg.Logger,
 		accepts:    make(chan *acceptRequest, 4096),
 		acceptDone: make(chan struct{}),
-		results:    make(chan hookline.AttemptResult, 4096),
+		results:    make(chan hookline.AttemptResult, cfg.ResultQueue),
 		ctx:        ctx,
 		cancel:     cancel,
 		stopping:   make(chan struct{}),
@@ -182,7 +189,17 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 		d.cancel() // ends the attempts still in flight
 		<-done
 		close(d.results) // every attempt has sent its result; the result loop drains them
+		stopped := make(chan struct{})
+		go func() {
+			select {
+			case <-ctx.Done():
+				d.giveUpCancel()
+			case <-stopped:
+			}
+		}()
 		d.loops.Wait()
+		close(stopped)
+		d.giveUpCancel()
 	})
 	return err
 }
@@ -230,11 +247,15 @@ func (d *Dispatcher) hold(it *item) {
 	d.enqueue(it)
 }
 
-// release forgets a held delivery. d.mu is held.
+// release forgets a held delivery, and the connection's state once it
+// holds nothing and its breaker is closed. d.mu is held.
 func (d *Dispatcher) release(cs *connState) {
 	d.held--
 	cs.held--
 	d.cfg.Metrics.held(d.held)
+	if cs.held == 0 && cs.inflight == 0 && len(cs.queue) == 0 && cs.openUntil.IsZero() && cs.failures == 0 && !cs.inReady {
+		delete(d.conn, cs.id)
+	}
 }
 
 func (d *Dispatcher) connState(id string) *connState {

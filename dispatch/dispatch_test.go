@@ -521,3 +521,123 @@ func TestStopRefusesNewAlerts(t *testing.T) {
 		t.Errorf("Accept after Stop: %v", err)
 	}
 }
+
+// TestRetryBeyondHorizonGoesThroughTheStore: a retry due later than the
+// horizon is released to the store and claimed again by a poll.
+func TestRetryBeyondHorizonGoesThroughTheStore(t *testing.T) {
+	b := setup(t, func(c *dispatch.Config) { c.Horizon = time.Second })
+	tg := newTarget(t, b.clock)
+	tg.setAnswer(func(n int, r *http.Request, w http.ResponseWriter) {
+		if n == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	})
+	id := b.accept("a", hookline.TriggerCritical, b.connection("hook", tg.URL)).Deliveries[0].ID
+	b.waitState(id, hookline.DeliveryPending, 1)
+	if v := metricSum(t, b.reg, "hookline_deliveries_held"); v != 0 {
+		t.Fatalf("held %v deliveries; a retry beyond the horizon must be left to the store", v)
+	}
+	b.clock.Advance(10 * time.Second) // due, and the poll that claims it
+	b.waitState(id, hookline.DeliveryDelivered, 2)
+}
+
+// TestMemoryFullLeavesWorkInTheStore: with room for one delivery in
+// memory, the rest are accepted into the store and claimed as room frees.
+func TestMemoryFullLeavesWorkInTheStore(t *testing.T) {
+	b := setup(t, func(c *dispatch.Config) { c.MaxHeld = 1 })
+	tg := newTarget(t, b.clock)
+	conn := b.connection("hook", tg.URL)
+	var ids []string
+	for i := range 5 {
+		ids = append(ids, b.accept(fmt.Sprint(i), hookline.TriggerCritical, conn).Deliveries[0].ID)
+	}
+	for _, id := range ids {
+		b.waitFor("delivery "+id, func() bool {
+			d, _ := b.delivery(id)
+			if d.State == hookline.DeliveryPending {
+				b.clock.Advance(time.Second) // the next poll
+			}
+			return d.State == hookline.DeliveryDelivered
+		})
+	}
+	if n := len(tg.got()); n != 5 {
+		t.Errorf("target received %d requests, want 5", n)
+	}
+}
+
+// flakyStore fails RecordAttempts while failing is set.
+type flakyStore struct {
+	*sqlite.DB
+	mu      sync.Mutex
+	failing bool
+}
+
+func (s *flakyStore) RecordAttempts(ctx context.Context, owner string, rs []hookline.AttemptResult) error {
+	s.mu.Lock()
+	failing := s.failing
+	s.mu.Unlock()
+	if failing {
+		return fmt.Errorf("disk full")
+	}
+	return s.DB.RecordAttempts(ctx, owner, rs)
+}
+
+func (s *flakyStore) set(v bool) { s.mu.Lock(); s.failing = v; s.mu.Unlock() }
+
+// TestStoreFailureHoldsBackAttempts: while results cannot be recorded,
+// attempts stop once the result queue is full (so what a crash would
+// repeat stays bounded), and nothing is dropped when the store recovers.
+func TestStoreFailureHoldsBackAttempts(t *testing.T) {
+	b := setup(t, nil)
+	b.d.Stop(context.Background())
+	flaky := &flakyStore{DB: b.db, failing: true}
+	reg := notify.NewRegistry(webhook.Kind{})
+	d := dispatch.New(dispatch.Config{Clock: b.clock, Workers: 2, ResultQueue: 4}, flaky, b.db, &notify.Sender{Registry: reg})
+	d.Start()
+	t.Cleanup(func() { d.Stop(context.Background()) })
+	b.d = d
+	tg := newTarget(t, b.clock)
+	conn := b.connection("hook", tg.URL)
+	var ids []string
+	for i := range 40 {
+		ids = append(ids, b.accept(fmt.Sprint(i), hookline.TriggerCritical, conn).Deliveries[0].ID)
+	}
+	time.Sleep(200 * time.Millisecond)
+	// Workers (2) + queued results (4) + one batch being retried (≤ 4) + the
+	// attempts blocked on the full queue (2).
+	if n := len(tg.got()); n > 12 {
+		t.Fatalf("%d attempts made while no result could be recorded; want at most 12", n)
+	}
+	flaky.set(false)
+	for _, id := range ids {
+		b.waitState(id, hookline.DeliveryDelivered, 1)
+	}
+	if n := len(tg.got()); n != 40 {
+		t.Errorf("target received %d requests, want 40 (none repeated, none dropped)", n)
+	}
+}
+
+// TestStopAbandonsAttemptsInFlight: an attempt Stop cuts short does not
+// use up the delivery's schedule; it stays pending, unattempted.
+func TestStopAbandonsAttemptsInFlight(t *testing.T) {
+	b := setup(t, func(c *dispatch.Config) {
+		c.Retry = notify.RetryPolicy{Schedule: []time.Duration{}} // one attempt only: a counted attempt would be dead
+	})
+	tg := newTarget(t, b.clock)
+	tg.setAnswer(func(n int, r *http.Request, w http.ResponseWriter) { io.ReadAll(r.Body); <-r.Context().Done() })
+	id := b.accept("a", hookline.TriggerCritical, b.connection("hook", tg.URL)).Deliveries[0].ID
+	b.waitFor("the attempt to start", func() bool { return len(tg.got()) == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := b.d.Stop(ctx); err == nil {
+		t.Error("Stop returned nil with an attempt still in flight at its deadline")
+	}
+	if waited := time.Since(start); waited > 2*time.Second {
+		t.Errorf("Stop took %v past a 100 ms deadline", waited)
+	}
+	d, attempts := b.delivery(id)
+	if d.State != hookline.DeliveryPending || len(attempts) != 0 {
+		t.Errorf("after Stop: state %s with %d attempts, want pending with none", d.State, len(attempts))
+	}
+}

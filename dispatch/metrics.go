@@ -28,7 +28,7 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer, stats func(context.Context) (hookline.QueueStats, error)) *Metrics {
 	m := &Metrics{
 		acceptedTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "hookline_alerts_accepted_total", Help: "Alerts accepted and stored, by source.",
+			Name: "hookline_alerts_accepted_total", Help: "Alerts accepted and stored, by source (api, alertmanager, monitor, search or other).",
 		}, []string{"source"}),
 		attemptsTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hookline_delivery_attempts_total", Help: "Delivery attempts, by connection and verdict (delivered, retry, refused).",
@@ -59,9 +59,19 @@ func NewMetrics(reg prometheus.Registerer, stats func(context.Context) (hookline
 	return m
 }
 
+// sourceLabel keeps the source label to a fixed set: a source is free
+// text from API clients, and each value would be a new series.
+func sourceLabel(source string) string {
+	switch source {
+	case "api", "alertmanager", "monitor", "search":
+		return source
+	}
+	return "other"
+}
+
 func (m *Metrics) accepted(source string) {
 	if m != nil {
-		m.acceptedTotal.WithLabelValues(source).Inc()
+		m.acceptedTotal.WithLabelValues(sourceLabel(source)).Inc()
 	}
 }
 

@@ -33,24 +33,30 @@ func (d *Dispatcher) resultLoop() {
 	}
 }
 
-// record writes a batch, trying again while the store fails: a result not
-// recorded leaves its delivery pending, so it would be attempted again
-// after a restart (the Idempotency-Key lets the target drop the repeat).
+// record writes a batch, trying again for as long as the store fails:
+// while it does, attempts wait for room in the result queue. Only Stop's
+// deadline ends the tries; a result not recorded leaves its delivery
+// pending, so it is attempted again after a restart, with the same
+// Idempotency-Key for the target to drop the repeat.
 func (d *Dispatcher) record(batch []hookline.AttemptResult) {
 	backoff := 50 * time.Millisecond
 	for try := 1; ; try++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(d.giveUp, 30*time.Second)
 		err := d.store.RecordAttempts(ctx, d.cfg.Owner, batch)
 		cancel()
 		if err == nil {
+			if try > 1 {
+				d.log.Info("recorded delivery attempts after the store recovered", "attempts", len(batch), "tries", try)
+			}
 			return
 		}
 		d.log.Error("record delivery attempts", "attempts", len(batch), "try", try, "err", err)
-		if try == 10 {
-			d.log.Error("gave up recording delivery attempts; their deliveries stay pending and will be attempted again", "attempts", len(batch))
+		select {
+		case <-time.After(backoff):
+		case <-d.giveUp.Done():
+			d.log.Error("stopped before the store recovered: attempts not recorded; their deliveries stay pending and will be attempted again", "attempts", len(batch))
 			return
 		}
-		time.Sleep(backoff)
 		backoff = min(2*backoff, 5*time.Second)
 	}
 }

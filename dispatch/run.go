@@ -104,7 +104,26 @@ func (d *Dispatcher) attempt(cs *connState, it *item, probe bool) {
 	n := it.d.Attempts + 1
 	res := hookline.AttemptResult{Attempt: hookline.DeliveryAttempt{DeliveryID: it.d.ID, N: n, StartedAt: start}}
 	verdict, retryAfter, targetFault := d.try(it, &res.Attempt)
+	if d.ctx.Err() != nil && res.Attempt.StatusCode == 0 {
+		// Stop cut the attempt short: it neither uses up the schedule nor
+		// counts against the target. The delivery stays pending in the
+		// store, and the next start sends it again with the same key.
+		d.abandon(cs, probe)
+		return
+	}
 	d.finish(cs, it, res, verdict, retryAfter, targetFault, probe)
+}
+
+// abandon frees the slot of an attempt that Stop cut short.
+func (d *Dispatcher) abandon(cs *connState, probe bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	cs.inflight--
+	d.busy--
+	if probe {
+		cs.probing = false
+	}
+	d.release(cs)
 }
 
 // try sends the delivery and says what came of it. targetFault reports
@@ -187,6 +206,11 @@ func (d *Dispatcher) finish(cs *connState, it *item, res hookline.AttemptResult,
 	it.d.LastStatus = res.Attempt.StatusCode
 	it.d.LastError = res.Attempt.Error
 
+	// The result is queued before the slot is freed: when the store falls
+	// behind, attempts wait here, so what was sent but not recorded stays
+	// bounded by the workers and the result queue.
+	d.results <- res
+
 	d.mu.Lock()
 	cs.inflight--
 	d.busy--
@@ -205,7 +229,6 @@ func (d *Dispatcher) finish(cs *connState, it *item, res hookline.AttemptResult,
 	d.pump()
 	d.mu.Unlock()
 
-	d.results <- res
 	d.cfg.Metrics.outcome(it.d.ConnectionID, res.State)
 	// Delivered is the common case: debug, so that thousands a second do not
 	// flood the log; a retry is worth a line; a delivery given up, a warning.
@@ -247,7 +270,7 @@ func (d *Dispatcher) breaker(cs *connState, v notify.Verdict, targetFault, probe
 		cs.failures++
 		if probe || (cs.openUntil.IsZero() && cs.failures >= d.cfg.BreakerThreshold) {
 			if probe {
-				cs.cooldown = min(2*cs.cooldown, d.cfg.BreakerMaxCooldown)
+				cs.cooldown = max(min(2*cs.cooldown, d.cfg.BreakerMaxCooldown), d.cfg.BreakerCooldown)
 			} else {
 				cs.cooldown = d.cfg.BreakerCooldown
 			}
@@ -257,7 +280,12 @@ func (d *Dispatcher) breaker(cs *connState, v notify.Verdict, targetFault, probe
 				"failures", cs.failures, "until", fmtTime(cs.openUntil))
 		}
 	case v == notify.Delivered || v == notify.Refused:
-		// The target answered: it is up, whatever it thought of the request.
+		// The target answered: it is up, whatever it thought of the
+		// request. While paused, only the probe decides: an answer to an
+		// attempt sent before the pause says nothing of the target now.
+		if !cs.openUntil.IsZero() && !probe {
+			return
+		}
 		if !cs.openUntil.IsZero() {
 			d.log.Info("connection resumed", "connection", cs.id)
 			d.cfg.Metrics.breakerOpen(cs.id, false)
