@@ -466,3 +466,23 @@ func listStatus(t *testing.T, m *Main, token string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// TestOneServerPerDataDir: a second server on the same data directory is
+// refused, since it would claim and resend what the first holds.
+func TestOneServerPerDataDir(t *testing.T) {
+	first := startServer(t)
+	second := &Main{Config: Config{DataDir: first.main.Config.DataDir, Addr: "127.0.0.1:0", LogFormat: "text", AdminToken: testToken}, Stderr: io.Discard}
+	err := second.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "another hookline is running") {
+		t.Fatalf("second server on the same directory: %v", err)
+	}
+	// Once the first stops, the directory is free again.
+	if err := first.main.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	third := &Main{Config: second.Config, Stderr: io.Discard}
+	if err := third.Run(context.Background()); err != nil {
+		t.Fatalf("after the first stopped: %v", err)
+	}
+	third.Close(context.Background())
+}

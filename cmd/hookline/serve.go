@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 	"unicode"
 
@@ -65,6 +66,9 @@ func (c *Config) Validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat)
 	}
+	if t := c.AdminToken; t != "" && (len(t) < 16 || strings.ContainsFunc(t, unicode.IsSpace)) {
+		return errors.New("HOOKLINE_ADMIN_TOKEN must be at least 16 characters long, without white space")
+	}
 	if c.RequestTimeout < 0 || c.PerConnection < 0 || c.Workers < 0 {
 		return errors.New("--request-timeout, --per-connection and --workers must not be negative")
 	}
@@ -82,6 +86,7 @@ type Main struct {
 	Stderr io.Writer // where the one-time admin token is printed
 
 	Logger     *slog.Logger
+	lock       *os.File // holds the data directory's lock while running
 	DB         *sqlite.DB
 	Dispatcher *dispatch.Dispatcher
 	Server     *hookhttp.Server
@@ -109,6 +114,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
+	}
+	if m.lock, err = lockDataDir(m.Config.DataDir); err != nil {
+		return err
 	}
 	kr, created, err := keyring.Load(m.Config.DataDir, m.Config.MasterKey, m.Config.OldKeys...)
 	if err != nil {
@@ -164,10 +172,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 func (m *Main) adminTokenHash(ctx context.Context) ([sha256.Size]byte, error) {
 	var sum [sha256.Size]byte
 	if token := m.Config.AdminToken; token != "" {
-		if len(token) < 16 || strings.ContainsFunc(token, unicode.IsSpace) {
-			return sum, errors.New("HOOKLINE_ADMIN_TOKEN must be at least 16 characters long, without white space")
-		}
-		sum = sha256.Sum256([]byte(token))
+		sum = sha256.Sum256([]byte(token)) // its form was checked by Config.Validate
 		if err := m.DB.PutSetting(ctx, settingAdminToken, hex.EncodeToString(sum[:])); err != nil {
 			return sum, fmt.Errorf("store admin token: %w", err)
 		}
@@ -219,6 +224,10 @@ func (m *Main) Close(ctx context.Context) error {
 	}
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
+	}
+	if m.lock != nil {
+		errs = append(errs, m.lock.Close()) // closing releases the lock
+		m.lock = nil
 	}
 	return errors.Join(errs...)
 }
@@ -308,4 +317,23 @@ Environment:
 	f.IntVar(&cfg.PerConnection, "per-connection", cfg.PerConnection, "delivery attempts in flight to one connection at most")
 	f.IntVar(&cfg.Workers, "workers", cfg.Workers, "delivery attempts in flight in all at most")
 	return cmd
+}
+
+// lockDataDir takes an exclusive lock on the data directory: SQLite is
+// one process's, and a second hookline on the same directory would claim
+// the deliveries the first holds and send them twice.
+func lockDataDir(dir string) (*os.File, error) {
+	path := filepath.Join(dir, "hookline.lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open lock file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("another hookline is running on data directory %s (it holds %s); stop it first, or use another --data-dir", dir, path)
+		}
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return f, nil
 }
