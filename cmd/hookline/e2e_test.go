@@ -486,3 +486,44 @@ func TestOneServerPerDataDir(t *testing.T) {
 	}
 	third.Close(context.Background())
 }
+
+// TestMetricsEndpoint: after a delivery, /metrics (scraped without a
+// token) counts it by connection and outcome and shows the queue.
+func TestMetricsEndpoint(t *testing.T) {
+	srv := startServer(t)
+	dl, lambdaURL := startLambda(t, "lambda")
+	var conn map[string]any
+	if code := srv.do("POST", "/api/v1/connections", map[string]any{
+		"webhookType": "AWSLambda", "name": "m", "url": lambdaURL + "/", "region": "us-east-1", "serviceName": "lambda",
+		"accessKeyId": testKeyID, "secretAccessKey": testSecret, "defaultPayload": `{"n": "{{Name}}"}`,
+	}, &conn); code != http.StatusOK {
+		t.Fatalf("create: %d %v", code, conn)
+	}
+	var accepted map[string]any
+	if code := srv.do("POST", "/api/v1/alerts", map[string]any{"name": "x", "triggerType": "Critical",
+		"notifications": []map[string]any{{"connectionId": conn["id"]}}}, &accepted); code != http.StatusAccepted {
+		t.Fatalf("alert: %d %v", code, accepted)
+	}
+	waitUntil(t, "the delivery", func() bool { return len(dl.Requests()) == 1 })
+	want := fmt.Sprintf(`hookline_deliveries_total{connection=%q,outcome="delivered"} 1`, conn["id"])
+	var text string
+	waitUntil(t, "the metric", func() bool {
+		resp, err := http.Get(srv.url + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		text = string(b)
+		return resp.StatusCode == http.StatusOK && strings.Contains(text, want)
+	})
+	for _, name := range []string{"hookline_alerts_accepted_total{source=\"api\"} 1", "hookline_queue_pending_deliveries 0",
+		"hookline_queue_oldest_pending_age_seconds", "hookline_delivery_attempt_duration_seconds_bucket", "go_goroutines"} {
+		if !strings.Contains(text, name) {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+	if strings.Contains(text, testSecret) || strings.Contains(text, testKeyID) {
+		t.Error("/metrics shows credentials")
+	}
+}
