@@ -126,9 +126,9 @@ type QueueStats struct {
 type DeliveryStore interface {
 	// AcceptAlerts stores each alert with its deliveries, all in one
 	// transaction, filling in IDs and times; on return they are durable.
-	// An alert whose IdempotencyKey is already stored is not stored again:
-	// its ID, ReceivedAt and Deliveries are set from the stored one and
-	// Duplicate is set. Deliveries stored with owner are held by that
+	// An alert whose IdempotencyKey is already stored for its Source is not
+	// stored again: its ID, ReceivedAt and Deliveries are set from the
+	// stored one and Duplicate is set. Deliveries stored with owner are held by that
 	// process; with owner "" any process may claim them.
 	AcceptAlerts(ctx context.Context, owner string, alerts []*AcceptedAlert) error
 
@@ -154,7 +154,7 @@ type DeliveryStore interface {
 
 	// ReplayDelivery makes a final delivery pending again, due at, held by
 	// owner, keeping its ID (and so its Idempotency-Key) and attempt count.
-	// It returns ENOTFOUND, or ECONFLICT when the delivery is still pending.
+	// It returns ENOTFOUND, or ECONFLICT when the delivery is pending or delivered.
 	ReplayDelivery(ctx context.Context, owner, id string, at time.Time) (*ClaimedDelivery, error)
 
 	// QueueStats counts the pending deliveries.

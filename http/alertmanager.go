@@ -1,6 +1,8 @@
 package http
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,15 +61,22 @@ func (s *Server) alertmanagerReceiver(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
+	var p hookline.Problems
+	q := queryParams(&p, r, []string{"connections"})
+	if err := p.Err(); err != nil {
+		// Before the body is read: a misspelt parameter is the receiver
+		// URL's mistake, the same for every notification.
+		return err
+	}
 	body, err := readBody(r, MaxBatchBodyBytes)
 	if err != nil {
 		return err
 	}
 	conns, err := s.connectionIndex(r.Context())
 	if err != nil {
-		return err
+		return clientGone(r, err)
 	}
-	m, alerts, err := decodeAlertmanager(body, r.URL.Query()["connections"], conns)
+	m, alerts, err := decodeAlertmanager(body, q["connections"], conns)
 	if err != nil {
 		return err
 	}
@@ -230,16 +239,33 @@ func fromAlertmanager(p *hookline.Problems, m *amMessage, a amAlert, at string, 
 	}
 	out := &hookline.AcceptedAlert{
 		Source: "alertmanager",
-		// One key per alert instance and status: Alertmanager's repeat
-		// notifications of a firing alert are delivered once, and so is
-		// its resolution.
-		IdempotencyKey: "am:" + fingerprint + ":" + a.Status + ":" + a.StartsAt.UTC().Format(time.RFC3339Nano),
+		// One key per alert instance, status and set of targets:
+		// Alertmanager's repeat notifications of a firing alert are
+		// delivered once, and so is its resolution, while the same
+		// notification sent to other connections (a second receiver, a
+		// route with continue: true, a receiver URL that was edited) is
+		// delivered to them too.
+		IdempotencyKey: "am:" + fingerprint + ":" + a.Status + ":" + a.StartsAt.UTC().Format(time.RFC3339Nano) + ":" + targetsKey(targets),
 		Alert:          alert,
 	}
 	for _, c := range targets {
 		out.Deliveries = append(out.Deliveries, &hookline.Delivery{ConnectionID: c.ID, TriggerType: trigger})
 	}
 	return out
+}
+
+// targetsKey names a set of connections in an idempotency key: the first
+// 16 hex digits of the SHA-256 of their sorted IDs. Order and repeats in
+// ?connections= do not change it; any other set does.
+func targetsKey(targets []*hookline.Connection) string {
+	ids := make([]string, len(targets))
+	for i, c := range targets {
+		ids[i] = c.ID
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	sum := sha256.Sum256([]byte(strings.Join(ids, ",")))
+	return hex.EncodeToString(sum[:8])
 }
 
 // amField names the Alertmanager field a Hookline alert field came from.

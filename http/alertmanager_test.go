@@ -2,6 +2,8 @@ package http_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -58,7 +60,7 @@ func (a *alertAPI) render(alerts []*hookline.AcceptedAlert) []byte {
 	}
 	var out []accepted
 	for _, x := range alerts {
-		acc := accepted{Source: x.Source, IdempotencyKey: x.IdempotencyKey, Alert: x.Alert}
+		acc := accepted{Source: x.Source, IdempotencyKey: targetsKeyed(a.t, x), Alert: x.Alert}
 		for _, d := range x.Deliveries {
 			acc.Deliveries = append(acc.Deliveries, delivery{names[d.ConnectionID], d.TriggerType, d.Payload})
 		}
@@ -69,6 +71,29 @@ func (a *alertAPI) render(alerts []*hookline.AcceptedAlert) []byte {
 		a.t.Fatal(err)
 	}
 	return append(b, '\n')
+}
+
+// targetsKeyed returns an Alertmanager alert's idempotency key with its
+// last part, the hash of the target connections' random IDs, checked and
+// written as {targets}, so that golden files do not change with the IDs.
+func targetsKeyed(t *testing.T, x *hookline.AcceptedAlert) string {
+	t.Helper()
+	if !strings.HasPrefix(x.IdempotencyKey, "am:") {
+		return x.IdempotencyKey
+	}
+	var ids []string
+	for _, d := range x.Deliveries {
+		ids = append(ids, d.ConnectionID)
+	}
+	slices.Sort(ids)
+	sum := sha256.Sum256([]byte(strings.Join(ids, ",")))
+	want := ":" + hex.EncodeToString(sum[:8])
+	head, ok := strings.CutSuffix(x.IdempotencyKey, want)
+	if !ok {
+		t.Errorf("key %q does not end in %s, the hash of its targets' sorted IDs", x.IdempotencyKey, want)
+		return x.IdempotencyKey
+	}
+	return head + ":{targets}"
 }
 
 const receiver = "/api/v1/receivers/alertmanager?connections="
@@ -272,5 +297,95 @@ func TestAlertmanagerLongValues(t *testing.T) {
 	row := got.Results[0]
 	if len(row) != 153 || row["runbook"] != strings.Repeat("r", 20000) {
 		t.Errorf("row has %d fields, runbook %d bytes", len(row), len(row["runbook"].(string)))
+	}
+}
+
+// TestAlertmanagerReceiversKeepTheirAlerts checks that the idempotency key
+// of an Alertmanager alert is scoped by its targets and by source: one
+// notification sent to two receivers (two webhook_configs, or a route
+// with continue: true) is delivered through both, each receiver's repeats
+// are duplicates, and an API alert that happens to use the same key does
+// not take the receiver's alert.
+func TestAlertmanagerReceiversKeepTheirAlerts(t *testing.T) {
+	a := newAlertAPI(t, true)
+	firing, err := os.ReadFile("testdata/alertmanager/am-0.25-firing.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// post sends the notification to the connections named and returns,
+	// per alert, its ID, whether it was a duplicate and its targets' names.
+	type result struct {
+		id        string
+		duplicate bool
+		targets   []string
+	}
+	names := map[string]string{}
+	for name, id := range a.conns {
+		names[id] = name
+	}
+	post := func(connections string) []result {
+		t.Helper()
+		code, resp := a.post(receiver+connections, string(firing))
+		if code != http.StatusAccepted {
+			t.Fatalf("%s: status %d: %v", connections, code, resp)
+		}
+		var out []result
+		for _, x := range resp["alerts"].([]any) {
+			m := x.(map[string]any)
+			r := result{id: m["id"].(string), duplicate: m["duplicate"].(bool)}
+			for _, d := range m["deliveries"].([]any) {
+				r.targets = append(r.targets, names[d.(map[string]any)["connectionId"].(string)])
+			}
+			out = append(out, r)
+		}
+		return out
+	}
+
+	// An API caller uses, first, the very key the receiver derives for the
+	// first alert to Blocker alone.
+	sum := sha256.Sum256([]byte(a.conns["Blocker"]))
+	key := "am:855e9c9e25c8593c:firing:2026-11-26T02:00:00.123456789Z:" + hex.EncodeToString(sum[:8])
+	code, resp := a.post("/api/v1/alerts", mustJSON(alertObj(map[string]any{"idempotencyKey": key})))
+	if code != http.StatusAccepted {
+		t.Fatalf("API alert: %d %v", code, resp)
+	}
+	apiID := resp["alerts"].([]any)[0].(map[string]any)["id"].(string)
+
+	toBlocker := post("Blocker")
+	toPager := post("pager")
+	for i := range toBlocker {
+		if toBlocker[i].duplicate || !slices.Equal(toBlocker[i].targets, []string{"Blocker"}) || toBlocker[i].id == apiID {
+			t.Errorf("alert %d to Blocker: %+v; want a new alert to Blocker, not the API alert %s", i, toBlocker[i], apiID)
+		}
+		if toPager[i].duplicate || !slices.Equal(toPager[i].targets, []string{"pager"}) || toPager[i].id == toBlocker[i].id {
+			t.Errorf("alert %d to pager: %+v; want a new alert to pager (the Blocker one is %s)", i, toPager[i], toBlocker[i].id)
+		}
+	}
+	// The receiver's first alert holds the key the API alert used.
+	if code, got := a.do("GET", "/api/v1/alerts/"+toBlocker[0].id, ""); code != http.StatusOK || got["idempotencyKey"] != key || got["source"] != "alertmanager" {
+		t.Errorf("receiver's alert: %d source %v key %v; want alertmanager, %s", code, got["source"], got["idempotencyKey"], key)
+	}
+
+	// Repeats, in any order of the names, are duplicates of the first.
+	both := post("pager,Blocker")
+	for _, tc := range []struct {
+		connections string
+		first       []result
+	}{{"Blocker", toBlocker}, {"pager", toPager}, {"Blocker,pager", both}, {"blocker&connections=PAGER", both}} {
+		again := post(tc.connections)
+		for i := range again {
+			if !again[i].duplicate || again[i].id != tc.first[i].id {
+				t.Errorf("repeat to %s, alert %d: %+v; want a duplicate of %s", tc.connections, i, again[i], tc.first[i].id)
+			}
+		}
+	}
+	if both[0].duplicate || both[0].id == toBlocker[0].id || both[0].id == toPager[0].id {
+		t.Errorf("to pager and Blocker together: %+v; want a new alert, not one of the single receivers'", both[0])
+	}
+	// Stored: the API alert's one delivery, and the two alerts' deliveries
+	// to Blocker, to pager and to both.
+	code, got := a.do("GET", "/api/v1/deliveries?limit=1000", "")
+	if n := len(got["data"].([]any)); code != http.StatusOK || n != 1+2+2+2*2 {
+		t.Errorf("the store holds %d deliveries (%d); want 9", n, code)
 	}
 }

@@ -31,8 +31,8 @@ type Dispatcher interface {
 	// Accept stores the alerts with their deliveries durably, filling in
 	// IDs, and returns only once they are stored; then it delivers them.
 	Accept(ctx context.Context, alerts []*hookline.AcceptedAlert) error
-	// Replay makes a final delivery pending again. It returns ENOTFOUND,
-	// or ECONFLICT when the delivery is still pending.
+	// Replay makes a failed or dead delivery pending again. It returns
+	// ENOTFOUND, or ECONFLICT when the delivery is pending or delivered.
 	Replay(ctx context.Context, deliveryID string) (*hookline.Delivery, error)
 	// ConnectionChanged drops what the dispatcher remembers of a
 	// connection that was updated or deleted, so that the next attempt
@@ -340,13 +340,16 @@ func (s *Server) postAlerts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := noQuery(r); err != nil {
+		return err
+	}
 	body, err := readBody(r, MaxBatchBodyBytes)
 	if err != nil {
 		return err
 	}
 	conns, err := s.connectionIndex(r.Context())
 	if err != nil {
-		return err
+		return clientGone(r, err)
 	}
 	alerts, err := decodeAlerts(body, r.Header.Get("Idempotency-Key"), conns)
 	if err != nil {
@@ -418,7 +421,7 @@ func decodeAlerts(body []byte, header string, conns *connectionIndex) ([]*hookli
 // stored.
 func (s *Server) accept(w http.ResponseWriter, r *http.Request, disp Dispatcher, alerts []*hookline.AcceptedAlert) error {
 	if err := disp.Accept(r.Context(), alerts); err != nil {
-		return fmt.Errorf("accept %d alerts: %w", len(alerts), err)
+		return clientGone(r, fmt.Errorf("accept %d alerts: %w", len(alerts), err))
 	}
 	type deliveryRef struct {
 		ID           string                 `json:"id"`
@@ -450,6 +453,9 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, disp Dispatcher,
 func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) error {
 	store, err := s.needDeliveries()
 	if err != nil {
+		return err
+	}
+	if err := noQuery(r); err != nil {
 		return err
 	}
 	a, err := store.AcceptedAlert(r.Context(), r.PathValue("id"))

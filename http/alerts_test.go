@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -39,9 +40,18 @@ type fakeDispatcher struct {
 	// store, when set, stores accepted alerts and replays deliveries as
 	// the dispatcher does, without sending anything.
 	store hookline.DeliveryStore
+	// hold, when set, makes Accept report on it and then wait for the
+	// request's context to end, as the dispatcher does for a client that
+	// goes away while its alerts wait for a commit.
+	hold chan struct{}
 }
 
-func (f *fakeDispatcher) Accept(_ context.Context, alerts []*hookline.AcceptedAlert) error {
+func (f *fakeDispatcher) Accept(ctx context.Context, alerts []*hookline.AcceptedAlert) error {
+	if f.hold != nil {
+		f.hold <- struct{}{}
+		<-ctx.Done()
+		return ctx.Err()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {
@@ -59,7 +69,9 @@ func (f *fakeDispatcher) Accept(_ context.Context, alerts []*hookline.AcceptedAl
 	}
 	var copies []*hookline.AcceptedAlert
 	for _, a := range alerts {
-		if first, ok := f.byKey[a.IdempotencyKey]; ok && a.IdempotencyKey != "" {
+		// Keys are scoped by source, as the store scopes them.
+		key := a.Source + "\x00" + a.IdempotencyKey
+		if first, ok := f.byKey[key]; ok && a.IdempotencyKey != "" {
 			a.ID, a.Deliveries, a.Duplicate = first.ID, first.Deliveries, true
 			continue
 		}
@@ -72,7 +84,7 @@ func (f *fakeDispatcher) Accept(_ context.Context, alerts []*hookline.AcceptedAl
 			d.State = hookline.DeliveryPending
 		}
 		if a.IdempotencyKey != "" {
-			f.byKey[a.IdempotencyKey] = a
+			f.byKey[key] = a
 		}
 		c := *a
 		copies = append(copies, &c)
@@ -121,6 +133,49 @@ type alertAPI struct {
 	db    *sqlite.DB
 	disp  *fakeDispatcher
 	conns map[string]string // name → ID
+	logs  *logRecorder
+}
+
+// logRecorder is a slog.Handler that keeps every record.
+type logRecorder struct {
+	mu      sync.Mutex
+	records []slog.Record
+}
+
+func (h *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (h *logRecorder) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *logRecorder) WithGroup(string) slog.Handler            { return h }
+func (h *logRecorder) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.records = append(h.records, r.Clone())
+	return nil
+}
+
+// find returns the records with message msg.
+func (h *logRecorder) find(msg string) []slog.Record {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []slog.Record
+	for _, r := range h.records {
+		if r.Message == msg {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// atLeast returns the records at level or above.
+func (h *logRecorder) atLeast(level slog.Level) []slog.Record {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []slog.Record
+	for _, r := range h.records {
+		if r.Level >= level {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // newAlertAPI starts the API over a real SQLite file with a recording
@@ -140,6 +195,7 @@ func newAlertAPI(t *testing.T, stored bool) *alertAPI {
 	t.Cleanup(func() { db.Close() })
 	reg := notify.NewRegistry(awslambda.Kind{}, webhook.Kind{})
 	disp := &fakeDispatcher{}
+	logs := &logRecorder{}
 	var deliveries hookline.DeliveryStore
 	if stored {
 		disp.store, deliveries = db, db
@@ -150,12 +206,13 @@ func newAlertAPI(t *testing.T, stored bool) *alertAPI {
 		TokenHash:  sha256.Sum256([]byte(token)),
 		Dispatcher: disp,
 		Deliveries: deliveries,
+		Logger:     slog.New(logs),
 	}
 	if err := s.Open(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close(context.Background()) })
-	a := &alertAPI{api: &api{t: t, url: s.URL()}, db: db, disp: disp, conns: map[string]string{}}
+	a := &alertAPI{api: &api{t: t, url: s.URL()}, db: db, disp: disp, conns: map[string]string{}, logs: logs}
 	pager := mustJSON(map[string]any{"webhookType": "Webhook", "name": "pager", "url": "https://pager.example.com/hook", "defaultPayload": `{"n": "{{Name}}"}`})
 	for _, def := range []string{lambdaDef("name", "Blocker"), pager} {
 		code, c := a.do("POST", "/api/v1/connections", def)
@@ -487,5 +544,71 @@ func TestConnectionChangesReachTheDispatcher(t *testing.T) {
 	defer a.disp.mu.Unlock()
 	if !slices.Equal(a.disp.changed, []string{id, id}) {
 		t.Errorf("dispatcher told of changes to %q, want the update and the delete of %s", a.disp.changed, id)
+	}
+}
+
+// TestClientGoneIsNotAnError checks that a sender that goes away while its
+// alerts wait to be stored is not answered or logged as an internal error:
+// nothing is wrong with the server, and error lines per impatient client
+// would hide the real ones.
+func TestClientGoneIsNotAnError(t *testing.T) {
+	a := newAlertAPI(t, false)
+	a.disp.hold = make(chan struct{})
+	ctx, cancel := context.WithCancel(t.Context())
+	req, err := http.NewRequestWithContext(ctx, "POST", a.url+"/api/v1/alerts", strings.NewReader(mustJSON(alertObj(nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	sent := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		sent <- err
+	}()
+	select {
+	case <-a.disp.hold: // the handler waits in Accept
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request never reached Accept")
+	}
+	cancel()
+	if err := <-sent; err == nil {
+		t.Fatal("the canceled request got an answer")
+	}
+	// The request log line comes once the handler has answered.
+	status := func() (int64, bool) {
+		for _, r := range a.logs.find("http request") {
+			var path string
+			var code int64
+			r.Attrs(func(at slog.Attr) bool {
+				switch at.Key {
+				case "path":
+					path = at.Value.String()
+				case "status":
+					code = at.Value.Int64()
+				}
+				return true
+			})
+			if path == "/api/v1/alerts" {
+				return code, true
+			}
+		}
+		return 0, false
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	code, logged := status()
+	for ; !logged; code, logged = status() {
+		if time.Now().After(deadline) {
+			t.Fatal("the canceled request was never logged")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if code != http.StatusBadRequest {
+		t.Errorf("the canceled request was answered %d; want 400", code)
+	}
+	for _, r := range a.logs.atLeast(slog.LevelWarn) {
+		t.Errorf("a client that went away was logged at %s: %q", r.Level, r.Message)
 	}
 }

@@ -2,10 +2,15 @@ package http
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/hookline/hookline"
 )
@@ -17,6 +22,9 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, hookline.Errorf(hookline.ETOOLARGE, "The request body is larger than %d bytes.", limit)
+		}
+		if r.Context().Err() != nil {
+			return nil, errCanceled()
 		}
 		return nil, hookline.Errorf(hookline.EINVALID, "The request body could not be read.")
 	}
@@ -89,4 +97,67 @@ func position(b []byte, offset int64) (line, col int) {
 		}
 	}
 	return line, col
+}
+
+// errCanceled answers a request whose client went away. It is EINVALID, not
+// an internal error: nothing is wrong with the server, and an error-level log
+// line per impatient client would hide the real ones. The client is gone and
+// reads no answer; the request log still shows it.
+func errCanceled() error {
+	return hookline.Errorf(hookline.EINVALID, "The request was canceled by the client before it was answered.")
+}
+
+// clientGone turns err into errCanceled when the request's own context was
+// canceled (the client went away), and leaves any other error as it is.
+// Alerts may have been stored before the client left: a sender that retries
+// with the same idempotency key gets the first acceptance back.
+func clientGone(r *http.Request, err error) error {
+	if err != nil && errors.Is(err, context.Canceled) && errors.Is(r.Context().Err(), context.Canceled) {
+		return errCanceled()
+	}
+	return err
+}
+
+// idForm is the form of the IDs Hookline draws for connections, alerts and
+// deliveries.
+var idForm = regexp.MustCompile(`^[0-9A-F]{16}$`)
+
+// queryParams parses a request's query and names, in p, every parameter
+// that is not in allowed and every one of single given more than once, so
+// that a misspelt filter is refused rather than silently ignored.
+func queryParams(p *hookline.Problems, r *http.Request, allowed []string, single ...string) url.Values {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		p.Add("query", "is not a valid query string: %v", err)
+	}
+	names := make([]string, 0, len(q))
+	for k := range q {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		switch {
+		case !slices.Contains(allowed, k) && len(allowed) == 0:
+			p.Add(k, "is not a parameter of %s %s, which takes none", r.Method, r.URL.Path)
+		case !slices.Contains(allowed, k):
+			p.Add(k, "is not a parameter of %s %s; use %s", r.Method, r.URL.Path, strings.Join(allowed, ", "))
+		case slices.Contains(single, k) && len(q[k]) > 1:
+			p.Add(k, "is given %d times; give it once", len(q[k]))
+		}
+	}
+	return q
+}
+
+// checkID names field in p when v is given but is not an ID.
+func checkID(p *hookline.Problems, field, v string) {
+	if v != "" && !idForm.MatchString(v) {
+		p.Add(field, "must be an ID of 16 upper-case hex digits such as 19F45825034958E4, not %q", v)
+	}
+}
+
+// noQuery refuses any query parameter on a route that takes none.
+func noQuery(r *http.Request) error {
+	var p hookline.Problems
+	queryParams(&p, r, nil)
+	return p.Err()
 }

@@ -79,10 +79,15 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// deliveryFilterParams are the parameters of GET /deliveries, each taken once.
+var deliveryFilterParams = []string{"connectionId", "alertId", "state", "since", "until", "limit", "token"}
+
 // deliveryFilter reads the query of GET /deliveries, naming every bad
-// parameter at once.
+// parameter at once. A parameter it does not know is refused: a misspelt
+// filter would otherwise list, and a script then replay, every delivery.
 func deliveryFilter(r *http.Request) (hookline.DeliveryFilter, error) {
-	q := r.URL.Query()
+	var p hookline.Problems
+	q := queryParams(&p, r, deliveryFilterParams, deliveryFilterParams...)
 	f := hookline.DeliveryFilter{
 		ConnectionID: q.Get("connectionId"),
 		AlertID:      q.Get("alertId"),
@@ -90,7 +95,8 @@ func deliveryFilter(r *http.Request) (hookline.DeliveryFilter, error) {
 		Limit:        hookline.DefaultListLimit,
 		Token:        q.Get("token"),
 	}
-	var p hookline.Problems
+	checkID(&p, "connectionId", f.ConnectionID)
+	checkID(&p, "alertId", f.AlertID)
 	if f.State != "" && !f.State.Valid() {
 		p.Add("state", "must be one of pending, delivered, failed, dead, not %q", f.State)
 	}
@@ -127,6 +133,9 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := noQuery(r); err != nil {
+		return err
+	}
 	d, attempts, err := store.Delivery(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -142,11 +151,16 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// retryDelivery replays a final delivery under its own ID, so the target
-// sees the same Idempotency-Key and can drop it if the first had arrived.
+// retryDelivery replays a failed or dead delivery under its own ID, so the
+// target sees the same Idempotency-Key and can drop it if the first had
+// arrived. A delivered one is refused (409) by the store: replaying it
+// would repeat an action its target already took.
 func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request) error {
 	disp, err := s.needDispatcher()
 	if err != nil {
+		return err
+	}
+	if err := noQuery(r); err != nil {
 		return err
 	}
 	d, err := disp.Replay(r.Context(), r.PathValue("id"))

@@ -172,6 +172,14 @@ func TestDeliveryLog(t *testing.T) {
 	if code, got := a.do("POST", "/api/v1/deliveries/"+toPager+"/retry", ""); code != http.StatusConflict {
 		t.Errorf("retry of a pending delivery: %d %v, want 409", code, got)
 	}
+	// A delivered one is not sent again: its target already acted on it.
+	code, got = a.do("POST", "/api/v1/deliveries/"+toBlocker+"/retry", "")
+	if msg, _ := got["message"].(string); code != http.StatusConflict || got["code"] != "conflict" || !strings.Contains(msg, "already delivered") {
+		t.Errorf("retry of a delivered delivery: %d %v, want 409 saying it was already delivered", code, got)
+	}
+	if code, got := a.do("GET", "/api/v1/deliveries/"+toBlocker, ""); code != http.StatusOK || got["state"] != "delivered" {
+		t.Errorf("after a refused retry: %d %v, want it still delivered", code, got)
+	}
 	for _, path := range []string{"/api/v1/alerts/nope", "/api/v1/deliveries/nope"} {
 		if code, got := a.do("GET", path, ""); code != http.StatusNotFound {
 			t.Errorf("GET %s: %d %v, want 404", path, code, got)
@@ -196,10 +204,50 @@ func TestDeliveryListValidation(t *testing.T) {
 		{"since=2026-11-26T12:00:00Z&until=2026-11-26T11:00:00Z", []string{"until"}},
 		{"state=lost&limit=-1&since=x", []string{"state", "since", "limit"}},
 		{"token=forged", []string{"token"}},
+		// Unknown parameters are refused, not ignored: a misspelt filter
+		// would list (and a script replay) every delivery.
+		{"state=dead&connection=zzz", []string{"connection"}},
+		{"status=dead", []string{"status"}},
+		{"State=dead&limit=ten", []string{"State", "limit"}},
+		{"state=dead&state=failed", []string{"state"}},
+		{"connectionId=zzz", []string{"connectionId"}},
+		{"connectionId=0a1b2c3d4e5f6071&alertId=4AC0B8012BA4770", []string{"connectionId", "alertId"}},
+		{"alertId=" + url.QueryEscape("4AC0B8012BA47700 "), []string{"alertId"}},
+		{"state=dead;limit=5", []string{"query"}},
 	} {
 		code, resp := a.do("GET", "/api/v1/deliveries?"+tc.query, "")
 		if code != http.StatusBadRequest || !slices.Equal(fieldsOf(resp), tc.want) {
 			t.Errorf("%s: %d fields %q, want 400 naming %q", tc.query, code, fieldsOf(resp), tc.want)
 		}
+	}
+}
+
+// TestNoUnknownParameters checks that the alert and delivery routes refuse
+// a query parameter they do not take, naming it, rather than ignore it.
+func TestNoUnknownParameters(t *testing.T) {
+	a := newAlertAPI(t, true)
+	okAlert := mustJSON(alertObj(nil))
+	amBody := `{"version": "4", "status": "firing", "alerts": [{"status": "firing", "labels": {"alertname": "A"}, "startsAt": "2026-11-26T12:00:00Z"}]}`
+	for _, tc := range []struct {
+		method, path, body string
+		want               []string
+	}{
+		{"POST", "/api/v1/alerts?dryRun=true", okAlert, []string{"dryRun"}},
+		{"POST", "/api/v1/receivers/alertmanager?connections=pager&connection=Blocker", amBody, []string{"connection"}},
+		{"POST", "/api/v1/receivers/alertmanager?connection=pager", amBody, []string{"connection"}},
+		{"GET", "/api/v1/alerts/0000000000000001?verbose=1", "", []string{"verbose"}},
+		{"GET", "/api/v1/deliveries/0000000000000001?x=1&a=2", "", []string{"a", "x"}},
+		{"POST", "/api/v1/deliveries/0000000000000001/retry?force=true", "", []string{"force"}},
+	} {
+		code, resp := a.do(tc.method, tc.path, tc.body)
+		if code != http.StatusBadRequest || !slices.Equal(fieldsOf(resp), tc.want) {
+			t.Errorf("%s %s: %d fields %q, want 400 naming %q (%v)", tc.method, tc.path, code, fieldsOf(resp), tc.want, resp)
+		}
+	}
+	if n := len(a.disp.accepted()); n != 0 {
+		t.Errorf("refused requests stored %d alerts", n)
+	}
+	if len(a.disp.replayed) != 0 {
+		t.Errorf("a refused retry replayed %q", a.disp.replayed)
 	}
 }

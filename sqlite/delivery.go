@@ -46,8 +46,8 @@ const deliveryColumns = `id, alert_id, connection_id, trigger_type, payload, sta
 const (
 	insertAlertSQL = `INSERT INTO alerts (id, source, idempotency_key, trigger_type, received_at, body)
 		VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`
-	alertByKeySQL     = `SELECT id, received_at FROM alerts WHERE idempotency_key = ?`
+		ON CONFLICT (source, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`
+	alertByKeySQL     = `SELECT id, received_at FROM alerts WHERE source = ? AND idempotency_key = ?`
 	insertDeliverySQL = `INSERT INTO deliveries (id, alert_id, position, connection_id, trigger_type, payload,
 		state, attempts, next_attempt_at, owner, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)`
@@ -245,8 +245,8 @@ func checkAlerts(alerts []*hookline.AcceptedAlert) error {
 // NextAttemptAt (= ReceivedAt: due at once), CreatedAt and UpdatedAt. The
 // structs change only once the transaction has committed.
 //
-// An alert whose IdempotencyKey is stored already, by an earlier call or an
-// earlier alert of the same batch, stores nothing: its ID, ReceivedAt and
+// An alert whose IdempotencyKey is stored already for its Source, by an
+// earlier call or an earlier alert of the same batch, stores nothing: its ID, ReceivedAt and
 // Deliveries become the stored ones and Duplicate is set; Source and Alert
 // are left as given.
 func (db *DB) AcceptAlerts(ctx context.Context, owner string, alerts []*hookline.AcceptedAlert) error {
@@ -290,7 +290,7 @@ func (db *DB) AcceptAlerts(ctx context.Context, owner string, alerts []*hookline
 			} else if n == 0 {
 				// ON CONFLICT DO NOTHING: the key is taken.
 				o.duplicate = true
-				if o.id, o.receivedAt, o.stored, err = db.storedAlert(ctx, tx, a.IdempotencyKey); err != nil {
+				if o.id, o.receivedAt, o.stored, err = db.storedAlert(ctx, tx, a.Source, a.IdempotencyKey); err != nil {
 					return fmt.Errorf("alert %d: read the first acceptance: %w", i, err)
 				}
 				continue
@@ -333,14 +333,14 @@ func (db *DB) AcceptAlerts(ctx context.Context, owner string, alerts []*hookline
 	return nil
 }
 
-// storedAlert reads, inside the accepting transaction, the alert that holds
-// an idempotency key.
-func (db *DB) storedAlert(ctx context.Context, tx *sql.Tx, key string) (string, time.Time, []*hookline.Delivery, error) {
+// storedAlert reads, inside the accepting transaction, the alert of source
+// that holds an idempotency key.
+func (db *DB) storedAlert(ctx context.Context, tx *sql.Tx, source, key string) (string, time.Time, []*hookline.Delivery, error) {
 	var (
 		id       string
 		received int64
 	)
-	if err := tx.StmtContext(ctx, db.stmts.alertByKey).QueryRowContext(ctx, key).Scan(&id, &received); err != nil {
+	if err := tx.StmtContext(ctx, db.stmts.alertByKey).QueryRowContext(ctx, source, key).Scan(&id, &received); err != nil {
 		return "", time.Time{}, nil, err
 	}
 	ds, err := queryDeliveries(ctx, tx.StmtContext(ctx, db.stmts.alertDeliveries), id)
@@ -697,10 +697,12 @@ func (db *DB) AcceptedAlert(ctx context.Context, id string) (*hookline.AcceptedA
 	return &a, nil
 }
 
-// ReplayDelivery makes a delivered, failed or dead delivery pending again,
-// due at (the store's clock when zero) and held by owner ("" for none). It
-// keeps the ID, the attempt count, LastStatus and LastError, sets UpdatedAt,
-// and returns the delivery with its alert.
+// ReplayDelivery makes a failed or dead delivery pending again, due at (the
+// store's clock when zero) and held by owner ("" for none). It keeps the ID,
+// the attempt count, LastStatus and LastError, sets UpdatedAt, and returns
+// the delivery with its alert. A pending or delivered delivery is
+// ECONFLICT: the first is retried on its own schedule, and sending the
+// second again would repeat an action its target already took.
 func (db *DB) ReplayDelivery(ctx context.Context, owner, id string, at time.Time) (*hookline.ClaimedDelivery, error) {
 	now := db.now()
 	if at.IsZero() {
@@ -715,16 +717,19 @@ func (db *DB) ReplayDelivery(ctx context.Context, owner, id string, at time.Time
 		var body sql.NullString
 		d, err := scanDelivery(tx.QueryRowContext(ctx, `UPDATE deliveries
 			SET state = 'pending', next_attempt_at = ?, owner = ?, updated_at = ?
-			WHERE id = ? AND state <> 'pending'
+			WHERE id = ? AND state IN ('failed', 'dead')
 			RETURNING `+deliveryColumns+`, (SELECT body FROM alerts WHERE alerts.id = deliveries.alert_id)`,
 			at.UnixNano(), nullString(owner), now.UnixNano(), id), &body)
 		if errors.Is(err, sql.ErrNoRows) {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE id = ?`, id).Scan(&n); err != nil {
-				return err
-			}
-			if n == 0 {
+			var state string
+			err := tx.QueryRowContext(ctx, `SELECT state FROM deliveries WHERE id = ?`, id).Scan(&state)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
 				return deliveryNotFound(id)
+			case err != nil:
+				return err
+			case state == string(hookline.DeliveryDelivered):
+				return hookline.Errorf(hookline.ECONFLICT, "delivery %s was already delivered; only failed and dead deliveries can be replayed", id)
 			}
 			return hookline.Errorf(hookline.ECONFLICT, "delivery %s is still pending: it is retried on its own schedule", id)
 		} else if err != nil {

@@ -2,8 +2,10 @@ package sqlite
 
 import (
 	"fmt"
+	"io/fs"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/hookline/hookline"
@@ -29,7 +31,7 @@ func TestQueryPlans(t *testing.T) {
 	}{
 		{"claim", claimSQL, "SEARCH deliveries USING COVERING INDEX deliveries_due (next_attempt_at<?)", false},
 		{"queue stats", queueStatsSQL, "USING COVERING INDEX deliveries_state (state=?)", false},
-		{"idempotency key", alertByKeySQL, "USING INDEX alerts_idempotency_key (idempotency_key=?)", false},
+		{"idempotency key", alertByKeySQL, "USING INDEX alerts_source_idempotency_key (source=? AND idempotency_key=?)", false},
 		{"alert's deliveries", alertDeliveriesSQL, "USING INDEX deliveries_alert (alert_id=?)", false},
 		{"record", recordSQL, "SEARCH deliveries USING PRIMARY KEY (id=?)", false},
 		{"log", list(hookline.DeliveryFilter{}, nil), "SCAN deliveries USING INDEX deliveries_created", false},
@@ -133,5 +135,48 @@ func TestIDGen(t *testing.T) {
 	}
 	if got, want := a[:10], fmt.Sprintf("%016X", uint64(at.UnixMilli())<<22)[:10]; got != want {
 		t.Errorf("ID %s starts with %s; want the milliseconds %s", a, got, want)
+	}
+}
+
+// TestMigrateIdempotencyPerSource upgrades a database written before keys
+// were scoped by source: its keys stay unique, and afterwards the same key
+// from another source is a new alert.
+func TestMigrateIdempotencyPerSource(t *testing.T) {
+	db := rawDB(t)
+	all := Migrations()
+	upTo2 := fstest.MapFS{}
+	for _, name := range []string{"0001_connections.sql", "0002_deliveries.sql"} {
+		body, err := fs.ReadFile(all, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		upTo2[name] = &fstest.MapFile{Data: body}
+	}
+	if _, err := migrate(t.Context(), db, upTo2, fixedNow); err != nil {
+		t.Fatal(err)
+	}
+	insert := func(id, source, key string) error {
+		_, err := db.Exec(`INSERT INTO alerts (id, source, idempotency_key, trigger_type, received_at, body)
+			VALUES (?, ?, ?, 'Critical', 0, '{}')`, id, source, key)
+		return err
+	}
+	if err := insert("0000000000000001", "api", "k"); err != nil {
+		t.Fatal(err)
+	}
+	if err := insert("0000000000000002", "alertmanager", "k"); err == nil {
+		t.Fatal("before 0003 a key was unique across sources; the test database is not the old schema")
+	}
+	if n, err := migrate(t.Context(), db, all, fixedNow); err != nil || n != 1 {
+		t.Fatalf("migrate to the latest: %d applied, %v; want 1", n, err)
+	}
+	if err := insert("0000000000000002", "alertmanager", "k"); err != nil {
+		t.Errorf("the same key from another source after 0003: %v", err)
+	}
+	if err := insert("0000000000000003", "api", "k"); err == nil {
+		t.Errorf("a repeated key of one source was stored after 0003")
+	}
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name = 'alerts_idempotency_key'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("the old index is still there (%d, %v)", n, err)
 	}
 }

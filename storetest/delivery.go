@@ -27,8 +27,10 @@ import (
 //     the alert's. An alert's deliveries come back in the order accepted.
 //   - A batch is stored whole or not at all; an invalid one (a nil alert, a
 //     delivery without a connection) is EINVALID.
-//   - A duplicate idempotency key, stored before or earlier in the same
-//     batch, answers with the stored alert's ID, ReceivedAt and deliveries.
+//   - A duplicate idempotency key of the same source, stored before or
+//     earlier in the same batch, answers with the stored alert's ID,
+//     ReceivedAt and deliveries. Keys are scoped by source: the same key
+//     from another source is a new alert.
 //   - ClaimDue returns deliveries due at or before due, ordered by
 //     NextAttemptAt then ID; it passes over those the claimer holds, claims
 //     those another owner holds (a restarted process takes over what the
@@ -40,7 +42,9 @@ import (
 //     has counted that attempt already, and still applies the rest of the
 //     batch. A pending result with Keep stays held by owner; any other is
 //     released.
-//   - ReplayDelivery keeps the ID, Attempts, LastStatus and LastError.
+//   - ReplayDelivery replays failed and dead deliveries only, keeping the
+//     ID, Attempts, LastStatus and LastError; a pending or delivered one is
+//     ECONFLICT and left as it was.
 //   - Deliveries lists newest first by (CreatedAt, ID); Since is inclusive
 //     and Until exclusive; the limit and token rules are those of
 //     connections (EINVALID naming "limit" or "token"), and an unknown
@@ -61,6 +65,7 @@ func TestDeliveryStore(t *testing.T, open func(t *testing.T) (hookline.DeliveryS
 		{"AcceptInvalid", testAcceptInvalid},
 		{"Idempotency", testIdempotency},
 		{"IdempotencyWithinBatch", testIdempotencyWithinBatch},
+		{"IdempotencyPerSource", testIdempotencyPerSource},
 		{"ClaimOrder", testClaimOrder},
 		{"ClaimLimit", testClaimLimit},
 		{"ClaimOwners", testClaimOwners},

@@ -270,3 +270,55 @@ func testIdempotencyWithinBatch(t *testing.T, e *env) {
 		t.Errorf("the store holds %d deliveries; want 3", len(got))
 	}
 }
+
+// testIdempotencyPerSource checks that a key is scoped by its source: an
+// API caller that happens to use the key a receiver derives must not take
+// that receiver's alert for a duplicate, nor the other way round.
+func testIdempotencyPerSource(t *testing.T, e *env) {
+	const key = "am:abc:firing:2026-11-26T12:00:00Z:0123456789abcdef"
+	api := Alert("API", Base, e.conns[0])
+	api.IdempotencyKey = key
+	e.accept("", api)
+
+	am := Alert("Alertmanager", Base, e.conns[1])
+	am.Source, am.IdempotencyKey = "alertmanager", key
+	// In one batch, the same key of a third source, then a repeat of the
+	// second's: the first is new, the second a duplicate.
+	other := Alert("Other", Base, e.conns[2])
+	other.Source, other.IdempotencyKey = "monitor-7", key
+	amAgain := Alert("Alertmanager again", Base, e.conns[2])
+	amAgain.Source, amAgain.IdempotencyKey = "alertmanager", key
+	e.accept("", am, other, amAgain)
+
+	for _, tc := range []struct {
+		a         *hookline.AcceptedAlert
+		duplicate bool
+		sameAs    *hookline.AcceptedAlert
+	}{{api, false, nil}, {am, false, nil}, {other, false, nil}, {amAgain, true, am}} {
+		if tc.a.Duplicate != tc.duplicate {
+			t.Errorf("%s (source %q): Duplicate = %v; want %v", tc.a.Alert.Name, tc.a.Source, tc.a.Duplicate, tc.duplicate)
+		}
+		if tc.sameAs != nil && tc.a.ID != tc.sameAs.ID {
+			t.Errorf("%s: ID %s; want the first acceptance's %s", tc.a.Alert.Name, tc.a.ID, tc.sameAs.ID)
+		}
+	}
+	if ids := []string{api.ID, am.ID, other.ID}; api.ID == am.ID || am.ID == other.ID || api.ID == other.ID {
+		t.Errorf("alerts of three sources share IDs %q", ids)
+	}
+	if diff := cmp.Diff(am.Deliveries, amAgain.Deliveries, deliveryOpts); diff != "" {
+		t.Errorf("the duplicate's deliveries (-first +duplicate):\n%s", diff)
+	}
+	if got := e.list(hookline.DeliveryFilter{}); len(got) != 3 {
+		t.Errorf("the store holds %d deliveries; want one per source, 3", len(got))
+	}
+	for _, a := range []*hookline.AcceptedAlert{api, am, other} {
+		stored, err := e.s.AcceptedAlert(t.Context(), a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored.Source != a.Source || stored.IdempotencyKey != key || stored.Alert.Name != a.Alert.Name {
+			t.Errorf("stored alert %s: source %q, key %q, name %q; want %q, %q, %q",
+				a.ID, stored.Source, stored.IdempotencyKey, stored.Alert.Name, a.Source, key, a.Alert.Name)
+		}
+	}
+}

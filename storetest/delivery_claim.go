@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -309,9 +310,22 @@ func testReplay(t *testing.T, e *env) {
 	}
 	e.record("", results...)
 	at := Base.Add(time.Hour)
-	for i, s := range final {
+
+	// A delivered delivery is not sent again: its target acted on it.
+	delivered := a.Deliveries[0].ID
+	before, _ := e.delivery(delivered)
+	_, err := e.s.ReplayDelivery(t.Context(), "p1", delivered, at)
+	wantCode(t, err, hookline.ECONFLICT, "ReplayDelivery of a delivered delivery")
+	if err != nil && !strings.Contains(err.Error(), "already delivered") {
+		t.Errorf("ReplayDelivery of a delivered delivery: %v; want it to say it was already delivered", err)
+	}
+	if got, _ := e.delivery(delivered); cmp.Diff(before, got, deliveryOpts) != "" {
+		t.Errorf("a refused replay changed the delivery (-before +after):\n%s", cmp.Diff(before, got, deliveryOpts))
+	}
+
+	for i, s := range final[1:] {
+		id := a.Deliveries[i+1].ID
 		t.Run(string(s), func(t *testing.T) {
-			id := a.Deliveries[i].ID
 			before, _ := e.delivery(id)
 			start := time.Now()
 			cd, err := e.s.ReplayDelivery(t.Context(), "p1", id, at)
@@ -336,29 +350,30 @@ func testReplay(t *testing.T, e *env) {
 	}
 	// The fourth delivery never left pending.
 	never := a.Deliveries[3].ID
-	_, err := e.s.ReplayDelivery(t.Context(), "p1", never, at)
+	_, err = e.s.ReplayDelivery(t.Context(), "p1", never, at)
 	wantCode(t, err, hookline.ECONFLICT, "ReplayDelivery of a never-attempted delivery")
 	// p1 holds what it replayed; others may take it.
 	if got := claimedIDs(e.claim("p1", at, 10)); !slices.Equal(got, []string{never}) {
 		t.Errorf("p1 claimed %q; want only the never-attempted %s, not those it replayed", got, never)
 	}
-	replayed := deliveryIDs(a.Deliveries[:3])
+	replayed := deliveryIDs(a.Deliveries[1:3])
 	slices.Sort(replayed)
 	if got := claimedIDs(e.claim("p2", at, 10)); !slices.Equal(got, append([]string{never}, replayed...)) {
 		t.Errorf("p2 claimed %q; want %s (due first), then the replayed ones %q", got, never, replayed)
 	}
 	// Replayed without an owner, anyone claims it.
+	again := a.Deliveries[1].ID
 	e.record("p2", hookline.AttemptResult{
-		Attempt: hookline.DeliveryAttempt{DeliveryID: a.Deliveries[0].ID, N: 2, StartedAt: at, StatusCode: 200},
-		State:   hookline.DeliveryDelivered,
+		Attempt: hookline.DeliveryAttempt{DeliveryID: again, N: 2, StartedAt: at, StatusCode: 410},
+		State:   hookline.DeliveryFailed,
 	})
-	if _, err := e.s.ReplayDelivery(t.Context(), "", a.Deliveries[0].ID, at); err != nil {
+	if _, err := e.s.ReplayDelivery(t.Context(), "", again, at); err != nil {
 		t.Fatal(err)
 	}
-	if got := claimedIDs(e.claim("p2", at, 10)); !slices.Equal(got, []string{a.Deliveries[0].ID}) {
-		t.Errorf("after a replay without owner, p2 claimed %q; want %s", got, a.Deliveries[0].ID)
+	if got := claimedIDs(e.claim("p2", at, 10)); !slices.Equal(got, []string{again}) {
+		t.Errorf("after a replay without owner, p2 claimed %q; want %s", got, again)
 	}
-	if got, _ := e.delivery(a.Deliveries[0].ID); got.Attempts != 2 {
+	if got, _ := e.delivery(again); got.Attempts != 2 {
 		t.Errorf("replay changed the attempt count to %d; want 2", got.Attempts)
 	}
 }

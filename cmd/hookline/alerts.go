@@ -33,7 +33,7 @@ per connection before it answers and then delivers them, retrying failures.
 ` + apiHelp,
 		Example: `  hookline alerts send --connection block-ip --name "Suspicious IP" --trigger Critical \
       --result-json '{"client_ip": "203.0.113.7"}'
-  hookline alerts get 01JD0Q6K9XGQ2T1V0D8E3B5C7A`,
+  hookline alerts get 68856E2A41C0B5F3`,
 	}
 	o.register(cmd)
 	cmd.AddCommand(newAlertsSendCmd(o), newAlertsGetCmd(o))
@@ -468,8 +468,8 @@ func newAlertsGetCmd(o *apiOptions) *cobra.Command {
 		Long: `Show an accepted alert: the fields payloads are rendered from, its result
 rows, and a table of its deliveries. -o json and -o yaml print the API's
 object whole.`,
-		Example: `  hookline alerts get 01JD0Q6K9XGQ2T1V0D8E3B5C7A
-  hookline alerts get 01JD0Q6K9XGQ2T1V0D8E3B5C7A -o json | jq '.deliveries[] | select(.state != "delivered")'`,
+		Example: `  hookline alerts get 68856E2A41C0B5F3
+  hookline alerts get 68856E2A41C0B5F3 -o json | jq '.deliveries[] | select(.state != "delivered")'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := o.client()

@@ -37,8 +37,8 @@ Failed and dead deliveries can be replayed with "retry".
 
 ` + apiHelp,
 		Example: `  hookline deliveries list --state dead --since 24h
-  hookline deliveries get 01JD0Q6M2W5XK3T7P9B8C4N1ZR
-  hookline deliveries retry 01JD0Q6M2W5XK3T7P9B8C4N1ZR --wait 1m`,
+  hookline deliveries get 68856F108405C425
+  hookline deliveries retry 68856F108405C425 --wait 1m`,
 	}
 	o.register(cmd)
 	cmd.AddCommand(newDeliveriesListCmd(o), newDeliveriesGetCmd(o), newDeliveriesRetryCmd(o))
@@ -66,7 +66,7 @@ such as 90m, 6h or 2d, and select on the time a delivery was created.
 -o json prints a JSON array of deliveries; -o yaml a YAML list.`,
 		Example: `  hookline deliveries list
   hookline deliveries list --connection block-ip --state failed --since 2d
-  hookline deliveries list --alert 01JD0Q6K9XGQ2T1V0D8E3B5C7A
+  hookline deliveries list --alert 68856F0FE1C2A000
   hookline deliveries list --state dead --all -o json | jq -r '.[].id' | xargs hookline deliveries retry`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -293,8 +293,8 @@ func newDeliveriesGetCmd(o *apiOptions) *cobra.Command {
 next — and a table of every attempt: when it started, the HTTP status,
 latency, the error or the start of the target's answer, and when the next
 attempt was scheduled. -o json and -o yaml print every attempt in full.`,
-		Example: `  hookline deliveries get 01JD0Q6M2W5XK3T7P9B8C4N1ZR
-  hookline deliveries get 01JD0Q6M2W5XK3T7P9B8C4N1ZR -o json | jq '.attempts[-1].response'`,
+		Example: `  hookline deliveries get 68856F108405C425
+  hookline deliveries get 68856F108405C425 -o json | jq '.attempts[-1].response'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := o.client()
@@ -388,15 +388,16 @@ func newDeliveriesRetryCmd(o *apiOptions) *cobra.Command {
 		Long: `Replay failed or dead deliveries: each is pending again and attempted at once,
 under its own ID, so the target sees the same Idempotency-Key as before and
 can drop it if an earlier attempt had in fact arrived. A delivery that is
-still pending is refused.
+still pending is refused, and so is one already delivered: its target acted
+on it, and replaying it would repeat the action.
 
 Prints each delivery's new state. With --wait, waits up to that long for
 each to be delivered or to fail again, and prints the final states.
 
 The exit status is 1 when any delivery could not be replayed or, with
 --wait, was not delivered.`,
-		Example: `  hookline deliveries retry 01JD0Q6M2W5XK3T7P9B8C4N1ZR
-  hookline deliveries retry 01JD0Q6M2W5XK3T7P9B8C4N1ZR 01JD0Q6M2X0BZ4S6R8Q2P1M3NK --wait 30s
+		Example: `  hookline deliveries retry 68856F108405C425
+  hookline deliveries retry 68856F108405C425 68856F108405C426 --wait 30s
   hookline deliveries list --state dead --all -o json | jq -r '.[].id' | xargs hookline deliveries retry`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
