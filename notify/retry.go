@@ -15,8 +15,9 @@ const (
 	// Retry: the target could not take it now (no answer, timeout, 408,
 	// 429, 5xx); try again later.
 	Retry
-	// Refused: the target will never take it as it is (any other answer);
-	// trying again would only repeat the refusal.
+	// Refused: the target will never take it as it is (any other answer),
+	// or the Guard forbids its address; trying again would only repeat the
+	// refusal.
 	Refused
 )
 
@@ -33,6 +34,8 @@ func (v Verdict) String() string {
 // Judge is the one place that decides which outcomes are retried.
 func Judge(a *Attempt) Verdict {
 	switch code := a.StatusCode; {
+	case a.Forbidden:
+		return Refused // the guard refused the address: a retry meets the same rule
 	case code == 0:
 		return Retry // no answer: network error, reset, timeout
 	case code >= 200 && code < 300:

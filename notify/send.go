@@ -14,10 +14,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/netguard"
 	"github.com/hookline/hookline/payload"
 )
 
@@ -39,6 +41,16 @@ type Sender struct {
 	Now         func() time.Time // nil: time.Now
 	Timeout     time.Duration    // per attempt; 0: DefaultTimeout
 	MaxResponse int64            // 0: DefaultMaxResponse
+
+	// Guard refuses connections to the addresses it forbids, checked on
+	// the resolved address as each connection is dialled. nil: any address
+	// may be reached, as tests and the bench need; hookline serve sets one.
+	// It guards the default client only: a Client of one's own dials as
+	// it pleases.
+	Guard *netguard.Guard
+
+	guardedOnce sync.Once
+	guarded     *http.Client
 }
 
 // Attempt is what one delivery attempt did, safe to show and store: every
@@ -54,6 +66,10 @@ type Attempt struct {
 	// RetryAfter is how long the target asked to be left alone (its
 	// Retry-After header), 0 when it did not ask.
 	RetryAfter time.Duration `json:"-"`
+	// Forbidden reports that the Guard refused the target's address: no
+	// request left, and none will while the rule stands, so it is not
+	// retried. Error says why in words.
+	Forbidden bool `json:"-"`
 }
 
 // OK reports whether the target answered with a 2xx status.
@@ -78,26 +94,42 @@ func (s *Sender) client() *http.Client {
 	if s.Client != nil {
 		return s.Client
 	}
-	return defaultClient
+	if s.Guard == nil {
+		return defaultClient
+	}
+	s.guardedOnce.Do(func() { s.guarded = newClient(s.Guard.Control) })
+	return s.guarded
 }
 
-// defaultClient does not follow redirects: a signed request must not be
-// replayed to a host the connection does not name, and the target's 3xx is
-// the answer the user should see. It does not ask for gzip either, which
-// the transport would add behind the kinds' back, so that the request shown
-// is the request sent.
-var defaultClient = &http.Client{
-	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	Transport: &http.Transport{
-		Proxy:               http.ProxyFromEnvironment,
-		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:   true,
-		MaxIdleConns:        1024,
-		MaxIdleConnsPerHost: 256,
-		IdleConnTimeout:     90 * time.Second,
-		TLSHandshakeTimeout: 10 * time.Second,
-		DisableCompression:  true,
-	},
+// defaultClient dials any address: the library's default, for tests and
+// the bench. hookline serve's Sender has a Guard.
+var defaultClient = newClient(nil)
+
+// newClient returns a client whose dialler calls control on every address
+// it is about to connect to, after resolving the name, so that a refusal
+// holds whatever the name resolves to at that moment.
+//
+// The client does not follow redirects: a signed request must not be
+// replayed to a host the connection does not name, nor to an address the
+// guard would refuse, and the target's 3xx is the answer the user should
+// see. It does not ask for gzip either, which the transport would add
+// behind the kinds' back, so that the request shown is the request sent.
+// A proxy from the environment is dialled, and so checked, like a target;
+// where the proxy connects is its own affair.
+func newClient(control func(network, address string, c syscall.RawConn) error) *http.Client {
+	return &http.Client{
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport: &http.Transport{
+			Proxy:               http.ProxyFromEnvironment,
+			DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: control}).DialContext,
+			ForceAttemptHTTP2:   true,
+			MaxIdleConns:        1024,
+			MaxIdleConnsPerHost: 256,
+			IdleConnTimeout:     90 * time.Second,
+			TLSHandshakeTimeout: 10 * time.Second,
+			DisableCompression:  true,
+		},
+	}
 }
 
 // Send delivers body to c once. A failure to reach the target is reported
@@ -147,6 +179,7 @@ func (s *Sender) send(ctx context.Context, c *hookline.Connection, body []byte, 
 		a.Latency = time.Since(start)
 		a.LatencyMs = ms(a.Latency)
 		a.Error = red.string(describeTransportError(err, timeout))
+		a.Forbidden = errors.Is(err, netguard.ErrForbiddenAddress)
 		return a, nil
 	}
 	defer resp.Body.Close()
@@ -198,6 +231,10 @@ func describeTransportError(err error, timeout time.Duration) string {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
+	}
+	var fe *netguard.ForbiddenError
+	if errors.As(err, &fe) {
+		return fe.Error()
 	}
 	var ne net.Error
 	switch {

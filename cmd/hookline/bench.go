@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"time"
 
@@ -52,6 +53,7 @@ this machine.`,
 					Logger: slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 				}
 				m.Config.DataDir, m.Config.Addr, m.Config.AdminToken = dir, "127.0.0.1:0", cfg.Token
+				m.Config.AllowTargets = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")} // bench.Run's target
 				if err := m.Run(cmd.Context()); err != nil {
 					return err
 				}

@@ -41,7 +41,7 @@ const (
 func cliServer(t *testing.T) string {
 	t.Helper()
 	m := &Main{
-		Config: Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", AdminToken: cliToken, LogFormat: "text"},
+		Config: Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", AdminToken: cliToken, LogFormat: "text", AllowTargets: allowLoopback},
 		Stderr: io.Discard,
 	}
 	if err := m.Run(context.Background()); err != nil {

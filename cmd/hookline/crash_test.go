@@ -50,7 +50,8 @@ func TestCrashLosesNothing(t *testing.T) {
 
 	addr := freeAddr(t)
 	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "serve", "--data-dir", dataDir, "--addr", addr, "--per-connection", "16", "--log-level", "warn")
+		cmd := exec.Command(bin, "serve", "--data-dir", dataDir, "--addr", addr, "--per-connection", "16", "--log-level", "warn",
+			"--allow-targets", "127.0.0.1/32")
 		cmd.Env = append(os.Environ(), "HOOKLINE_ADMIN_TOKEN="+testToken)
 		var logs bytes.Buffer
 		cmd.Stderr = &logs

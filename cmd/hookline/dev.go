@@ -81,6 +81,9 @@ service name and keys, then use Test Alert.`,
   access key id:     %s
   secret access key: %s
 
+hookline serve refuses loopback targets unless started with
+--allow-targets 127.0.0.1/32 (or --allow-private-targets).
+
 Press Ctrl-C to stop.
 `, service, ln.Addr(), region, service, keyID, secret)
 			hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}

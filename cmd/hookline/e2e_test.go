@@ -59,7 +59,8 @@ func startServer(t testing.TB) *testServer {
 	t.Helper()
 	logs := &syncBuffer{}
 	m := &Main{
-		Config: Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", AdminToken: testToken, LogFormat: "json", LogLevel: slog.LevelDebug},
+		Config: Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", AdminToken: testToken, LogFormat: "json", LogLevel: slog.LevelDebug,
+			AllowTargets: allowLoopback},
 		Stderr: logs,
 	}
 	if err := m.Run(context.Background()); err != nil {

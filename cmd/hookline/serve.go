@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,6 +26,7 @@ import (
 	"github.com/hookline/hookline/dispatch"
 	hookhttp "github.com/hookline/hookline/http"
 	"github.com/hookline/hookline/keyring"
+	"github.com/hookline/hookline/netguard"
 	"github.com/hookline/hookline/notify"
 	"github.com/hookline/hookline/notify/awslambda"
 	"github.com/hookline/hookline/notify/webhook"
@@ -45,6 +47,17 @@ type Config struct {
 	RetrySchedule  []time.Duration // delays between attempts; nil: notify.DefaultSchedule
 	PerConnection  int             // attempts in flight to one connection
 	Workers        int             // attempts in flight in all
+
+	// Outbound targets. By default (and in a zero Config) connections may
+	// not reach loopback, private, link-local, CGNAT, multicast or cloud
+	// metadata addresses; see package netguard.
+	AllowPrivateTargets bool           // --allow-private-targets: all of them but the metadata addresses
+	AllowTargets        []netip.Prefix // --allow-targets: these ranges, whatever they hold
+}
+
+// guard is the rule every outbound connection is dialled under.
+func (c *Config) guard() *netguard.Guard {
+	return &netguard.Guard{AllowPrivate: c.AllowPrivateTargets, Allow: c.AllowTargets}
 }
 
 // DefaultConfig is what hookline serve uses when nothing is set.
@@ -71,6 +84,11 @@ func (c *Config) Validate() error {
 	}
 	if c.RequestTimeout < 0 || c.PerConnection < 0 || c.Workers < 0 {
 		return errors.New("--request-timeout, --per-connection and --workers must not be negative")
+	}
+	for _, p := range c.AllowTargets {
+		if !p.IsValid() {
+			return errors.New("--allow-targets: a range is not valid")
+		}
 	}
 	for _, d := range c.RetrySchedule {
 		if d <= 0 {
@@ -136,7 +154,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	registry := notify.NewRegistry(awslambda.Kind{}, webhook.Kind{})
-	sender := &notify.Sender{Registry: registry, Timeout: m.Config.RequestTimeout}
+	sender := &notify.Sender{Registry: registry, Timeout: m.Config.RequestTimeout, Guard: m.Config.guard()}
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.Dispatcher = dispatch.New(dispatch.Config{
@@ -259,6 +277,7 @@ func envOr(name, def string) (string, error) {
 func newServeCmd() *cobra.Command {
 	cfg := DefaultConfig()
 	var level string
+	var allowTargets []string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the Hookline server on an embedded SQLite database",
@@ -273,13 +292,25 @@ Environment:
                          unset, <data-dir>/master.key is created with mode 0600
   HOOKLINE_MASTER_KEY_OLD  earlier master keys (comma-separated): secrets sealed with them
                          are re-sealed under HOOKLINE_MASTER_KEY at start
-  Each may instead be read from a file named by the same variable with _FILE appended.`,
+  Each may instead be read from a file named by the same variable with _FILE appended.
+
+Outbound targets: connections (deliveries and Test Alert) may not reach loopback, private,
+link-local, CGNAT, multicast or cloud metadata addresses; the address a name resolves to is
+checked when it is dialled. --allow-targets opens the ranges it lists (127.0.0.1/32 for
+hookline dev lambda); --allow-private-targets opens all of them but the metadata addresses.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := cfg.LogLevel.UnmarshalText([]byte(level)); err != nil {
 				return fmt.Errorf("--log-level: %w", err)
 			}
 			var err error
+			for _, s := range allowTargets {
+				p, err := netguard.ParsePrefix(s)
+				if err != nil {
+					return fmt.Errorf("--allow-targets: %w", err)
+				}
+				cfg.AllowTargets = append(cfg.AllowTargets, p)
+			}
 			if cfg.MasterKey, err = envOr("HOOKLINE_MASTER_KEY", ""); err != nil {
 				return err
 			}
@@ -316,6 +347,8 @@ Environment:
 	f.DurationSliceVar(&cfg.RetrySchedule, "retry-schedule", nil, "delays between a delivery's attempts, comma-separated (default 10s,1m,5m,15m,30m,1h,2h,6h,14h: 10 attempts over about a day)")
 	f.IntVar(&cfg.PerConnection, "per-connection", cfg.PerConnection, "delivery attempts in flight to one connection at most")
 	f.IntVar(&cfg.Workers, "workers", cfg.Workers, "delivery attempts in flight in all at most")
+	f.StringSliceVar(&allowTargets, "allow-targets", nil, "address ranges connections may reach although they are private, comma-separated CIDRs (e.g. 127.0.0.1/32 for hookline dev lambda)")
+	f.BoolVar(&cfg.AllowPrivateTargets, "allow-private-targets", false, "let connections reach loopback, private and link-local addresses (not metadata addresses: only --allow-targets opens those)")
 	return cmd
 }
 
