@@ -122,7 +122,9 @@ func ValidateURL(raw string) error {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return Errorf(EINVALID, "is not a valid URL: %v", unwrapURLError(err))
+		// url.Parse's message quotes parts of the URL, where a pasted secret
+		// may sit (a port, a user); say what to check instead.
+		return Errorf(EINVALID, "is not a valid URL: check its host and port")
 	}
 	switch {
 	case u.Scheme == "":
@@ -142,13 +144,6 @@ func ValidateURL(raw string) error {
 		}
 	}
 	return nil
-}
-
-func unwrapURLError(err error) error {
-	if ue, ok := err.(*url.Error); ok {
-		return ue.Err
-	}
-	return err
 }
 
 // reservedHeaders are set by Hookline or by net/http on every request; a
@@ -198,7 +193,9 @@ func ValidateHeaderName(name string) error {
 	}
 	for i := 0; i < len(name); i++ {
 		if !isTokenChar(name[i]) {
-			return Errorf(EINVALID, "%q is not a valid HTTP header name: character %q at position %d is not allowed", name, rune(name[i]), i+1)
+			// The name is not quoted: a whole pasted header line, secret and
+			// all, would come back in the answer.
+			return Errorf(EINVALID, "is not a valid HTTP header name: character %q at position %d is not allowed (a name is letters, digits and !#$%%&'*+-.^_`|~)", rune(name[i]), i+1)
 		}
 	}
 	return nil

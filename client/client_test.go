@@ -530,7 +530,7 @@ func TestAPIErrors(t *testing.T) {
 			},
 			wantStatus: 400, wantCode: "invalid",
 			wantFields: []string{"url", "customHeaders[0].name"},
-			wantError:  `400 invalid: url: must start with https:// or http://, not "ftp:"; customHeaders[0].name: "Bad Name" is not a valid HTTP header name: character ' ' at position 4 is not allowed`,
+			wantError:  `400 invalid: url: must start with https:// or http://, not "ftp:"; customHeaders[0].name: is not a valid HTTP header name: character ' ' at position 4 is not allowed (a name is letters, digits and !#$%&'*+-.^_` + "`" + `|~)`,
 		},
 		{
 			name:       "unknown ID",

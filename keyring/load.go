@@ -1,7 +1,6 @@
 package keyring
 
 import (
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -24,7 +23,9 @@ const keyForm = "32 random bytes as base64 (44 characters, standard or URL alpha
 // HOOKLINE_MASTER_KEY: when non-empty it is the key, and no file is read or
 // written. Otherwise the key is read from <dataDir>/master.key, which is
 // created with mode 0600 holding a new random key when it does not exist;
-// created reports that it was.
+// created reports that it was. With the key file, Load also finishes a
+// rotation that a crash interrupted (master.key.new) and holds the keys of
+// master.key.old-* files as old keys (see StagedKeyFile).
 //
 // oldKeys are keys the master key replaced (HOOKLINE_MASTER_KEY_OLD), in the
 // forms ParseKey accepts; empty ones are ignored. The keyring opens values
@@ -58,9 +59,11 @@ func Load(dataDir, masterKey string, oldKeys ...string) (kr *Keyring, created bo
 	case dataDir == "":
 		return nil, false, errors.New("load keyring: no data directory for the key file, and HOOKLINE_MASTER_KEY is not set")
 	default:
-		if key, created, err = loadKeyFile(dataDir); err != nil {
+		var fileOlds [][]byte
+		if key, fileOlds, created, err = loadKeyFile(dataDir); err != nil {
 			return nil, false, err
 		}
+		olds = append(olds, fileOlds...)
 	}
 	if kr, err = New(key, olds...); err != nil {
 		return nil, false, err
@@ -69,21 +72,37 @@ func Load(dataDir, masterKey string, oldKeys ...string) (kr *Keyring, created bo
 }
 
 // loadKeyFile reads <dataDir>/master.key, creating it first when it does not
-// exist.
-func loadKeyFile(dataDir string) (key []byte, created bool, err error) {
+// exist, and the keys of the master.key.old-* files. A staged key
+// (master.key.new) is installed first: a rotation was interrupted, and the
+// database may already be sealed with it (see StagedKeyFile).
+func loadKeyFile(dataDir string) (key []byte, olds [][]byte, created bool, err error) {
+	switch _, err := os.Lstat(filepath.Join(dataDir, StagedKeyFile)); {
+	case err == nil:
+		if _, err := InstallStagedKey(dataDir); err != nil {
+			return nil, nil, false, fmt.Errorf("finish an interrupted key rotation: %w", err)
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, nil, false, fmt.Errorf("read key file: %w", err)
+	}
 	path := filepath.Join(dataDir, KeyFile)
 	key, err = readKeyFile(path)
-	if !errors.Is(err, fs.ErrNotExist) {
-		return key, false, err
+	if errors.Is(err, fs.ErrNotExist) {
+		key, err = createKeyFile(dataDir, path)
+		created = err == nil
+		if errors.Is(err, fs.ErrExist) {
+			// Another process created it first; use its key. The file
+			// appears only complete (see linkNewKeyFile), so it can be read
+			// at once.
+			key, err = readKeyFile(path)
+		}
 	}
-	key, err = createKeyFile(dataDir, path)
-	if errors.Is(err, fs.ErrExist) {
-		// Another process created it first; use its key. The file appears
-		// only complete (see createKeyFile), so it can be read at once.
-		key, err = readKeyFile(path)
-		return key, false, err
+	if err != nil {
+		return nil, nil, false, err
 	}
-	return key, err == nil, err
+	if olds, err = readOldKeyFiles(dataDir); err != nil {
+		return nil, nil, false, err
+	}
+	return key, olds, created, nil
 }
 
 // ParseKey decodes a master key given as base64 (standard or URL alphabet,
@@ -138,45 +157,13 @@ func readKeyFile(path string) ([]byte, error) {
 }
 
 // createKeyFile writes a new random key to path, failing with fs.ErrExist
-// when the file exists.
-//
-// The key is written and synced to a temporary file in the same directory,
-// which is then hard-linked to path. Link fails when path exists, as O_EXCL
-// would, but unlike a file created with O_EXCL and then written, path never
-// names an empty or partly written key: a process that loses the race to
-// create it reads a complete key, and a crash leaves no file that blocks
-// every later start.
+// when the file exists (see linkNewKeyFile).
 func createKeyFile(dataDir, path string) (key []byte, err error) {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+	if key, err = NewKey(); err != nil {
 		return nil, fmt.Errorf("create key file: %w", err)
 	}
-	key = make([]byte, KeySize)
-	if _, err := rand.Read(key); err != nil {
+	if err := linkNewKeyFile(dataDir, path, key); err != nil {
 		return nil, fmt.Errorf("create key file: %w", err)
-	}
-	// CreateTemp makes the file with mode 0600.
-	f, err := os.CreateTemp(dataDir, "."+KeyFile+".tmp-*")
-	if err != nil {
-		return nil, fmt.Errorf("create key file: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // once linked, path keeps the contents
-	if err := writeKey(f, key); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("create key file: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("create key file: %w", err)
-	}
-	if err := os.Link(tmp, path); err != nil {
-		// A *LinkError wraps the errno, so fs.ErrExist still matches.
-		return nil, fmt.Errorf("create key file: %w", err)
-	}
-	// Make the new name durable too; not every platform can sync a
-	// directory, so this is best effort.
-	if d, err := os.Open(dataDir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return key, nil
 }

@@ -380,7 +380,7 @@ func TestConnectionsCLIErrors(t *testing.T) {
 			want: []string{
 				"Error: create connection: 400 invalid:\n",
 				"\n  url: must start with https:// or http://, not \"ftp:\"\n",
-				"\n  customHeaders[0].name: \"Bad Name\" is not a valid HTTP header name",
+				"\n  customHeaders[0].name: is not a valid HTTP header name",
 			},
 		},
 		{

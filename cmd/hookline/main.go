@@ -67,5 +67,6 @@ Start the server with "hookline serve"; manage connections with
 	root.SetErr(stderr)
 	root.AddCommand(newServeCmd(), newConnectionsCmd(), newDevCmd(), newBenchCmd())
 	root.AddCommand(newAlertsCmd(), newDeliveriesCmd())
+	root.AddCommand(newSecretsCmd())
 	return root
 }

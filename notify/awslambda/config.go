@@ -123,7 +123,7 @@ func (Kind) Normalize(c *hookline.Connection, p *hookline.Problems) {
 		// Most likely the secret access key in the wrong field: never quote it.
 		p.Add(FieldAccessKeyID, "has %d characters, including lower-case letters or / + (is this the secret access key?); an access key id is 16 to 128 capital letters and digits, like AKIAIOSFODNN7EXAMPLE", utf8.RuneCountInString(id))
 	case !keyIDRE.MatchString(id):
-		p.Add(FieldAccessKeyID, "%q is not an AWS access key id: 16 to 128 capital letters and digits, like AKIAIOSFODNN7EXAMPLE", id)
+		p.Add(FieldAccessKeyID, "has %d characters that are not an AWS access key id: 16 to 128 capital letters and digits, like AKIAIOSFODNN7EXAMPLE", utf8.RuneCountInString(id))
 	}
 	store(c.Settings, FieldAccessKeyID, id)
 
@@ -170,7 +170,8 @@ func (Kind) Normalize(c *hookline.Connection, p *hookline.Problems) {
 	case reg == "":
 		p.Add(FieldRegion, "is required")
 	case !regionRE.MatchString(reg):
-		p.Add(FieldRegion, "%q is not an AWS region code such as us-east-1, eu-west-2 or us-gov-west-1", reg)
+		// Not quoted: it may be a secret pasted in the wrong field.
+		p.Add(FieldRegion, "is not an AWS region code such as us-east-1, eu-west-2 or us-gov-west-1")
 	case named && reg != urlRegion:
 		p.Add(FieldRegion, "%q contradicts the URL, which names region %q", reg, urlRegion)
 	}
