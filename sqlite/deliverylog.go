@@ -1,0 +1,296 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hookline/hookline"
+)
+
+// The delivery log: reading alerts, deliveries and their attempts, replay,
+// and the queue's statistics.
+
+// Delivery returns a delivery with its attempts in order, read in one
+// transaction so that the two agree. Latency comes back to the microsecond.
+func (db *DB) Delivery(ctx context.Context, id string) (*hookline.Delivery, []hookline.DeliveryAttempt, error) {
+	var (
+		d        *hookline.Delivery
+		attempts []hookline.DeliveryAttempt
+	)
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return deliveryNotFound(id)
+		} else if err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT n, started_at, latency_us, status_code, error, response, retry_at
+			FROM attempts WHERE delivery_id = ? ORDER BY n`, id)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		attempts = []hookline.DeliveryAttempt{}
+		for rows.Next() {
+			a := hookline.DeliveryAttempt{DeliveryID: id}
+			var started, latency int64
+			var retry sql.NullInt64
+			if err := rows.Scan(&a.N, &started, &latency, &a.StatusCode, &a.Error, &a.Response, &retry); err != nil {
+				return err
+			}
+			a.StartedAt, a.Latency, a.RetryAt = fromNanos(started), time.Duration(latency)*time.Microsecond, fromNullNanos(retry)
+			attempts = append(attempts, a)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("read delivery %s: %w", id, err)
+	}
+	return d, attempts, nil
+}
+
+// readTx runs fn in a transaction of the read pool: one snapshot of the
+// database for all its queries.
+func (db *DB) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
+// AcceptedAlert returns an accepted alert with its deliveries in the order
+// they were accepted. Duplicate is false: it describes an acceptance, not
+// the stored alert.
+func (db *DB) AcceptedAlert(ctx context.Context, id string) (*hookline.AcceptedAlert, error) {
+	var a hookline.AcceptedAlert
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		var (
+			key      sql.NullString
+			received int64
+			body     string
+		)
+		err := tx.QueryRowContext(ctx, `SELECT id, source, idempotency_key, received_at, body FROM alerts WHERE id = ?`, id).
+			Scan(&a.ID, &a.Source, &key, &received, &body)
+		if errors.Is(err, sql.ErrNoRows) {
+			return hookline.Errorf(hookline.ENOTFOUND, "alert %s not found", id)
+		} else if err != nil {
+			return err
+		}
+		a.IdempotencyKey, a.ReceivedAt = key.String, fromNanos(received)
+		alert, err := decodeAlert(id, body)
+		if err != nil {
+			return err
+		}
+		a.Alert = *alert
+		rows, err := tx.QueryContext(ctx, alertDeliveriesSQL, id)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		a.Deliveries = []*hookline.Delivery{}
+		for rows.Next() {
+			d, err := scanDelivery(rows)
+			if err != nil {
+				return err
+			}
+			a.Deliveries = append(a.Deliveries, d)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read alert %s: %w", id, err)
+	}
+	return &a, nil
+}
+
+// ReplayDelivery makes a failed or dead delivery pending again, due at (the
+// store's clock when zero) and held by owner ("" for none). It keeps the ID,
+// the attempt count, LastStatus and LastError, sets UpdatedAt, and returns
+// the delivery with its alert. A pending or delivered delivery is
+// ECONFLICT: the first is retried on its own schedule, and sending the
+// second again would repeat an action its target already took.
+func (db *DB) ReplayDelivery(ctx context.Context, owner, id string, at time.Time) (*hookline.ClaimedDelivery, error) {
+	now := db.now()
+	if at.IsZero() {
+		at = now
+	}
+	if !inRange(at) {
+		return nil, fmt.Errorf("replay delivery %s: %w", id, &hookline.Error{Code: hookline.EINVALID,
+			Fields: []hookline.FieldError{{Field: "at", Message: "is out of range"}}})
+	}
+	var cd hookline.ClaimedDelivery
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var body sql.NullString
+		d, err := scanDelivery(tx.QueryRowContext(ctx, `UPDATE deliveries
+			SET state = 'pending', next_attempt_at = ?, owner = ?, updated_at = ?
+			WHERE id = ? AND state IN ('failed', 'dead')
+			RETURNING `+deliveryColumns+`, (SELECT body FROM alerts WHERE alerts.id = deliveries.alert_id)`,
+			at.UnixNano(), nullString(owner), now.UnixNano(), id), &body)
+		if errors.Is(err, sql.ErrNoRows) {
+			var state string
+			err := tx.QueryRowContext(ctx, `SELECT state FROM deliveries WHERE id = ?`, id).Scan(&state)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				return deliveryNotFound(id)
+			case err != nil:
+				return err
+			case state == string(hookline.DeliveryDelivered):
+				return hookline.Errorf(hookline.ECONFLICT, "delivery %s was already delivered; only failed and dead deliveries can be replayed", id)
+			}
+			return hookline.Errorf(hookline.ECONFLICT, "delivery %s is still pending: it is retried on its own schedule", id)
+		} else if err != nil {
+			return err
+		}
+		cd.Delivery = d
+		cd.Alert, err = decodeAlert(d.AlertID, body.String)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("replay delivery %s: %w", id, err)
+	}
+	return &cd, nil
+}
+
+// Deliveries returns a page of deliveries, newest first by CreatedAt and
+// then ID, filtered by f: Since is inclusive, Until exclusive. f.Limit
+// defaults to hookline.DefaultListLimit and is capped at
+// hookline.MaxListLimit; a negative limit, an unknown state or a token this
+// store did not issue is EINVALID naming "limit", "state" or "token". Paging
+// is by key: a page continues after the last delivery of the previous one,
+// whatever was added since.
+func (db *DB) Deliveries(ctx context.Context, f hookline.DeliveryFilter) ([]*hookline.Delivery, string, error) {
+	var p hookline.Problems
+	limit := f.Limit
+	switch {
+	case limit < 0:
+		p.Add("limit", "must not be negative")
+	case limit == 0:
+		limit = hookline.DefaultListLimit
+	case limit > hookline.MaxListLimit:
+		limit = hookline.MaxListLimit
+	}
+	if f.State != "" && !f.State.Valid() {
+		p.Add("state", "must be one of pending, delivered, failed or dead, not %q", f.State)
+	}
+	for _, t := range []struct {
+		name string
+		v    time.Time
+	}{{"since", f.Since}, {"until", f.Until}} {
+		if !inRange(t.v) && !t.v.IsZero() {
+			p.Add(t.name, "is out of range")
+		}
+	}
+	after, err := decodeDeliveryToken(f.Token)
+	if err != nil {
+		p.AddError("token", err)
+	}
+	if err := p.Err(); err != nil {
+		return nil, "", fmt.Errorf("list deliveries: %w", err)
+	}
+
+	query, args := listDeliveriesQuery(f, after, limit+1) // one more shows whether a page follows
+	rows, err := db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list deliveries: %w", err)
+	}
+	defer rows.Close()
+	list := make([]*hookline.Delivery, 0, min(limit, 64))
+	more := false
+	for rows.Next() {
+		if len(list) == limit {
+			more = true
+			break
+		}
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("list deliveries: %w", err)
+		}
+		list = append(list, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list deliveries: %w", err)
+	}
+	next := ""
+	if more {
+		last := list[len(list)-1]
+		next = encodeDeliveryToken(deliveryKey{CreatedAt: last.CreatedAt.UnixNano(), ID: last.ID})
+	}
+	return list, next, nil
+}
+
+// listDeliveriesQuery builds the log's query. Each filter has an index that
+// leads with it and continues with (created_at, id), so that a page is read
+// in order, not sorted (TestListDeliveriesUsesIndexes).
+func listDeliveriesQuery(f hookline.DeliveryFilter, after *deliveryKey, limit int) (string, []any) {
+	var (
+		where []string
+		args  []any
+	)
+	add := func(cond string, arg ...any) {
+		where = append(where, cond)
+		args = append(args, arg...)
+	}
+	if f.ConnectionID != "" {
+		add("connection_id = ?", f.ConnectionID)
+	}
+	if f.AlertID != "" {
+		add("alert_id = ?", f.AlertID)
+	}
+	if f.State != "" {
+		add("state = ?", string(f.State))
+	}
+	if !f.Since.IsZero() {
+		add("created_at >= ?", f.Since.UnixNano())
+	}
+	if !f.Until.IsZero() {
+		add("created_at < ?", f.Until.UnixNano())
+	}
+	if after != nil {
+		add("(created_at, id) < (?, ?)", after.CreatedAt, after.ID)
+	}
+	query := `SELECT ` + deliveryColumns + ` FROM deliveries`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	query += ` ORDER BY created_at DESC, id DESC LIMIT ?`
+	return query, append(args, limit)
+}
+
+// deliveryKey is the sort key of the last delivery of a page.
+type deliveryKey struct {
+	CreatedAt int64  `json:"c"`
+	ID        string `json:"i"`
+}
+
+func encodeDeliveryToken(k deliveryKey) string { return encodePageToken(k) }
+
+// decodeDeliveryToken parses a page token; "" means the first page (nil).
+func decodeDeliveryToken(token string) (*deliveryKey, error) {
+	return decodePageToken(token, func(k deliveryKey) bool { return idForm.MatchString(k.ID) })
+}
+
+// QueueStats counts the pending deliveries and finds the oldest. Both come
+// from the state index, without reading the table; the count walks the
+// pending entries, which is cheap while the queue is healthy and bounded by
+// the backlog when it is not.
+func (db *DB) QueueStats(ctx context.Context) (hookline.QueueStats, error) {
+	var (
+		s      hookline.QueueStats
+		oldest sql.NullInt64
+	)
+	err := db.read.QueryRowContext(ctx, queueStatsSQL).Scan(&s.Pending, &oldest)
+	if err != nil {
+		return hookline.QueueStats{}, fmt.Errorf("queue stats: %w", err)
+	}
+	s.OldestPending = fromNullNanos(oldest)
+	return s, nil
+}
+
+const queueStatsSQL = `SELECT COUNT(*), MIN(created_at) FROM deliveries WHERE state = 'pending'`
