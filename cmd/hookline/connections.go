@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/hookline/hookline/client"
 )
@@ -358,13 +359,15 @@ When standard input is not a terminal (a script, a pipe), --yes is required.`,
 }
 
 // isTerminal reports whether r is a terminal a person can answer from.
+// A character device is not enough: /dev/null is one, and cron, systemd
+// and CI give it as standard input.
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
 	if !ok {
 		return false
 	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
 
 // confirm asks a yes/no question; only "y" or "yes" is yes, and the end of

@@ -1,6 +1,7 @@
 // Command hookline is Hookline's one binary: the server (hookline serve),
-// the CLI that talks to its API (hookline connections ...), and developer
-// tools (hookline dev lambda). It is the only place that wires packages
+// the CLI that talks to its API (hookline connections, alerts, deliveries),
+// maintenance (hookline secrets rotate) and developer tools (hookline dev
+// lambda, hookline bench). It is the only place that wires packages
 // together.
 package main
 

@@ -344,7 +344,8 @@ hookline dev lambda); --allow-private-targets opens all of them but the metadata
 	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "log format: text or json")
 	f.StringVar(&level, "log-level", "info", "log level: debug, info, warn or error")
 	f.DurationVar(&cfg.RequestTimeout, "request-timeout", cfg.RequestTimeout, "deadline of one delivery attempt")
-	f.DurationSliceVar(&cfg.RetrySchedule, "retry-schedule", nil, "delays between a delivery's attempts, comma-separated (default 10s,1m,5m,15m,30m,1h,2h,6h,14h: 10 attempts over about a day)")
+	f.DurationSliceVar(&cfg.RetrySchedule, "retry-schedule", nil, "delays between a delivery's attempts, comma-separated: 10 attempts over about a day by default")
+	f.Lookup("retry-schedule").DefValue = "10s,1m,5m,15m,30m,1h,2h,6h,14h"
 	f.IntVar(&cfg.PerConnection, "per-connection", cfg.PerConnection, "delivery attempts in flight to one connection at most")
 	f.IntVar(&cfg.Workers, "workers", cfg.Workers, "delivery attempts in flight in all at most")
 	f.StringSliceVar(&allowTargets, "allow-targets", nil, "address ranges connections may reach although they are private, comma-separated CIDRs (e.g. 127.0.0.1/32 for hookline dev lambda)")

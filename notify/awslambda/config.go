@@ -31,8 +31,8 @@ const (
 	ServiceExecuteAPI = "execute-api" // API Gateway stages
 )
 
-// Regions returns AWS region codes (commercial, GovCloud and China) for the
-// UI's region select, a new slice on each call. A region missing here is
+// Regions returns AWS region codes (commercial, GovCloud and China), for a
+// form's region select, a new slice on each call. A region missing here is
 // still accepted when it has the shape of one.
 func Regions() []string { return slices.Clone(regions) }
 
