@@ -40,24 +40,6 @@ var (
 	leakAdminToken    = "leak-admin-token-7Hq2Lx9Pz4Rw"
 )
 
-// leakBuffer collects what several goroutines write.
-type leakBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *leakBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *leakBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // leakRun is one run of the scenario: the server, its targets and
 // everything captured.
 type leakRun struct {
@@ -211,7 +193,7 @@ func leakTargets(t *testing.T) (lambdaURL, hookURL string) {
 func TestNoSecretLeaks(t *testing.T) {
 	// Every log line: the server's, as JSON and as text, and anything
 	// written through the standard log package or slog's default logger.
-	jsonLog, textLog, stderr, stdLog := &leakBuffer{}, &leakBuffer{}, &leakBuffer{}, &leakBuffer{}
+	jsonLog, textLog, stderr, stdLog := &syncBuffer{}, &syncBuffer{}, &syncBuffer{}, &syncBuffer{}
 	prevOut, prevFlags := log.Writer(), log.Flags()
 	log.SetOutput(stdLog)
 	t.Cleanup(func() { log.SetOutput(prevOut); log.SetFlags(prevFlags) })
@@ -446,7 +428,7 @@ func TestNoSecretLeaks(t *testing.T) {
 	r.captureFiles(dir, "running")
 	stop()
 	r.captureFiles(dir, "stopped")
-	for name, b := range map[string]*leakBuffer{"JSON log": jsonLog, "text log": textLog, "stderr": stderr, "standard log": stdLog} {
+	for name, b := range map[string]*syncBuffer{"JSON log": jsonLog, "text log": textLog, "stderr": stderr, "standard log": stdLog} {
 		r.capture(name, b.String())
 	}
 	if !strings.Contains(textLog.String(), "level=DEBUG") || !strings.Contains(jsonLog.String(), `"level":"WARN"`) ||
