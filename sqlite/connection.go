@@ -281,21 +281,8 @@ func (db *DB) Connections(ctx context.Context, opt hookline.ListOptions) ([]*hoo
 	if err != nil {
 		return nil, "", fmt.Errorf("list connections: %w", err)
 	}
-	defer rows.Close()
-	list := make([]*hookline.Connection, 0, min(limit, 64))
-	more := false
-	for rows.Next() {
-		if len(list) == limit {
-			more = true
-			break
-		}
-		c, err := db.scanConnection(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list connections: %w", err)
-		}
-		list = append(list, c)
-	}
-	if err := rows.Err(); err != nil {
+	list, more, err := scanPage(rows, limit, db.scanConnection)
+	if err != nil {
 		return nil, "", fmt.Errorf("list connections: %w", err)
 	}
 	next := ""
@@ -414,4 +401,22 @@ func (db *DB) DeleteConnection(ctx context.Context, id string) error {
 		return fmt.Errorf("delete connection: %w", notFound(id))
 	}
 	return nil
+}
+
+// scanPage reads up to limit rows of a query asked for limit+1, and reports
+// whether the extra row showed that another page follows. It closes rows.
+func scanPage[T any](rows *sql.Rows, limit int, scan func(scanner) (T, error)) ([]T, bool, error) {
+	defer rows.Close()
+	list := make([]T, 0, min(limit, 64))
+	for rows.Next() {
+		if len(list) == limit {
+			return list, true, nil
+		}
+		v, err := scan(rows)
+		if err != nil {
+			return nil, false, err
+		}
+		list = append(list, v)
+	}
+	return list, false, rows.Err()
 }

@@ -200,21 +200,8 @@ func (db *DB) Deliveries(ctx context.Context, f hookline.DeliveryFilter) ([]*hoo
 	if err != nil {
 		return nil, "", fmt.Errorf("list deliveries: %w", err)
 	}
-	defer rows.Close()
-	list := make([]*hookline.Delivery, 0, min(limit, 64))
-	more := false
-	for rows.Next() {
-		if len(list) == limit {
-			more = true
-			break
-		}
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list deliveries: %w", err)
-		}
-		list = append(list, d)
-	}
-	if err := rows.Err(); err != nil {
+	list, more, err := scanPage(rows, limit, func(s scanner) (*hookline.Delivery, error) { return scanDelivery(s) })
+	if err != nil {
 		return nil, "", fmt.Errorf("list deliveries: %w", err)
 	}
 	next := ""
