@@ -92,6 +92,9 @@ func InstallStagedKey(dataDir string) (oldPath string, err error) {
 	path := filepath.Join(dataDir, KeyFile)
 	staged := filepath.Join(dataDir, StagedKeyFile)
 	newKey, err := readKeyFile(staged)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil // another Load installed it between our look and now
+	}
 	if err != nil {
 		return "", fmt.Errorf("install staged key: %w", err)
 	}
@@ -104,8 +107,9 @@ func InstallStagedKey(dataDir string) (oldPath string, err error) {
 		// may be the only copy of the key the database is sealed with.
 		return "", fmt.Errorf("install staged key: %w", err)
 	case bytes.Equal(oldKey, newKey):
-		// Installed already, by a copy rather than the rename.
-		if err := os.Remove(staged); err != nil {
+		// Installed already, by a copy rather than the rename, or by
+		// another Load that has removed the staged name too.
+		if err := os.Remove(staged); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return "", fmt.Errorf("install staged key: %w", err)
 		}
 		return "", syncDir(dataDir)
