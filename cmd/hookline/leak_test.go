@@ -19,6 +19,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/hookline/hookline/devlambda"
 	"github.com/hookline/hookline/keyring"
@@ -523,7 +524,11 @@ func (r *leakRun) captureFiles(dir, when string) {
 // looked for alone too.
 func secretForms(secret string) map[string]string {
 	values := []string{secret}
-	if _, cred, ok := strings.Cut(secret, " "); ok {
+	// Only an auth scheme's credential is looked for alone: the master key
+	// is random bytes, and a space among them would leave a fragment short
+	// enough to turn up anywhere.
+	if scheme, cred, ok := strings.Cut(secret, " "); ok && len(cred) >= 8 &&
+		scheme != "" && !strings.ContainsFunc(scheme, func(r rune) bool { return !unicode.IsLetter(r) }) {
 		values = append(values, cred)
 	}
 	forms := map[string]string{}
