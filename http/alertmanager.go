@@ -77,6 +77,9 @@ func (s *Server) alertmanagerReceiver(w http.ResponseWriter, r *http.Request) er
 		return clientGone(r, err)
 	}
 	m, alerts, err := decodeAlertmanager(body, q["connections"], conns)
+	if conns.err != nil {
+		return clientGone(r, fmt.Errorf("list connections: %w", conns.err))
+	}
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -43,6 +44,7 @@ type Dispatcher interface {
 // connectionChanged tells the dispatcher, when there is one, that a
 // connection changed.
 func (s *Server) connectionChanged(id string) {
+	s.forgetConnectionIndex()
 	if s.Dispatcher != nil {
 		s.Dispatcher.ConnectionChanged(id)
 	}
@@ -67,11 +69,55 @@ func (s *Server) needDeliveries() (hookline.DeliveryStore, error) {
 type connectionIndex struct {
 	byID   map[string]*hookline.Connection
 	byName map[string]*hookline.Connection
+	// reload reads the store again. It is set while the index may be
+	// stale, so that a connection created a moment ago (on another replica,
+	// say) is found all the same; a miss costs one scan, once a request.
+	reload func() (*connectionIndex, error)
+	err    error // why a reload failed, for the handler to report
 }
 
-// connectionIndex reads every connection once, so that a batch naming the
-// same connections a thousand times costs one scan of the store.
+// connectionIndexTTL is how long the server reuses one scan of the
+// connections for resolving alerts' notifications. Changes made through
+// this server drop it at once.
+const connectionIndexTTL = time.Second
+
+// connectionIndex returns an index of every connection: the one read less
+// than connectionIndexTTL ago, or a new one. Alerts arrive thousands a
+// second and name a few connections; reading (and decrypting) them all
+// for each request would cost more than the rest of accepting it.
 func (s *Server) connectionIndex(ctx context.Context) (*connectionIndex, error) {
+	s.indexMu.Lock()
+	base, at := s.index, s.indexAt
+	s.indexMu.Unlock()
+	load := func() (*connectionIndex, error) {
+		ix, err := s.loadConnectionIndex(ctx)
+		if err == nil {
+			s.indexMu.Lock()
+			s.index, s.indexAt = ix, time.Now()
+			s.indexMu.Unlock()
+		}
+		return ix, err
+	}
+	if base == nil || time.Since(at) > connectionIndexTTL {
+		ix, err := load()
+		if err != nil {
+			return nil, err
+		}
+		return &connectionIndex{byID: ix.byID, byName: ix.byName}, nil
+	}
+	return &connectionIndex{byID: base.byID, byName: base.byName, reload: load}, nil
+}
+
+// forgetConnectionIndex drops the reused index after a connection changed.
+func (s *Server) forgetConnectionIndex() {
+	s.indexMu.Lock()
+	s.index = nil
+	s.indexMu.Unlock()
+}
+
+// loadConnectionIndex reads every connection once, so that a batch naming
+// the same connections a thousand times costs one scan of the store.
+func (s *Server) loadConnectionIndex(ctx context.Context) (*connectionIndex, error) {
 	ix := &connectionIndex{byID: map[string]*hookline.Connection{}, byName: map[string]*hookline.Connection{}}
 	opt := hookline.ListOptions{Limit: hookline.MaxListLimit}
 	for {
@@ -95,11 +141,39 @@ func nameKey(name string) string { return strings.ToLower(strings.TrimSpace(name
 
 // lookup finds a connection by ID, else by name.
 func (ix *connectionIndex) lookup(idOrName string) (*hookline.Connection, bool) {
-	if c, ok := ix.byID[idOrName]; ok {
-		return c, true
+	c := ix.find(func() *hookline.Connection {
+		if c := ix.byID[idOrName]; c != nil {
+			return c
+		}
+		return ix.byName[nameKey(idOrName)]
+	})
+	return c, c != nil
+}
+
+// withID finds a connection by ID only.
+func (ix *connectionIndex) withID(id string) *hookline.Connection {
+	return ix.find(func() *hookline.Connection { return ix.byID[id] })
+}
+
+// named finds a connection by name only.
+func (ix *connectionIndex) named(name string) *hookline.Connection {
+	return ix.find(func() *hookline.Connection { return ix.byName[nameKey(name)] })
+}
+
+// find runs look, and once more after reading the store again when it
+// misses in an index that may be stale.
+func (ix *connectionIndex) find(look func() *hookline.Connection) *hookline.Connection {
+	if c := look(); c != nil || ix.reload == nil {
+		return c
 	}
-	c, ok := ix.byName[nameKey(idOrName)]
-	return c, ok
+	fresh, err := ix.reload()
+	ix.reload = nil
+	if err != nil {
+		ix.err = err
+		return nil
+	}
+	ix.byID, ix.byName = fresh.byID, fresh.byName
+	return look()
 }
 
 // templateCache parses each distinct override once per request: a batch
@@ -268,11 +342,11 @@ func (d *alertDecoder) decodeNotifications(p *hookline.Problems, raw json.RawMes
 		case id != "" && name != "":
 			p.Add(at, "gives both connectionId and connectionName; give one")
 		case id != "":
-			if c = d.conns.byID[id]; c == nil {
+			if c = d.conns.withID(id); c == nil {
 				p.Add(at+".connectionId", "no connection has the ID %q", id)
 			}
 		case name != "":
-			if c = d.conns.byName[nameKey(name)]; c == nil {
+			if c = d.conns.named(name); c == nil {
 				p.Add(at+".connectionName", "no connection is named %q", name)
 			}
 		default:
@@ -352,6 +426,9 @@ func (s *Server) postAlerts(w http.ResponseWriter, r *http.Request) error {
 		return clientGone(r, err)
 	}
 	alerts, err := decodeAlerts(body, r.Header.Get("Idempotency-Key"), conns)
+	if conns.err != nil {
+		return clientGone(r, fmt.Errorf("list connections: %w", conns.err))
+	}
 	if err != nil {
 		return err
 	}

@@ -612,3 +612,33 @@ func TestClientGoneIsNotAnError(t *testing.T) {
 		t.Errorf("a client that went away was logged at %s: %q", r.Level, r.Message)
 	}
 }
+
+// TestConnectionIndexFindsNewConnections: the index of connections reused
+// between requests still finds a connection created behind the server's
+// back (on another replica, say), and forgets one deleted through it.
+func TestConnectionIndexFindsNewConnections(t *testing.T) {
+	a := newAlertAPI(t, false)
+	store := a.db
+	post := func(name string) int {
+		code, _ := a.post("/api/v1/alerts", fmt.Sprintf(`{"name": "x", "triggerType": "Critical", "notifications": [{"connectionName": %q}]}`, name))
+		return code
+	}
+	created := func(name string) {
+		c := &hookline.Connection{Name: name, WebhookType: "Webhook", URL: "https://hooks.example.com/", DefaultPayload: `{"a": 1}`,
+			Settings: map[string]string{}, Secrets: map[string]string{}}
+		if err := store.CreateConnection(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	created("first")
+	if code := post("first"); code != http.StatusAccepted {
+		t.Fatalf("first: %d", code)
+	}
+	created("second") // not through the API: the reused index does not know it
+	if code := post("second"); code != http.StatusAccepted {
+		t.Fatalf("a connection created a moment ago: %d, want 202", code)
+	}
+	if code := post("third"); code != http.StatusBadRequest {
+		t.Fatalf("an unknown connection: %d, want 400", code)
+	}
+}

@@ -261,6 +261,7 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) error 
 	if err := s.Store.CreateConnection(r.Context(), c); err != nil {
 		return err
 	}
+	s.forgetConnectionIndex()
 	s.logger().InfoContext(r.Context(), "connection created", "id", c.ID, "name", c.Name, "type", c.WebhookType)
 	writeJSON(w, http.StatusOK, s.connectionJSON(c, warnings))
 	return nil

@@ -43,6 +43,10 @@ type Server struct {
 	serveErr  error         // what Serve returned, once done is closed
 	closeOnce sync.Once
 	closeErr  error
+
+	indexMu sync.Mutex
+	index   *connectionIndex // every connection, for resolving alerts' notifications
+	indexAt time.Time
 }
 
 // Open starts listening and serving in the background.
