@@ -1,7 +1,6 @@
 package http_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -9,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -19,7 +17,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/hookline/hookline"
 	hookhttp "github.com/hookline/hookline/http"
-	"github.com/hookline/hookline/keyring"
 	"github.com/hookline/hookline/notify"
 	"github.com/hookline/hookline/notify/awslambda"
 	"github.com/hookline/hookline/notify/webhook"
@@ -184,15 +181,7 @@ func (h *logRecorder) atLeast(level slog.Level) []slog.Record {
 // which also serves the read routes.
 func newAlertAPI(t *testing.T, stored bool) *alertAPI {
 	t.Helper()
-	kr, err := keyring.New(bytes.Repeat([]byte{7}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookline.db"), kr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openDB(t)
 	reg := notify.NewRegistry(awslambda.Kind{}, webhook.Kind{})
 	disp := &fakeDispatcher{}
 	logs := &logRecorder{}

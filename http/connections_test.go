@@ -28,8 +28,8 @@ type api struct {
 	url string
 }
 
-// newAPI starts the API on 127.0.0.1:0 over a real SQLite file.
-func newAPI(t *testing.T) *api {
+// openDB opens a real SQLite file in a temporary directory.
+func openDB(t *testing.T) *sqlite.DB {
 	t.Helper()
 	kr, err := keyring.New(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
@@ -40,6 +40,13 @@ func newAPI(t *testing.T) *api {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// newAPI starts the API on 127.0.0.1:0 over a real SQLite file.
+func newAPI(t *testing.T) *api {
+	t.Helper()
+	db := openDB(t)
 	reg := notify.NewRegistry(awslambda.Kind{}, webhook.Kind{})
 	s := &hookhttp.Server{
 		Addr: "127.0.0.1:0", Store: db, Registry: reg,

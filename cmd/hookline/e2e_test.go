@@ -79,19 +79,7 @@ func startServer(t testing.TB) *testServer {
 // do sends a JSON request with the admin token and decodes the answer.
 func (s *testServer) do(method, path string, body any, out any) int {
 	s.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		rd = bytes.NewReader(j)
-	}
-	req, err := http.NewRequest(method, s.url+path, rd)
+	req, err := http.NewRequest(method, s.url+path, jsonBody(s.t, body))
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -529,5 +517,23 @@ func TestMetricsEndpoint(t *testing.T) {
 	}
 	if strings.Contains(text, testSecret) || strings.Contains(text, testKeyID) {
 		t.Error("/metrics shows credentials")
+	}
+}
+
+// jsonBody is a request body: none for nil, a string as it is, anything
+// else as JSON.
+func jsonBody(t testing.TB, body any) io.Reader {
+	t.Helper()
+	switch b := body.(type) {
+	case nil:
+		return nil
+	case string:
+		return strings.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bytes.NewReader(j)
 	}
 }

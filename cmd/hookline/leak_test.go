@@ -65,19 +65,7 @@ func (r *leakRun) capture(where, text string) {
 // returns its status and body.
 func (r *leakRun) api(method, path string, body any) (int, []byte) {
 	r.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			r.t.Fatal(err)
-		}
-		rd = bytes.NewReader(j)
-	}
-	return r.send(method, path, rd, "Bearer "+leakAdminToken)
+	return r.send(method, path, jsonBody(r.t, body), "Bearer "+leakAdminToken)
 }
 
 func (r *leakRun) send(method, path string, body io.Reader, auth string) (int, []byte) {
