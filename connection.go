@@ -75,21 +75,8 @@ func (c *Connection) Validate() error {
 }
 
 func (c *Connection) validate(p *Problems) {
-	switch n := utf8.RuneCountInString(c.Name); {
-	case strings.TrimSpace(c.Name) == "":
-		p.Add("name", "is required")
-	case strings.TrimSpace(c.Name) != c.Name:
-		p.Add("name", "must not start or end with white space")
-	case n > MaxNameLen:
-		p.Add("name", "is %d characters long; at most %d are allowed", n, MaxNameLen)
-	case !printable(c.Name):
-		p.Add("name", "must not contain control characters or invalid UTF-8")
-	}
-	if n := utf8.RuneCountInString(c.Description); n > MaxDescriptionLen {
-		p.Add("description", "is %d characters long; at most %d are allowed", n, MaxDescriptionLen)
-	} else if !utf8.ValidString(c.Description) {
-		p.Add("description", "is not valid UTF-8")
-	}
+	validateName(p, "name", c.Name, MaxNameLen)
+	validateDescription(p, c.Description)
 	if c.WebhookType == "" {
 		p.Add("webhookType", "is required")
 	}
@@ -105,6 +92,29 @@ func (c *Connection) validate(p *Problems) {
 	}
 	if len(c.ResolutionPayload) > MaxResolutionPayloadLen {
 		p.Add("resolutionPayload", "is %d bytes long; at most %d are allowed", len(c.ResolutionPayload), MaxResolutionPayloadLen)
+	}
+}
+
+// validateName checks a required, trimmed, printable name of at most max
+// characters.
+func validateName(p *Problems, field, name string, max int) {
+	switch n := utf8.RuneCountInString(name); {
+	case strings.TrimSpace(name) == "":
+		p.Add(field, "is required")
+	case strings.TrimSpace(name) != name:
+		p.Add(field, "must not start or end with white space")
+	case n > max:
+		p.Add(field, "is %d characters long; at most %d are allowed", n, max)
+	case !printable(name):
+		p.Add(field, "must not contain control characters or invalid UTF-8")
+	}
+}
+
+func validateDescription(p *Problems, d string) {
+	if n := utf8.RuneCountInString(d); n > MaxDescriptionLen {
+		p.Add("description", "is %d characters long; at most %d are allowed", n, MaxDescriptionLen)
+	} else if !utf8.ValidString(d) {
+		p.Add("description", "is not valid UTF-8")
 	}
 }
 

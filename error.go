@@ -16,6 +16,7 @@ const (
 	ECONFLICT     = "conflict"     // the change conflicts with stored state (409)
 	EUNAVAILABLE  = "unavailable"  // shutting down or overloaded; try again (503)
 	ETOOLARGE     = "too_large"    // request body over the limit (413)
+	ETOOMANY      = "rate_limited" // too many requests from one credential (429)
 	EINTERNAL     = "internal"     // anything else (500)
 )
 
@@ -89,8 +90,11 @@ func (p *Problems) Add(field, format string, args ...any) {
 }
 
 // AddError records err against field; an *Error's own field errors are
-// nested under field.
+// nested under field. A nil err records nothing.
 func (p *Problems) AddError(field string, err error) {
+	if err == nil {
+		return
+	}
 	var e *Error
 	if errors.As(err, &e) && len(e.Fields) > 0 {
 		for _, f := range e.Fields {
