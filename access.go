@@ -236,7 +236,7 @@ type AuditEvent struct {
 	Time       time.Time
 	Actor      Actor
 	Action     string // "create", "update", "delete", "signIn", ...
-	TargetType string // "connection", "user", "role", "accessKey", "session"
+	TargetType string // "connection", "user", "role", "accessKey"; a sign-in's target is the user
 	TargetID   string
 	TargetName string
 	Before     json.RawMessage
@@ -249,7 +249,6 @@ const (
 	AuditUser       = "user"
 	AuditRole       = "role"
 	AuditAccessKey  = "accessKey"
-	AuditSession    = "session"
 )
 
 // AuditFilter selects audit events; empty fields select all.
@@ -298,9 +297,30 @@ type UserAudit struct {
 	HasPassword bool     `json:"hasPassword"`
 }
 
-// AuditView returns u without its password hash.
+// AuditView returns u without its password hash; its roles are a list
+// even when it has none, so that before and after compare alike.
 func (u *User) AuditView() UserAudit {
-	return UserAudit{Email: u.Email, Name: u.Name, RoleIDs: u.RoleIDs, Disabled: u.Disabled, HasPassword: u.PasswordHash != ""}
+	roles := slices.Clone(u.RoleIDs)
+	if roles == nil {
+		roles = []string{}
+	}
+	return UserAudit{Email: u.Email, Name: u.Name, RoleIDs: roles, Disabled: u.Disabled, HasPassword: u.PasswordHash != ""}
+}
+
+// RoleAudit is a role as the audit log shows it.
+type RoleAudit struct {
+	Name         string       `json:"name"`
+	Description  string       `json:"description"`
+	Capabilities []Capability `json:"capabilities"`
+}
+
+// AuditView returns r's name, description and capabilities.
+func (r *Role) AuditView() RoleAudit {
+	caps := slices.Clone(r.Capabilities)
+	if caps == nil {
+		caps = []Capability{}
+	}
+	return RoleAudit{Name: r.Name, Description: r.Description, Capabilities: caps}
 }
 
 // AccessKeyAudit is an access key as the audit log shows it: never the key

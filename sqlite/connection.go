@@ -58,7 +58,9 @@ func nameTaken(name string) error {
 }
 
 // CreateConnection validates and stores c, filling in its ID, CreatedAt,
-// ModifiedAt and, when empty, ModifiedBy (from CreatedBy).
+// ModifiedAt and, when empty, ModifiedBy (from CreatedBy). Like every
+// change to a connection, it is recorded in the audit log as made by
+// hookline.ActorFrom(ctx), with the secrets named but not shown.
 func (db *DB) CreateConnection(ctx context.Context, c *hookline.Connection) error {
 	if c == nil {
 		return fmt.Errorf("create connection: %w", hookline.Errorf(hookline.EINVALID, "no connection given"))
@@ -86,7 +88,11 @@ func (db *DB) CreateConnection(ctx context.Context, c *hookline.Connection) erro
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO connections (`+connectionColumns+`, name_key)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
-		return mapConstraint(err, row.Name)
+		if err != nil {
+			return mapConstraint(err, row.Name)
+		}
+		return db.audit(ctx, tx, change{action: actionCreate, targetType: hookline.AuditConnection,
+			targetID: row.ID, targetName: row.Name, after: row.AuditView()})
 	})
 	if err != nil {
 		return fmt.Errorf("create connection %q: %w", c.Name, err)
@@ -347,18 +353,11 @@ func (db *DB) UpdateConnection(ctx context.Context, c *hookline.Connection) erro
 	}
 	row := *c
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var createdAt string
-		err := tx.QueryRowContext(ctx, `SELECT created_at, created_by FROM connections WHERE id = ?`, row.ID).
-			Scan(&createdAt, &row.CreatedBy)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return notFound(row.ID)
-		case err != nil:
-			return fmt.Errorf("read connection: %w", err)
-		}
-		if row.CreatedAt, err = parseTime(createdAt); err != nil {
+		old, err := readStoredConnection(ctx, tx, row.ID)
+		if err != nil {
 			return err
 		}
+		row.CreatedAt, row.CreatedBy = old.createdAt, old.createdBy
 		// A clock stepped back must not make a connection modified before
 		// it was created.
 		row.ModifiedAt = db.now()
@@ -377,7 +376,11 @@ func (db *DB) UpdateConnection(ctx context.Context, c *hookline.Connection) erro
 			custom_headers = ?, default_payload = ?, resolution_payload = ?, settings = ?, secrets = ?,
 			created_at = ?, created_by = ?, modified_at = ?, modified_by = ?, name_key = ?
 			WHERE id = ?`, append(args[1:], row.ID)...)
-		return mapConstraint(err, row.Name)
+		if err != nil {
+			return mapConstraint(err, row.Name)
+		}
+		return db.audit(ctx, tx, change{action: actionUpdate, targetType: hookline.AuditConnection,
+			targetID: row.ID, targetName: row.Name, before: old.view, after: row.AuditView()})
 	})
 	if err != nil {
 		return fmt.Errorf("update connection %s: %w", c.ID, err)
@@ -389,16 +392,22 @@ func (db *DB) UpdateConnection(ctx context.Context, c *hookline.Connection) erro
 // DeleteConnection removes the connection with the given ID, or returns
 // ENOTFOUND.
 func (db *DB) DeleteConnection(ctx context.Context, id string) error {
-	res, err := db.write.ExecContext(ctx, `DELETE FROM connections WHERE id = ?`, id)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		old, err := readStoredConnection(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM connections WHERE id = ?`, id); err != nil {
+			return err
+		}
+		return db.audit(ctx, tx, change{action: actionDelete, targetType: hookline.AuditConnection,
+			targetID: id, targetName: old.view.Name, before: old.view})
+	})
+	if hookline.ErrorCode(err) == hookline.ENOTFOUND {
+		return fmt.Errorf("delete connection: %w", err)
+	}
 	if err != nil {
 		return fmt.Errorf("delete connection %s: %w", id, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("delete connection %s: %w", id, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("delete connection: %w", notFound(id))
 	}
 	return nil
 }

@@ -166,8 +166,12 @@ func TestMigrateIdempotencyPerSource(t *testing.T) {
 	if err := insert("0000000000000002", "alertmanager", "k"); err == nil {
 		t.Fatal("before 0003 a key was unique across sources; the test database is not the old schema")
 	}
-	if n, err := migrate(t.Context(), db, all, fixedNow); err != nil || n != 1 {
-		t.Fatalf("migrate to the latest: %d applied, %v; want 1", n, err)
+	names, err := fs.Glob(all, "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := migrate(t.Context(), db, all, fixedNow); err != nil || n != len(names)-2 {
+		t.Fatalf("migrate to the latest: %d applied, %v; want %d (0003 and later)", n, err, len(names)-2)
 	}
 	if err := insert("0000000000000002", "alertmanager", "k"); err != nil {
 		t.Errorf("the same key from another source after 0003: %v", err)

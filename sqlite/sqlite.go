@@ -46,8 +46,8 @@ func Migrations() fs.FS {
 const busyTimeout = 10 * time.Second
 
 // DB is a Hookline database in one SQLite file. It implements
-// hookline.ConnectionStore and hookline.DeliveryStore and is safe for
-// concurrent use.
+// hookline.ConnectionStore, hookline.DeliveryStore and hookline.AccessStore
+// and is safe for concurrent use.
 type DB struct {
 	// Now returns the current time; tests replace it. Times are stored in UTC.
 	Now func() time.Time

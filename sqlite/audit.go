@@ -1,0 +1,236 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookline/hookline"
+)
+
+// The audit log. Every change is recorded by the transaction that makes
+// it, so the log holds exactly the changes that were committed. Events are
+// listed in the order they were recorded: their IDs come from idGen, which
+// draws from the real clock and never repeats or goes back within a
+// process, while an event's Time is the store's clock (DB.Now). An update
+// that changes nothing is recorded all the same: someone asked for it, and
+// comparing views to skip it would make the log depend on what the views
+// happen to show.
+
+// Audit actions.
+const (
+	actionCreate = "create"
+	actionUpdate = "update"
+	actionDelete = "delete"
+	actionSignIn = "signIn"
+)
+
+const auditColumns = `id, at, actor_kind, actor_id, actor_name, actor_access_id, action,
+	target_type, target_id, target_name, before, after`
+
+// change is one audit event to record. before and after are audit views
+// (values that json.Marshal encodes), nil when there is none.
+type change struct {
+	action                           string
+	targetType, targetID, targetName string
+	before, after                    any
+}
+
+// audit records c in tx as made by the actor in ctx.
+func (db *DB) audit(ctx context.Context, tx *sql.Tx, c change) error {
+	actor := hookline.ActorFrom(ctx)
+	if actor.Kind == "" {
+		actor.Kind = hookline.ActorSystem
+	}
+	before, err := auditJSON(c.before)
+	if err != nil {
+		return fmt.Errorf("record audit event: encode before: %w", err)
+	}
+	after, err := auditJSON(c.after)
+	if err != nil {
+		return fmt.Errorf("record audit event: encode after: %w", err)
+	}
+	at := formatTime(db.now())
+	// A failed statement does not end an SQLite transaction, so a taken ID
+	// (another process drawing in the same millisecond) can be drawn again.
+	for range 5 {
+		id, err := db.ids.next(time.Now())
+		if err != nil {
+			return fmt.Errorf("record audit event: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO audit_events (`+auditColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, at, actor.Kind, actor.ID, actor.Name, actor.AccessID, c.action,
+			c.targetType, c.targetID, c.targetName, before, after)
+		if isPrimaryKeyConflict(err) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("record audit event: %w", err)
+		}
+		return nil
+	}
+	return errors.New("record audit event: five IDs were all taken")
+}
+
+// auditJSON encodes an audit view as the column's text, or NULL for none.
+func auditJSON(v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// storedConnection is what updating or deleting a connection needs of the
+// stored row: its audit view and its creation. Its secrets are read by name
+// only and never opened, so that a row whose secret no longer opens can
+// still be replaced or deleted.
+type storedConnection struct {
+	view      hookline.ConnectionAudit
+	createdAt time.Time
+	createdBy string
+}
+
+// readStoredConnection reads connection id in tx; ENOTFOUND when missing.
+func readStoredConnection(ctx context.Context, tx *sql.Tx, id string) (*storedConnection, error) {
+	var (
+		c                          hookline.Connection
+		headers, settings, secrets string
+		createdAt                  string
+		s                          storedConnection
+	)
+	err := tx.QueryRowContext(ctx, `SELECT name, description, webhook_type, url, custom_headers, default_payload,
+		resolution_payload, settings, secrets, created_at, created_by FROM connections WHERE id = ?`, id).
+		Scan(&c.Name, &c.Description, &c.WebhookType, &c.URL, &headers, &c.DefaultPayload,
+			&c.ResolutionPayload, &settings, &secrets, &createdAt, &s.createdBy)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, notFound(id)
+	case err != nil:
+		return nil, fmt.Errorf("read connection: %w", err)
+	}
+	if err := json.Unmarshal([]byte(headers), &c.CustomHeaders); err != nil {
+		return nil, fmt.Errorf("connection %s: decode custom headers: %w", id, err)
+	}
+	if err := json.Unmarshal([]byte(settings), &c.Settings); err != nil {
+		return nil, fmt.Errorf("connection %s: decode settings: %w", id, err)
+	}
+	var sealed map[string]string
+	if err := json.Unmarshal([]byte(secrets), &sealed); err != nil {
+		return nil, fmt.Errorf("connection %s: secrets column is not a JSON object of strings", id)
+	}
+	c.Secrets = make(map[string]string, len(sealed))
+	for name := range sealed {
+		c.Secrets[name] = "" // the view shows names only
+	}
+	if s.createdAt, err = parseTime(createdAt); err != nil {
+		return nil, fmt.Errorf("connection %s: created_at: %w", id, err)
+	}
+	s.view = c.AuditView()
+	return &s, nil
+}
+
+// auditKey is the ID of the last event on a page.
+type auditKey struct {
+	ID string `json:"i"`
+}
+
+// AuditEvents returns a page of audit events, newest first, selected by
+// f's non-empty fields. The limit and token rules are Connections'.
+func (db *DB) AuditEvents(ctx context.Context, f hookline.AuditFilter) ([]*hookline.AuditEvent, string, error) {
+	var p hookline.Problems
+	limit := listLimit(&p, f.Limit)
+	after, err := decodePageToken(f.Token, func(k auditKey) bool { return idForm.MatchString(k.ID) })
+	if err != nil {
+		p.AddError("token", err)
+	}
+	if err := p.Err(); err != nil {
+		return nil, "", fmt.Errorf("list audit events: %w", err)
+	}
+
+	query, args := auditEventsQuery(f, after, limit)
+	rows, err := db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list audit events: %w", err)
+	}
+	list, more, err := scanPage(rows, limit, scanAuditEvent)
+	if err != nil {
+		return nil, "", fmt.Errorf("list audit events: %w", err)
+	}
+	next := ""
+	if more {
+		next = encodePageToken(auditKey{ID: list[len(list)-1].ID})
+	}
+	return list, next, nil
+}
+
+// auditEventsQuery returns the query of a page of audit events, asking for
+// one more than limit to show whether another page follows. Each filter
+// walks an index backwards (TestAccessQueryPlans): the primary key,
+// audit_events_target or audit_events_actor.
+func auditEventsQuery(f hookline.AuditFilter, after *auditKey, limit int) (string, []any) {
+	query := `SELECT ` + auditColumns + ` FROM audit_events WHERE true`
+	var args []any
+	if f.TargetType != "" {
+		query += ` AND target_type = ?`
+		args = append(args, f.TargetType)
+	}
+	if f.TargetID != "" {
+		query += ` AND target_id = ?`
+		args = append(args, f.TargetID)
+	}
+	if f.ActorID != "" {
+		query += ` AND actor_id = ?`
+		args = append(args, f.ActorID)
+	}
+	if after != nil {
+		query += ` AND id < ?`
+		args = append(args, after.ID)
+	}
+	query += ` ORDER BY id DESC LIMIT ?`
+	return query, append(args, limit+1)
+}
+
+func scanAuditEvent(s scanner) (*hookline.AuditEvent, error) {
+	var (
+		e             hookline.AuditEvent
+		at            string
+		before, after sql.NullString
+	)
+	err := s.Scan(&e.ID, &at, &e.Actor.Kind, &e.Actor.ID, &e.Actor.Name, &e.Actor.AccessID, &e.Action,
+		&e.TargetType, &e.TargetID, &e.TargetName, &before, &after)
+	if err != nil {
+		return nil, err
+	}
+	if e.Time, err = parseTime(at); err != nil {
+		return nil, fmt.Errorf("audit event %s: %w", e.ID, err)
+	}
+	if before.Valid {
+		e.Before = json.RawMessage(before.String)
+	}
+	if after.Valid {
+		e.After = json.RawMessage(after.String)
+	}
+	return &e, nil
+}
+
+// listLimit applies the limit rules every list shares: 0 is the default,
+// more than the maximum is the maximum, negative is a problem.
+func listLimit(p *hookline.Problems, limit int) int {
+	switch {
+	case limit < 0:
+		p.Add("limit", "must not be negative")
+	case limit == 0:
+		return hookline.DefaultListLimit
+	case limit > hookline.MaxListLimit:
+		return hookline.MaxListLimit
+	}
+	return limit
+}
