@@ -197,9 +197,6 @@ func nonNil(hs []hookline.Header) []hookline.Header {
 	return hs
 }
 
-// principal names who made a change. Until users exist it is the admin.
-func principal(*http.Request) string { return "admin" }
-
 func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	opt := hookline.ListOptions{Token: q.Get("token")}
@@ -257,7 +254,8 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	c.CreatedBy, c.ModifiedBy = principal(r), principal(r)
+	c.CreatedBy = hookline.ActorFrom(r.Context()).String()
+	c.ModifiedBy = c.CreatedBy
 	if err := s.Store.CreateConnection(r.Context(), c); err != nil {
 		return err
 	}
@@ -321,7 +319,7 @@ func (s *Server) updateConnection(w http.ResponseWriter, r *http.Request) error 
 	}
 	c.ID = stored.ID
 	c.CreatedAt, c.CreatedBy = stored.CreatedAt, stored.CreatedBy
-	c.ModifiedBy = principal(r)
+	c.ModifiedBy = hookline.ActorFrom(r.Context()).String()
 	if err := s.Store.UpdateConnection(r.Context(), c); err != nil {
 		return err
 	}

@@ -6,13 +6,13 @@ package http
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -26,12 +26,25 @@ const MaxBodyBytes = 1 << 20
 
 // Server serves the API. Fill in the fields, then call Open; Close stops it.
 type Server struct {
-	Addr      string // host:port to listen on; port 0 picks one
-	Store     hookline.ConnectionStore
-	Registry  *notify.Registry
-	Sender    *notify.Sender
-	Logger    *slog.Logger
-	TokenHash [sha256.Size]byte // SHA-256 of the admin bearer token
+	Addr     string // host:port to listen on; port 0 picks one
+	Store    hookline.ConnectionStore
+	Registry *notify.Registry
+	Sender   *notify.Sender
+	Logger   *slog.Logger
+
+	// Access keeps users, roles, access keys, sessions and the audit log;
+	// nil serves only the connection and alert routes, to the admin token.
+	Access hookline.AccessStore
+	// TokenHash is the SHA-256 of HOOKLINE_ADMIN_TOKEN, a bearer token with
+	// every capability; all zero: no admin token.
+	TokenHash [sha256.Size]byte
+	// SetupTokenHash is the SHA-256 of the one-time token that lets the first
+	// administrator be created; all zero once there is one.
+	SetupTokenHash [sha256.Size]byte
+	// PublicURL is the URL people reach the server at, if it is not the
+	// listening address (behind a proxy); https there makes cookies Secure.
+	PublicURL string
+	Limits    Limits // per-credential request rates; zero: none
 
 	Deliveries hookline.DeliveryStore // reads of alerts and deliveries
 	Dispatcher Dispatcher             // accepts alerts, replays deliveries
@@ -47,6 +60,10 @@ type Server struct {
 	indexMu sync.Mutex
 	index   *connectionIndex // every connection, for resolving alerts' notifications
 	indexAt time.Time
+
+	auth    authCache // principals recently verified
+	limits  limiters  // request rates per credential, sign-in failures
+	setupMu sync.Mutex
 }
 
 // Open starts listening and serving in the background.
@@ -123,26 +140,78 @@ func (s *Server) Close(ctx context.Context) error {
 	return s.closeErr
 }
 
+// Route is one route of the API and who may call it.
+type Route struct {
+	Pattern    string              // method and path, as http.ServeMux takes them
+	Capability hookline.Capability // needed to call it; "" for any signed-in caller
+	Public     bool                // no sign-in needed
+	Alert      bool                // counted against the alert rate, not the API rate
+
+	h handlerFunc
+}
+
+// Routes lists every route Handler serves.
+func (s *Server) Routes() []Route {
+	rt := func(pattern string, c hookline.Capability, h handlerFunc) Route {
+		return Route{Pattern: pattern, Capability: c, h: h}
+	}
+	routes := []Route{
+		rt("GET /api/v1/connections", hookline.ViewConnections, s.listConnections),
+		rt("POST /api/v1/connections", hookline.ManageConnections, s.createConnection),
+		rt("POST /api/v1/connections/test", hookline.ManageConnections, s.testDefinition),
+		rt("GET /api/v1/connections/types", hookline.ViewConnections, s.connectionTypes),
+		rt("GET /api/v1/connections/{id}", hookline.ViewConnections, s.getConnection),
+		rt("PUT /api/v1/connections/{id}", hookline.ManageConnections, s.updateConnection),
+		rt("DELETE /api/v1/connections/{id}", hookline.ManageConnections, s.deleteConnection),
+		rt("POST /api/v1/connections/{id}/test", hookline.ManageConnections, s.testConnection),
+		{Pattern: "POST /api/v1/alerts", Capability: hookline.SendAlerts, Alert: true, h: s.postAlerts},
+		rt("GET /api/v1/alerts/{id}", hookline.ViewAlerts, s.getAlert),
+		rt("GET /api/v1/deliveries", hookline.ViewAlerts, s.listDeliveries),
+		rt("GET /api/v1/deliveries/{id}", hookline.ViewAlerts, s.getDelivery),
+		// A retry sends to a target again, as a test does.
+		rt("POST /api/v1/deliveries/{id}/retry", hookline.ManageConnections, s.retryDelivery),
+		{Pattern: "POST /api/v1/receivers/alertmanager", Capability: hookline.SendAlerts, Alert: true, h: s.alertmanagerReceiver},
+	}
+	if s.Access == nil {
+		return routes
+	}
+	return append(routes,
+		Route{Pattern: "POST /api/v1/session", Public: true, h: s.signIn},
+		rt("GET /api/v1/session", "", s.getSession),
+		rt("DELETE /api/v1/session", "", s.signOut),
+		rt("PUT /api/v1/session/password", "", s.changePassword),
+		Route{Pattern: "POST /api/v1/setup", Public: true, h: s.postSetup},
+		Route{Pattern: "GET /setup", Public: true, h: s.setupForm},
+		Route{Pattern: "POST /setup", Public: true, h: s.setupSubmit},
+		// Own keys need nothing more; others' need Manage Users and Roles,
+		// which the handlers check.
+		rt("GET /api/v1/accessKeys", "", s.listAccessKeys),
+		rt("POST /api/v1/accessKeys", "", s.createAccessKey),
+		rt("DELETE /api/v1/accessKeys/{id}", "", s.deleteAccessKey),
+		rt("GET /api/v1/users", hookline.ManageUsersAndRoles, s.listUsers),
+		rt("POST /api/v1/users", hookline.ManageUsersAndRoles, s.createUser),
+		rt("GET /api/v1/users/{id}", hookline.ManageUsersAndRoles, s.getUser),
+		rt("PUT /api/v1/users/{id}", hookline.ManageUsersAndRoles, s.updateUser),
+		rt("DELETE /api/v1/users/{id}", hookline.ManageUsersAndRoles, s.deleteUser),
+		rt("GET /api/v1/roles", "", s.listRoles),
+		rt("POST /api/v1/roles", hookline.ManageUsersAndRoles, s.createRole),
+		rt("GET /api/v1/roles/{id}", "", s.getRole),
+		rt("PUT /api/v1/roles/{id}", hookline.ManageUsersAndRoles, s.updateRole),
+		rt("DELETE /api/v1/roles/{id}", hookline.ManageUsersAndRoles, s.deleteRole),
+		rt("GET /api/v1/audit", hookline.ViewAuditLog, s.listAudit),
+	)
+}
+
 // Handler returns the whole route table.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	api := func(pattern string, h handlerFunc) {
-		mux.Handle(pattern, s.authenticate(s.handle(h)))
+	for _, rt := range s.Routes() {
+		if rt.Public {
+			mux.Handle(rt.Pattern, s.handle(rt.h))
+		} else {
+			mux.Handle(rt.Pattern, s.handle(s.guard(rt)))
+		}
 	}
-	api("GET /api/v1/connections", s.listConnections)
-	api("POST /api/v1/connections", s.createConnection)
-	api("POST /api/v1/connections/test", s.testDefinition)
-	api("GET /api/v1/connections/types", s.connectionTypes)
-	api("GET /api/v1/connections/{id}", s.getConnection)
-	api("PUT /api/v1/connections/{id}", s.updateConnection)
-	api("DELETE /api/v1/connections/{id}", s.deleteConnection)
-	api("POST /api/v1/connections/{id}/test", s.testConnection)
-	api("POST /api/v1/alerts", s.postAlerts)
-	api("GET /api/v1/alerts/{id}", s.getAlert)
-	api("GET /api/v1/deliveries", s.listDeliveries)
-	api("GET /api/v1/deliveries/{id}", s.getDelivery)
-	api("POST /api/v1/deliveries/{id}/retry", s.retryDelivery)
-	api("POST /api/v1/receivers/alertmanager", s.alertmanagerReceiver)
 	if s.Metrics != nil {
 		// Without auth, as Prometheus scrapes: it shows counts by connection
 		// ID, never a secret or a payload.
@@ -153,6 +222,33 @@ func (s *Server) Handler() http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 	return s.logRequests(s.routeErrors(mux))
+}
+
+// guard admits a request to rt: it finds who calls (401 if no one), counts
+// the call against their rate (429), checks a browser's CSRF token (403)
+// and the route's capability (403), then runs the handler as them.
+func (s *Server) guard(rt Route) handlerFunc {
+	spec, class := s.Limits.API, "api"
+	if rt.Alert {
+		spec, class = s.Limits.Alert, "alert"
+	}
+	return func(w http.ResponseWriter, r *http.Request) error {
+		p, err := s.authenticate(r)
+		if err != nil {
+			return err
+		}
+		if d, ok := s.limits.take(class+"|"+p.limitKey(), spec, time.Now()); !ok {
+			return tooMany(d, "Too many requests: this credential may make %g %s requests a second; try again in %s.", spec.Rate, class, retryText(d))
+		}
+		if err := checkCSRF(r, p); err != nil {
+			return err
+		}
+		if !p.can(rt.Capability) {
+			return forbidden(rt.Capability)
+		}
+		ctx := context.WithValue(r.Context(), principalKey{}, p)
+		return rt.h(w, r.WithContext(hookline.WithActor(ctx, p.actor)))
+	}
 }
 
 // routeErrors answers requests no route takes with the API's JSON errors:
@@ -190,35 +286,6 @@ func (s *Server) handle(h handlerFunc) http.Handler {
 			s.writeError(w, r, err)
 		}
 	})
-}
-
-// authenticate admits a request that carries the admin token as a bearer
-// token. The token is compared by hash in constant time.
-func (s *Server) authenticate(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := bearerToken(r)
-		if !ok {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="hookline"`)
-			s.writeError(w, r, hookline.Errorf(hookline.EUNAUTHORIZED, "Authentication required: send the admin token as \"Authorization: Bearer <token>\"."))
-			return
-		}
-		sum := sha256.Sum256([]byte(token))
-		if subtle.ConstantTimeCompare(sum[:], s.TokenHash[:]) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="hookline", error="invalid_token"`)
-			s.writeError(w, r, hookline.Errorf(hookline.EUNAUTHORIZED, "The token is not valid."))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-func bearerToken(r *http.Request) (string, bool) {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
-	}
-	token = strings.TrimSpace(token)
-	return token, token != ""
 }
 
 // statusWriter remembers the status for the request log.
@@ -263,6 +330,7 @@ var statusOf = map[string]int{
 	hookline.EMETHOD:       http.StatusMethodNotAllowed,
 	hookline.ECONFLICT:     http.StatusConflict,
 	hookline.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	hookline.ETOOMANY:      http.StatusTooManyRequests,
 	hookline.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	hookline.EINTERNAL:     http.StatusInternalServerError,
 }
@@ -291,6 +359,15 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if code == hookline.EINTERNAL {
 		// The cause goes to the log; the user sees a message that leaks nothing.
 		s.logger().ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	switch code {
+	case hookline.EUNAUTHORIZED:
+		w.Header().Set("WWW-Authenticate", `Basic realm="hookline", charset="UTF-8"`)
+	case hookline.ETOOMANY:
+		var rl *rateLimited
+		if errors.As(err, &rl) {
+			w.Header().Set("Retry-After", strconv.Itoa(retrySeconds(rl.retryAfter)))
+		}
 	}
 	resp := ErrorResponse{Status: status, Code: code, Message: hookline.ErrorMessage(err)}
 	var e *hookline.Error
