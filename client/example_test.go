@@ -14,7 +14,7 @@ import (
 // refuses it, and send the sample alert and recovery.
 func Example() {
 	ctx := context.Background()
-	c := client.New("http://127.0.0.1:8080", os.Getenv("HOOKLINE_TOKEN"))
+	c := client.New("http://127.0.0.1:8080", "", client.WithAccessKey(os.Getenv("HOOKLINE_ACCESS_ID"), os.Getenv("HOOKLINE_ACCESS_KEY")))
 
 	conn, err := c.CreateConnection(ctx, client.Definition{
 		Name:           "block-ip",
@@ -47,7 +47,7 @@ func Example() {
 // keeps its stored value.
 func ExampleConnection_Definition() {
 	ctx := context.Background()
-	c := client.New("http://127.0.0.1:8080", os.Getenv("HOOKLINE_TOKEN"))
+	c := client.New("http://127.0.0.1:8080", "", client.WithAccessKey(os.Getenv("HOOKLINE_ACCESS_ID"), os.Getenv("HOOKLINE_ACCESS_KEY")))
 
 	conn, err := c.GetConnection(ctx, "886799E527915E64")
 	if err != nil {

@@ -191,6 +191,19 @@ func TestAlertmanagerEndToEnd(t *testing.T) {
 	}
 	connID := conn["id"].(string)
 
+	// Alertmanager calls with the access key of a user who may only send
+	// alerts, as docs/alertmanager.md advises.
+	var role, user, key map[string]any
+	if code := srv.do("POST", "/api/v1/roles", map[string]any{"name": "alert senders", "capabilities": []string{"sendAlerts"}}, &role); code != http.StatusCreated {
+		t.Fatalf("create role: %d %v", code, role)
+	}
+	if code := srv.do("POST", "/api/v1/users", map[string]any{"email": "alertmanager@example.com", "roleIds": []any{role["id"]}}, &user); code != http.StatusCreated {
+		t.Fatalf("create user: %d %v", code, user)
+	}
+	if code := srv.do("POST", "/api/v1/accessKeys", map[string]any{"label": "alertmanager", "userId": user["id"]}, &key); code != http.StatusCreated {
+		t.Fatalf("create access key: %d %v", code, key)
+	}
+
 	// Tiny group timers so the test takes seconds; repeat_interval is short
 	// so Alertmanager repeats the firing notification while we watch.
 	am := startAlertmanager(t, fmt.Sprintf(`
@@ -206,9 +219,10 @@ receivers:
       - url: %s/api/v1/receivers/alertmanager?connections=block-ip
         send_resolved: true
         http_config:
-          authorization:
-            credentials: %s
-`, srv.url, testToken))
+          basic_auth:
+            username: %s
+            password: %s
+`, srv.url, key["id"], key["key"]))
 
 	startsAt := time.Now().Add(-time.Minute).UTC().Truncate(time.Millisecond)
 	alert := map[string]any{

@@ -21,24 +21,34 @@ import (
 const defaultServer = "http://127.0.0.1:8080"
 
 // apiOptions are the flags every command that calls the API shares
-// (connections, alerts, deliveries).
+// (connections, alerts, deliveries, keys, users, roles, audit, whoami).
 type apiOptions struct {
-	server string
-	token  string
-	output string
+	server    string
+	accessID  string
+	accessKey string
+	token     string
+	output    string
+	// via is what client signs with (viaAccessKey, viaToken, viaPassword),
+	// so that a 401 names what to check.
+	via string
 }
 
 // apiHelp is the part of a command's help that explains apiOptions.
 const apiHelp = `The server is --server, else HOOKLINE_SERVER, else ` + defaultServer + `.
-The admin token is --token, else HOOKLINE_TOKEN, else the contents of the file
-named by HOOKLINE_TOKEN_FILE. "hookline serve" prints the token once when it
-first starts (or uses HOOKLINE_ADMIN_TOKEN).`
+Calls are signed with an access key: --access-id and --access-key, else
+HOOKLINE_ACCESS_ID and HOOKLINE_ACCESS_KEY (or HOOKLINE_ACCESS_KEY_FILE, a file
+holding the key). "hookline keys create --email YOU --label cli" makes one. Or
+with the server's admin token (HOOKLINE_ADMIN_TOKEN): --token, else
+HOOKLINE_TOKEN, else the file named by HOOKLINE_TOKEN_FILE. Flags win over the
+environment, and an access key over the token.`
 
 // register adds the shared flags to cmd and its subcommands.
 func (o *apiOptions) register(cmd *cobra.Command) {
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&o.server, "server", "", "URL of the Hookline server (env HOOKLINE_SERVER; default "+defaultServer+")")
-	pf.StringVar(&o.token, "token", "", "admin API token (env HOOKLINE_TOKEN or HOOKLINE_TOKEN_FILE)")
+	pf.StringVar(&o.accessID, "access-id", "", "access ID of your access key (env HOOKLINE_ACCESS_ID)")
+	pf.StringVar(&o.accessKey, "access-key", "", "your access key (env HOOKLINE_ACCESS_KEY or HOOKLINE_ACCESS_KEY_FILE, which keep it out of shell history)")
+	pf.StringVar(&o.token, "token", "", "admin token, instead of an access key (env HOOKLINE_TOKEN or HOOKLINE_TOKEN_FILE)")
 	pf.StringVarP(&o.output, "output", "o", outputTable, "output format: table, json or yaml")
 }
 
@@ -54,7 +64,7 @@ func newConnectionsCmd() *cobra.Command {
 
 Output is a table or a details view for people; -o json and -o yaml print the
 API's objects in full for scripts.`,
-		Example: `  export HOOKLINE_TOKEN=hk_...
+		Example: `  export HOOKLINE_ACCESS_ID=hk... HOOKLINE_ACCESS_KEY=...   # from hookline keys create
   hookline connections list
   hookline connections create -f lambda.yaml
   hookline connections get 886799E527915E64
@@ -73,27 +83,34 @@ API's objects in full for scripts.`,
 	return cmd
 }
 
-// client checks the shared flags and returns a client of the server.
+// client checks the shared flags and returns a client of the server that
+// signs with the credentials they, or the environment, give.
 func (o *apiOptions) client() (*client.Client, error) {
-	if err := checkOutput(o.output); err != nil {
+	if err := o.prepare(); err != nil {
 		return nil, err
 	}
-	server := o.server
-	if server == "" {
-		server = cmp.Or(os.Getenv("HOOKLINE_SERVER"), defaultServer)
+	id, key, token, err := o.credentials()
+	if err != nil {
+		return nil, err
 	}
-	o.server = server
-	token := o.token
-	if token == "" {
-		var err error
-		if token, err = envOr("HOOKLINE_TOKEN", ""); err != nil {
-			return nil, err
-		}
+	opts := []client.Option{client.WithUserAgent("hookline-cli/" + version)}
+	o.via = viaToken
+	if id != "" {
+		o.via = viaAccessKey
+		opts = append(opts, client.WithAccessKey(id, key))
 	}
-	if token == "" {
-		return nil, errors.New(`no API token: pass --token, or set HOOKLINE_TOKEN (or HOOKLINE_TOKEN_FILE), to the admin token that "hookline serve" printed when it first started or was given as HOOKLINE_ADMIN_TOKEN`)
+	return client.New(o.server, token, opts...), nil
+}
+
+// prepare checks -o and settles the server's URL.
+func (o *apiOptions) prepare() error {
+	if err := checkOutput(o.output); err != nil {
+		return err
 	}
-	return client.New(server, token, client.WithUserAgent("hookline-cli/"+version)), nil
+	if o.server == "" {
+		o.server = cmp.Or(os.Getenv("HOOKLINE_SERVER"), defaultServer)
+	}
+	return nil
 }
 
 // cliError is an error whose message may span lines: the API's field
@@ -108,7 +125,7 @@ func (e *cliError) Unwrap() error { return e.err }
 
 // explain turns a client error into what a person at a terminal needs:
 // each invalid field on its own line, and what to check when the server
-// refused the token or could not be reached.
+// refused the credentials or could not be reached.
 func (o *apiOptions) explain(op string, err error) error {
 	var ae *client.APIError
 	if errors.As(err, &ae) {
@@ -122,7 +139,7 @@ func (o *apiOptions) explain(op string, err error) error {
 			}
 			return &cliError{b.String(), err}
 		case ae.Status == 401:
-			return &cliError{fmt.Sprintf("%s: %s\n  Check --token or HOOKLINE_TOKEN: it must be the server's admin token.", op, ae), err}
+			return &cliError{fmt.Sprintf("%s: %s\n  %s", op, ae, o.unauthorizedHint()), err}
 		}
 		return &cliError{fmt.Sprintf("%s: %s", op, ae), err}
 	}

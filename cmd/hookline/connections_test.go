@@ -430,7 +430,7 @@ func TestConnectionsToken(t *testing.T) {
 	t.Setenv("HOOKLINE_SERVER", server)
 
 	r := runCLI(t, "", "connections", "list")
-	if r.code != 1 || !strings.Contains(r.stderr, "Error: no API token: pass --token, or set HOOKLINE_TOKEN") {
+	if r.code != 1 || !strings.Contains(r.stderr, "Error: no API credentials") || !strings.Contains(r.stderr, "HOOKLINE_ACCESS_ID") || !strings.Contains(r.stderr, "HOOKLINE_TOKEN") {
 		t.Errorf("without a token: %+v", r)
 	}
 

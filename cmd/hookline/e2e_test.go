@@ -321,10 +321,10 @@ func TestAPIRequiresToken(t *testing.T) {
 	}
 }
 
-// TestGeneratedAdminToken checks the first start without
-// HOOKLINE_ADMIN_TOKEN: a token is printed once, works, and is stored only
-// as a hash, so a restart accepts it without printing it again.
-func TestGeneratedAdminToken(t *testing.T) {
+// TestFirstStartSetupLink checks the first start without HOOKLINE_ADMIN_*:
+// no default credential, a setup link printed once that creates the
+// administrator, and no link after that.
+func TestFirstStartSetupLink(t *testing.T) {
 	dir := t.TempDir()
 	start := func() (*Main, string) {
 		var out syncBuffer
@@ -335,63 +335,115 @@ func TestGeneratedAdminToken(t *testing.T) {
 		return m, out.String()
 	}
 	m, out := start()
-	_, after, ok := strings.Cut(out, "export HOOKLINE_TOKEN=")
+	_, after, ok := strings.Cut(out, m.Server.URL()+"/setup?token=")
 	if !ok {
-		t.Fatalf("first start printed no token:\n%s", out)
+		t.Fatalf("first start printed no setup link:\n%s", out)
 	}
 	token := strings.Fields(after)[0]
-	check := func(m *Main, tok string, want int) {
-		if got := listStatus(t, m, tok); got != want {
-			t.Errorf("token %.6s...: status %d, want %d", tok, got, want)
-		}
+	if got := listStatus(t, m, token); got != http.StatusUnauthorized {
+		t.Errorf("the setup token works as an API token: status %d", got)
 	}
-	check(m, token, http.StatusOK)
-	stored, _, _ := m.DB.Setting(context.Background(), settingAdminToken)
-	if stored == "" || strings.Contains(stored, token) {
-		t.Errorf("stored admin token setting = %q", stored)
+	resp, err := http.Get(m.Server.URL() + "/setup?token=" + token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("open the setup link: %d", resp.StatusCode)
+	}
+	body := jsonBody(t, map[string]string{"token": token, "email": "root@example.com", "password": "a long enough password"})
+	resp, err = http.Post(m.Server.URL()+"/api/v1/setup", "application/json", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("setup: %d", resp.StatusCode)
 	}
 	m.Close(context.Background())
 
 	m2, out2 := start()
 	defer m2.Close(context.Background())
-	if strings.Contains(out2, "HOOKLINE_TOKEN=") {
-		t.Errorf("second start printed a token again:\n%s", out2)
+	if strings.Contains(out2, "/setup?token=") {
+		t.Errorf("second start printed a setup link again:\n%s", out2)
 	}
-	check(m2, token, http.StatusOK)
-	check(m2, token+"x", http.StatusUnauthorized)
+	if n, _ := m2.DB.CountUsers(context.Background()); n != 1 {
+		t.Errorf("%d users, want the one administrator", n)
+	}
 }
 
-// TestAdminTokenFromEnvironment checks that HOOKLINE_ADMIN_TOKEN replaces
-// the stored token (the way to reset a lost one) and that one with white
-// space is refused rather than never matching.
+// TestFirstAdminFromEnvironment checks HOOKLINE_ADMIN_EMAIL and _PASSWORD
+// create the first administrator, who can sign in, and are ignored once
+// users exist; the two must come together and the password be long enough.
+func TestFirstAdminFromEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	run := func(email, password string) (*Main, string, error) {
+		var out syncBuffer
+		m := &Main{Config: Config{DataDir: dir, Addr: "127.0.0.1:0", LogFormat: "text", AdminEmail: email, AdminPassword: password, AdminName: "Ops"}, Stderr: &out}
+		return m, out.String(), m.Run(context.Background())
+	}
+	for _, tc := range []struct{ email, password, want string }{
+		{"root@example.com", "", "go together"},
+		{"", "a long enough password", "go together"},
+		{"root@example.com", "short", "at least 12 characters"},
+	} {
+		if _, _, err := run(tc.email, tc.password); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("email %q password %q: %v, want %q", tc.email, tc.password, err, tc.want)
+		}
+	}
+	m, out, err := run("root@example.com", "a long enough password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "/setup?token=") {
+		t.Errorf("printed a setup link although HOOKLINE_ADMIN_EMAIL was set:\n%s", out)
+	}
+	signIn := func(m *Main, email, password string) int {
+		resp, err := http.Post(m.Server.URL()+"/api/v1/session", "application/json", jsonBody(t, map[string]string{"email": email, "password": password}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := signIn(m, "root@example.com", "a long enough password"); got != http.StatusOK {
+		t.Errorf("sign in as the administrator: %d", got)
+	}
+	m.Close(context.Background())
+	m, _, err = run("other@example.com", "another long password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close(context.Background())
+	if got := signIn(m, "other@example.com", "another long password"); got != http.StatusUnauthorized {
+		t.Errorf("a second HOOKLINE_ADMIN_EMAIL made a user: %d", got)
+	}
+}
+
+// TestAdminTokenFromEnvironment checks that HOOKLINE_ADMIN_TOKEN works only
+// while it is set (it is not stored), and that one with white space is
+// refused rather than never matching.
 func TestAdminTokenFromEnvironment(t *testing.T) {
 	dir := t.TempDir()
 	run := func(token string) (*Main, error) {
 		m := &Main{Config: Config{DataDir: dir, Addr: "127.0.0.1:0", LogFormat: "text", AdminToken: token}, Stderr: io.Discard}
 		return m, m.Run(context.Background())
 	}
-	status := func(m *Main, tok string) int { return listStatus(t, m, tok) }
 	m, err := run("first-token-0123456789")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Close(context.Background())
-	m, err = run("second-token-0123456789")
-	if err != nil {
-		t.Fatal(err)
+	if got := listStatus(t, m, "first-token-0123456789"); got != http.StatusOK {
+		t.Errorf("the token given: status %d", got)
 	}
 	m.Close(context.Background())
-	// Started again without the variable, the last one given holds.
 	m, err = run("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close(context.Background())
-	if got := status(m, "second-token-0123456789"); got != http.StatusOK {
-		t.Errorf("last token given: status %d", got)
-	}
-	if got := status(m, "first-token-0123456789"); got != http.StatusUnauthorized {
-		t.Errorf("replaced token: status %d", got)
+	if got := listStatus(t, m, "first-token-0123456789"); got != http.StatusUnauthorized {
+		t.Errorf("started without the variable, the old token still works: status %d", got)
 	}
 	if _, err := run("has white space 0123456789"); err == nil || !strings.Contains(err.Error(), "white space") {
 		t.Errorf("token with spaces: %v", err)

@@ -39,6 +39,10 @@ var (
 	leakHookSlow      = "Bearer leakHookSlow=Token-0a9b8c7d"
 	leakHookWrong     = "Bearer leakHookWrong/Token&112233"
 	leakAdminToken    = "leak-admin-token-7Hq2Lx9Pz4Rw"
+	leakAdminPassword = "leak admin password/7+Kq<2>&x"
+	leakUserPassword  = "leak user password/Vb3+Np9=Qz"
+	leakUserPassword2 = "leak second password/Hg4+Tr&8"
+	leakWrongPassword = "leak wrong password/Lm5+Xc=1<"
 )
 
 // leakRun is one run of the scenario: the server, its targets and
@@ -111,8 +115,14 @@ func (r *leakRun) apiJSON(method, path string, body any, want int) map[string]an
 // HOOKLINE_TOKEN) and records what it printed.
 func (r *leakRun) cli(wantCode int, args ...string) string {
 	r.t.Helper()
+	return r.cliIn("", wantCode, args...)
+}
+
+// cliIn is cli with stdin as the command's standard input.
+func (r *leakRun) cliIn(stdin string, wantCode int, args ...string) string {
+	r.t.Helper()
 	var stdout, stderr bytes.Buffer
-	root := newRootCmd(strings.NewReader(""), &stdout, &stderr)
+	root := newRootCmd(strings.NewReader(stdin), &stdout, &stderr)
 	full := append(append([]string{}, args...), "--server", r.url)
 	root.SetArgs(full)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -195,6 +205,7 @@ func TestNoSecretLeaks(t *testing.T) {
 	dir := t.TempDir()
 	m := &Main{
 		Config: Config{DataDir: dir, Addr: "127.0.0.1:0", AdminToken: leakAdminToken, LogFormat: "json", LogLevel: slog.LevelDebug,
+			AdminEmail: "leak-admin@example.com", AdminPassword: leakAdminPassword,
 			RequestTimeout: 300 * time.Millisecond, RetrySchedule: []time.Duration{20 * time.Millisecond, 20 * time.Millisecond},
 			AllowPrivateTargets: true},
 		Stderr: stderr,
@@ -399,6 +410,71 @@ func TestNoSecretLeaks(t *testing.T) {
 		r.cli(0, "deliveries", "get", d["id"].(string), "-o", "json")
 	}
 
+	// Users, passwords, sessions and access keys: each secret is shown
+	// once where it must be (the session cookie when signing in, a new key
+	// when it is created) and nowhere else.
+	oneTime := map[string]string{} // secret name → the one capture that may show it
+	userID := r.apiJSON("POST", "/api/v1/users", map[string]any{"email": "leak-user@example.com", "password": leakUserPassword,
+		"roleIds": []string{"0000000000000001"}}, http.StatusCreated)["id"].(string)
+	r.apiJSON("PUT", "/api/v1/users/"+userID, map[string]any{"email": "leak-user@example.com", "password": leakUserPassword2,
+		"roleIds": []string{"0000000000000001"}}, http.StatusOK)
+	r.apiJSON("POST", "/api/v1/users", map[string]any{"email": "leak-bad@example.com", "password": leakWrongPassword[:8]}, http.StatusBadRequest)
+	for _, pw := range []string{leakWrongPassword, leakUserPassword} {
+		if code, _ := r.send("POST", "/api/v1/session", jsonBody(t, map[string]string{"email": "leak-user@example.com", "password": pw}), ""); code != http.StatusUnauthorized {
+			t.Errorf("sign in with an old or wrong password: %d", code)
+		}
+	}
+	code, raw := r.send("POST", "/api/v1/session", jsonBody(t, map[string]string{"email": "leak-admin@example.com", "password": leakAdminPassword}), "")
+	if code != http.StatusOK {
+		t.Fatalf("sign in: %d %s", code, raw)
+	}
+	cookie := r.captured[len(r.captured)-1]
+	sessionToken := between(cookie.text, "hookline_session=", ";")
+	if sessionToken == "" {
+		t.Fatalf("no session cookie in %s", cookie.text)
+	}
+	oneTime[sessionToken] = cookie.where
+	newKey := r.apiJSON("POST", "/api/v1/accessKeys", map[string]any{"label": "leak", "userId": userID}, http.StatusCreated)
+	accessID, accessKey := newKey["id"].(string), newKey["key"].(string)
+	oneTime[accessKey] = r.captured[len(r.captured)-1].where
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(accessID+":"+accessKey))
+	if code, _ := r.send("GET", "/api/v1/connections", nil, basic); code != http.StatusOK {
+		t.Errorf("the new access key: %d", code)
+	}
+	wrongKey := "Basic " + base64.StdEncoding.EncodeToString([]byte(accessID+":"+leakWrongPassword))
+	if code, _ := r.send("GET", "/api/v1/connections", nil, wrongKey); code != http.StatusUnauthorized {
+		t.Errorf("a wrong access key: %d", code)
+	}
+	r.apiJSON("GET", "/api/v1/accessKeys?userId="+userID, nil, http.StatusOK)
+	r.apiJSON("GET", "/api/v1/users", nil, http.StatusOK)
+	r.apiJSON("GET", "/api/v1/audit", nil, http.StatusOK)
+	r.apiJSON("GET", "/api/v1/audit?targetType=connection", nil, http.StatusOK)
+	// The same through the CLI: a user made with a password from standard
+	// input, a key made by signing in with it (printed once), used, listed
+	// and revoked; wrong passwords refused.
+	r.cliIn(leakUserPassword+"\n", 0, "users", "create", "--email", "leak-cli@example.com", "--role", "Administrator", "--password-stdin")
+	r.cliIn(leakWrongPassword+"\n", 1, "keys", "create", "--email", "leak-cli@example.com", "--label", "cli", "--password-stdin")
+	out := r.cliIn(leakUserPassword+"\n", 0, "keys", "create", "--email", "leak-cli@example.com", "--label", "cli", "--password-stdin")
+	cliID, cliKey := between(out, "HOOKLINE_ACCESS_ID=", "\n"), between(out, "HOOKLINE_ACCESS_KEY=", "\n")
+	if cliID == "" || cliKey == "" {
+		t.Fatalf("keys create printed no key:\n%s", out)
+	}
+	oneTime[cliKey] = r.captured[len(r.captured)-1].where
+	t.Setenv("HOOKLINE_ACCESS_ID", cliID)
+	t.Setenv("HOOKLINE_ACCESS_KEY", cliKey)
+	r.cli(0, "whoami")
+	r.cli(0, "keys", "list")
+	r.cli(0, "users", "list", "-o", "json")
+	r.cli(0, "audit", "-o", "yaml")
+	r.cli(0, "keys", "revoke", cliID)
+	r.cli(1, "whoami")
+	t.Setenv("HOOKLINE_ACCESS_ID", "")
+	t.Setenv("HOOKLINE_ACCESS_KEY", "")
+	r.apiJSON("DELETE", "/api/v1/accessKeys/"+accessID, nil, http.StatusNoContent)
+	if code, _ := r.send("GET", "/api/v1/connections", nil, basic); code != http.StatusUnauthorized {
+		t.Errorf("a revoked access key: %d", code)
+	}
+
 	// /metrics, scraped as Prometheus does.
 	resp, err := http.Get(r.url + "/metrics")
 	if err != nil {
@@ -429,13 +505,19 @@ func TestNoSecretLeaks(t *testing.T) {
 		"Lambda secret access key": leakLambdaSecret, "Lambda session token": leakLambdaSession,
 		"wrong secret access key": leakWrongSecret, "webhook token (200)": leakHookOK, "webhook token (403)": leakHook403,
 		"webhook token (500)": leakHook500, "webhook token (timeout)": leakHookSlow, "wrong webhook token": leakHookWrong,
-		"admin token": leakAdminToken,
+		"admin token": leakAdminToken, "admin password": leakAdminPassword, "user password": leakUserPassword,
+		"second user password": leakUserPassword2, "wrong password": leakWrongPassword,
 	}
 	n := 0
 	for _, c := range r.captured {
 		n += len(c.text)
 		for name, s := range secrets {
 			checkNoLeak(t, c, name, s)
+		}
+		for secret, where := range oneTime {
+			if c.where != where {
+				checkNoLeak(t, c, "session token or access key", secret)
+			}
 		}
 		// The master key may be in its own files only.
 		if !strings.Contains(c.where, keyring.KeyFile) {
@@ -445,6 +527,16 @@ func TestNoSecretLeaks(t *testing.T) {
 	if len(r.captured) < 80 || n < 100_000 {
 		t.Errorf("captured only %d texts, %d bytes: the scenario did not run", len(r.captured), n)
 	}
+}
+
+// between returns the text after start up to end, or "".
+func between(s, start, end string) string {
+	_, after, ok := strings.Cut(s, start)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(after, end)
+	return v
 }
 
 // maps returns a copy of base with extra's entries set (nil deletes).

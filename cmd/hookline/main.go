@@ -1,5 +1,6 @@
 // Command hookline is Hookline's one binary: the server (hookline serve),
-// the CLI that talks to its API (hookline connections, alerts, deliveries),
+// the CLI that talks to its API (hookline connections, alerts, deliveries,
+// and keys, users, roles, audit and whoami for access control),
 // maintenance (hookline secrets rotate) and developer tools (hookline dev
 // lambda, hookline bench). It is the only place that wires packages
 // together.
@@ -69,5 +70,6 @@ Start the server with "hookline serve"; manage connections with
 	root.AddCommand(newServeCmd(), newConnectionsCmd(), newDevCmd(), newBenchCmd())
 	root.AddCommand(newAlertsCmd(), newDeliveriesCmd())
 	root.AddCommand(newSecretsCmd())
+	root.AddCommand(newKeysCmd(), newUsersCmd(), newRolesCmd(), newAuditCmd(), newWhoamiCmd())
 	return root
 }

@@ -5,12 +5,12 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +23,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/credential"
 	"github.com/hookline/hookline/dispatch"
 	hookhttp "github.com/hookline/hookline/http"
 	"github.com/hookline/hookline/keyring"
@@ -39,9 +41,14 @@ type Config struct {
 	Addr       string
 	MasterKey  string   // HOOKLINE_MASTER_KEY: encrypts secrets at rest; empty means the key file
 	OldKeys    []string // HOOKLINE_MASTER_KEY_OLD: earlier master keys, to re-seal secrets under MasterKey
-	AdminToken string   // HOOKLINE_ADMIN_TOKEN: empty means the stored one, or a new one
-	LogFormat  string   // text or json
-	LogLevel   slog.Level
+	AdminToken string   // HOOKLINE_ADMIN_TOKEN: a bearer token with every capability; empty: none
+	// HOOKLINE_ADMIN_EMAIL, _PASSWORD and _NAME: the first administrator,
+	// created on a start that finds no user. Unset: a setup link is printed.
+	AdminEmail, AdminPassword, AdminName string
+	PublicURL                            string  // --public-url: where people reach the server
+	APIRate, AlertRate                   float64 // requests a second per credential; 0: no limit
+	LogFormat                            string  // text or json
+	LogLevel                             slog.Level
 
 	RequestTimeout time.Duration   // one attempt's deadline
 	RetrySchedule  []time.Duration // delays between attempts; nil: notify.DefaultSchedule
@@ -65,6 +72,7 @@ func DefaultConfig() Config {
 	return Config{
 		DataDir: "./hookline-data", Addr: "127.0.0.1:8080", LogFormat: "text", LogLevel: slog.LevelInfo,
 		RequestTimeout: notify.DefaultTimeout, PerConnection: 32, Workers: 512,
+		APIRate: hookhttp.DefaultLimits.API.Rate, AlertRate: hookhttp.DefaultLimits.Alert.Rate,
 	}
 }
 
@@ -81,6 +89,22 @@ func (c *Config) Validate() error {
 	}
 	if t := c.AdminToken; t != "" && (len(t) < 16 || strings.ContainsFunc(t, unicode.IsSpace)) {
 		return errors.New("HOOKLINE_ADMIN_TOKEN must be at least 16 characters long, without white space")
+	}
+	if (c.AdminEmail == "") != (c.AdminPassword == "") {
+		return errors.New("HOOKLINE_ADMIN_EMAIL and HOOKLINE_ADMIN_PASSWORD go together: set both, or neither")
+	}
+	if c.AdminPassword != "" {
+		if err := hookline.ValidatePassword("HOOKLINE_ADMIN_PASSWORD", c.AdminPassword); err != nil {
+			return errors.New(hookline.ErrorMessage(err))
+		}
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--public-url must be an absolute http:// or https:// URL, not %q", c.PublicURL)
+		}
+	}
+	if c.APIRate < 0 || c.AlertRate < 0 {
+		return errors.New("--api-rate-limit and --alert-rate-limit must not be negative")
 	}
 	if c.RequestTimeout < 0 || c.PerConnection < 0 || c.Workers < 0 {
 		return errors.New("--request-timeout, --per-connection and --workers must not be negative")
@@ -109,9 +133,6 @@ type Main struct {
 	Dispatcher *dispatch.Dispatcher
 	Server     *hookhttp.Server
 }
-
-// settingAdminToken is the settings key of the admin token's SHA-256.
-const settingAdminToken = "admin_token_sha256"
 
 // Run opens the database and starts serving; it returns once the server
 // listens. Close stops it. On error, whatever Run opened is closed again.
@@ -149,7 +170,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.DB, err = sqlite.Open(ctx, filepath.Join(m.Config.DataDir, "hookline.db"), kr); err != nil {
 		return err
 	}
-	tokenHash, err := m.adminTokenHash(ctx)
+	var tokenHash [sha256.Size]byte
+	if m.Config.AdminToken != "" {
+		tokenHash = sha256.Sum256([]byte(m.Config.AdminToken)) // its form was checked by Config.Validate
+	}
+	setupToken, err := m.firstAdmin(ctx)
 	if err != nil {
 		return err
 	}
@@ -172,56 +197,64 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Sender:     sender,
 		Logger:     m.Logger,
 		TokenHash:  tokenHash,
+		Access:     m.DB,
+		PublicURL:  strings.TrimSuffix(m.Config.PublicURL, "/"),
+		Limits:     hookhttp.NewLimits(m.Config.APIRate, m.Config.AlertRate),
 		Deliveries: m.DB,
 		Dispatcher: m.Dispatcher,
 		Metrics:    promhttp.HandlerFor(metrics, promhttp.HandlerOpts{}),
 	}
+	if setupToken != "" {
+		m.Server.SetupTokenHash = sha256.Sum256([]byte(setupToken))
+	}
 	if err := m.Server.Open(); err != nil {
 		return err
+	}
+	if setupToken != "" {
+		base := m.Server.PublicURL
+		if base == "" {
+			base = m.Server.URL()
+		}
+		fmt.Fprintf(m.Stderr, `
+  Hookline has no users yet. Open this link to create the first administrator
+  (it works once, until this process stops):
+
+      %s/setup?token=%s
+
+  Or start with HOOKLINE_ADMIN_EMAIL and HOOKLINE_ADMIN_PASSWORD set.
+
+`, base, setupToken)
 	}
 	m.Logger.Info("hookline is serving", "url", m.Server.URL(), "data_dir", m.Config.DataDir, "version", version)
 	return nil
 }
 
-// adminTokenHash returns the hash of the token the API accepts. A token
-// given in the environment replaces the stored one (so it also resets a
-// lost token); else the stored one holds; else a new one is printed once
-// and stored only as a hash.
-func (m *Main) adminTokenHash(ctx context.Context) ([sha256.Size]byte, error) {
-	var sum [sha256.Size]byte
-	if token := m.Config.AdminToken; token != "" {
-		sum = sha256.Sum256([]byte(token)) // its form was checked by Config.Validate
-		if err := m.DB.PutSetting(ctx, settingAdminToken, hex.EncodeToString(sum[:])); err != nil {
-			return sum, fmt.Errorf("store admin token: %w", err)
-		}
-		return sum, nil
-	}
-	stored, ok, err := m.DB.Setting(ctx, settingAdminToken)
+// firstAdmin makes sure someone can administer a new installation: with
+// no user yet, it creates the one HOOKLINE_ADMIN_* describe, or returns a
+// one-time setup token for the link Run prints. Never a default password.
+func (m *Main) firstAdmin(ctx context.Context) (setupToken string, err error) {
+	n, err := m.DB.CountUsers(ctx)
 	if err != nil {
-		return sum, fmt.Errorf("read admin token: %w", err)
+		return "", fmt.Errorf("count users: %w", err)
 	}
-	if ok {
-		b, err := hex.DecodeString(stored)
-		if err != nil || len(b) != sha256.Size {
-			return sum, errors.New("the stored admin token hash is damaged; set HOOKLINE_ADMIN_TOKEN")
+	if n > 0 {
+		if m.Config.AdminEmail != "" {
+			m.Logger.Info("HOOKLINE_ADMIN_EMAIL is ignored: users exist already")
 		}
-		copy(sum[:], b)
-		return sum, nil
+		return "", nil
 	}
-	token := newToken()
-	sum = sha256.Sum256([]byte(token))
-	if err := m.DB.PutSetting(ctx, settingAdminToken, hex.EncodeToString(sum[:])); err != nil {
-		return sum, fmt.Errorf("store admin token: %w", err)
+	if m.Config.AdminEmail == "" {
+		return newToken(), nil
 	}
-	fmt.Fprintf(m.Stderr, `
-  Hookline created an admin API token. It is shown this once; only its hash is stored.
-
-      export HOOKLINE_TOKEN=%s
-
-  The CLI reads HOOKLINE_TOKEN; API clients send "Authorization: Bearer <token>".
-
-`, token)
-	return sum, nil
+	u := &hookline.User{
+		Email: m.Config.AdminEmail, Name: m.Config.AdminName, RoleIDs: []string{hookline.AdministratorRoleID},
+		PasswordHash: credential.Hash(m.Config.AdminPassword),
+	}
+	if err := m.DB.CreateFirstUser(hookline.WithActor(ctx, hookline.Actor{Kind: hookline.ActorSystem, Name: "HOOKLINE_ADMIN_EMAIL"}), u); err != nil {
+		return "", fmt.Errorf("create the first administrator from HOOKLINE_ADMIN_EMAIL: %w", err)
+	}
+	m.Logger.Info("created the first administrator", "email", u.Email, "user_id", u.ID)
+	return "", nil
 }
 
 func newToken() string {
@@ -285,9 +318,12 @@ func newServeCmd() *cobra.Command {
 HOOKLINE_MASTER_KEY is set, the key that encrypts secrets) lives in --data-dir.
 
 Environment:
-  HOOKLINE_ADMIN_TOKEN   the API's bearer token (at least 16 characters); it replaces the
-                         stored one, so it also resets a lost token. When unset on first
-                         start, a token is generated, printed once, and stored hashed
+  HOOKLINE_ADMIN_EMAIL, HOOKLINE_ADMIN_PASSWORD, HOOKLINE_ADMIN_NAME
+                         the first administrator, created when the database has no user.
+                         Unset: a one-time setup link is printed instead
+  HOOKLINE_ADMIN_TOKEN   optional bearer token with every capability (at least 16
+                         characters), for automation and for recovering a lost password;
+                         people and programs should use access keys instead
   HOOKLINE_MASTER_KEY    32-byte key (base64 or hex) that encrypts secrets at rest; when
                          unset, <data-dir>/master.key is created with mode 0600
   HOOKLINE_MASTER_KEY_OLD  earlier master keys (comma-separated): secrets sealed with them
@@ -314,8 +350,18 @@ hookline dev lambda); --allow-private-targets opens all of them but the metadata
 			if cfg.MasterKey, err = envOr("HOOKLINE_MASTER_KEY", ""); err != nil {
 				return err
 			}
-			if cfg.AdminToken, err = envOr("HOOKLINE_ADMIN_TOKEN", ""); err != nil {
-				return err
+			for _, v := range []struct {
+				name string
+				dst  *string
+			}{
+				{"HOOKLINE_ADMIN_TOKEN", &cfg.AdminToken},
+				{"HOOKLINE_ADMIN_EMAIL", &cfg.AdminEmail},
+				{"HOOKLINE_ADMIN_PASSWORD", &cfg.AdminPassword},
+				{"HOOKLINE_ADMIN_NAME", &cfg.AdminName},
+			} {
+				if *v.dst, err = envOr(v.name, ""); err != nil {
+					return err
+				}
 			}
 			old, err := envOr("HOOKLINE_MASTER_KEY_OLD", "")
 			if err != nil {
@@ -349,6 +395,9 @@ hookline dev lambda); --allow-private-targets opens all of them but the metadata
 	f.IntVar(&cfg.PerConnection, "per-connection", cfg.PerConnection, "delivery attempts in flight to one connection at most")
 	f.IntVar(&cfg.Workers, "workers", cfg.Workers, "delivery attempts in flight in all at most")
 	f.StringSliceVar(&allowTargets, "allow-targets", nil, "address ranges connections may reach although they are private, comma-separated CIDRs (e.g. 127.0.0.1/32 for hookline dev lambda)")
+	f.StringVar(&cfg.PublicURL, "public-url", "", "URL people reach this server at, when behind a proxy (https:// makes session cookies Secure)")
+	f.Float64Var(&cfg.APIRate, "api-rate-limit", cfg.APIRate, "API requests a second per access key, session or token (burst twice that); 0: no limit")
+	f.Float64Var(&cfg.AlertRate, "alert-rate-limit", cfg.AlertRate, "alert posts a second per access key or token (burst twice that); 0: no limit")
 	f.BoolVar(&cfg.AllowPrivateTargets, "allow-private-targets", false, "let connections reach loopback, private and link-local addresses (not metadata addresses: only --allow-targets opens those)")
 	return cmd
 }
