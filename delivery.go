@@ -159,6 +159,31 @@ type DeliveryStore interface {
 
 	// QueueStats counts the pending deliveries.
 	QueueStats(ctx context.Context) (QueueStats, error)
+
+	// DeliveryCounts counts deliveries by their CreatedAt and current
+	// state in buckets of the given length: bucket i covers
+	// [since+i·bucket, since+(i+1)·bucket), and every bucket from the one
+	// that starts at since to the one holding the store's now is returned,
+	// oldest first, empty ones included. A zero or out-of-range since, a
+	// since after now, a bucket that is not positive or more than
+	// MaxDeliveryBuckets buckets is EINVALID naming "since" or "bucket".
+	DeliveryCounts(ctx context.Context, since time.Time, bucket time.Duration) ([]DeliveryBucket, error)
+
+	// LatestDeliveries returns the newest delivery, by (CreatedAt, ID), of
+	// each stored connection that has one, newest first. Deliveries of
+	// deleted connections are left out: they are still in the log, but no
+	// connection is left to show them with.
+	LatestDeliveries(ctx context.Context) ([]*Delivery, error)
+}
+
+// MaxDeliveryBuckets bounds the buckets one DeliveryCounts call returns.
+const MaxDeliveryBuckets = 500
+
+// DeliveryBucket counts the deliveries created in one span of time, by the
+// state each is in now.
+type DeliveryBucket struct {
+	Start                            time.Time // inclusive; the span's end is the next bucket's start
+	Pending, Delivered, Failed, Dead int
 }
 
 // ClaimedDelivery is a delivery with the alert it carries.

@@ -123,3 +123,14 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkVerify is what one access key or password check costs with the
+// default parameters: the server pays it once per key per cache period.
+func BenchmarkVerify(b *testing.B) {
+	h := Hash("benchmark secret")
+	for b.Loop() {
+		if ok, err := Verify(h, "benchmark secret"); !ok || err != nil {
+			b.Fatal(ok, err)
+		}
+	}
+}

@@ -46,7 +46,7 @@ func (c *caller) sign(req *http.Request) {
 
 // accessEnv is a server with users, roles and access keys on real SQLite.
 type accessEnv struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *hookhttp.Server
 	db     *sqlite.DB
 	url    string
@@ -64,7 +64,7 @@ func (d *replayDispatcher) Replay(_ context.Context, id string) (*hookline.Deliv
 	return &hookline.Delivery{ID: id, State: hookline.DeliveryPending}, nil
 }
 
-func newAccessEnv(t *testing.T, limits hookhttp.Limits) *accessEnv {
+func newAccessEnv(t testing.TB, limits hookhttp.Limits) *accessEnv {
 	t.Helper()
 	db := openDB(t)
 	reg := notify.NewRegistry(awslambda.Kind{}, webhook.Kind{})
@@ -77,6 +77,8 @@ func newAccessEnv(t *testing.T, limits hookhttp.Limits) *accessEnv {
 	e.srv = &hookhttp.Server{
 		Addr: "127.0.0.1:0", Store: db, Registry: reg, Sender: &notify.Sender{Registry: reg},
 		Access: db, TokenHash: sha256.Sum256([]byte(token)), Limits: limits,
+		// A stand-in for package web: the routes are what is tested here.
+		UI:         http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ui") }),
 		Deliveries: db, Dispatcher: e.disp,
 	}
 	if err := e.srv.Open(); err != nil {
@@ -145,9 +147,12 @@ type answer struct {
 	raw    string
 }
 
+// noRedirects shows a redirect as the answer it is.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
 func (e *accessEnv) send(req *http.Request) answer {
 	e.t.Helper()
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := noRedirects.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -267,7 +272,13 @@ var routeFixtures = map[string]fixture{
 		id, _ := e.alert()
 		return "GET", "/api/v1/alerts/" + id, ""
 	}),
-	"GET /api/v1/deliveries": plain("GET", "/api/v1/deliveries", ""),
+	"GET /api/v1/deliveries":        plain("GET", "/api/v1/deliveries", ""),
+	"GET /api/v1/deliveries/stats":  plain("GET", "/api/v1/deliveries/stats", ""),
+	"GET /api/v1/deliveries/latest": plain("GET", "/api/v1/deliveries/latest", ""),
+	"GET /api/v1/payload/variables": plain("GET", "/api/v1/payload/variables", ""),
+	"POST /api/v1/payload/preview":  plain("POST", "/api/v1/payload/preview", `{"template": "{\"name\": \"{{Name}}\"}"}`),
+	"GET /ui/":                      plain("GET", "/ui/connections", ""),
+	"GET /{$}":                      plain("GET", "/", ""),
 	"GET /api/v1/deliveries/{id}": build(func(e *accessEnv, _ *caller) (string, string, string) {
 		_, id := e.alert()
 		return "GET", "/api/v1/deliveries/" + id, ""
@@ -371,6 +382,12 @@ var wantAccess = map[string]hookline.Capability{
 	"POST /api/v1/alerts":                 hookline.SendAlerts,
 	"GET /api/v1/alerts/{id}":             hookline.ViewAlerts,
 	"GET /api/v1/deliveries":              hookline.ViewAlerts,
+	"GET /api/v1/deliveries/stats":        hookline.ViewAlerts,
+	"GET /api/v1/deliveries/latest":       hookline.ViewAlerts,
+	"GET /api/v1/payload/variables":       "",
+	"POST /api/v1/payload/preview":        "",
+	"GET /ui/":                            "public",
+	"GET /{$}":                            "public",
 	"GET /api/v1/deliveries/{id}":         hookline.ViewAlerts,
 	"POST /api/v1/deliveries/{id}/retry":  hookline.ManageConnections,
 	"POST /api/v1/receivers/alertmanager": hookline.SendAlerts,
@@ -400,6 +417,8 @@ var wantAccess = map[string]hookline.Capability{
 // publicAnswers are what the public routes answer on a server that is set
 // up: what matters is that none asks for credentials.
 var publicAnswers = map[string]int{
+	"GET /ui/":             http.StatusOK,
+	"GET /{$}":             http.StatusFound,
 	"POST /api/v1/session": http.StatusOK,
 	"POST /api/v1/setup":   http.StatusConflict,
 	"GET /setup":           http.StatusNotFound,

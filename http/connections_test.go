@@ -29,7 +29,7 @@ type api struct {
 }
 
 // openDB opens a real SQLite file in a temporary directory.
-func openDB(t *testing.T) *sqlite.DB {
+func openDB(t testing.TB) *sqlite.DB {
 	t.Helper()
 	kr, err := keyring.New(bytes.Repeat([]byte{7}, 32))
 	if err != nil {

@@ -49,6 +49,9 @@ type Server struct {
 	Deliveries hookline.DeliveryStore // reads of alerts and deliveries
 	Dispatcher Dispatcher             // accepts alerts, replays deliveries
 	Metrics    http.Handler           // serves GET /metrics without auth; nil: no route
+	// UI serves the web UI's pages and assets under /ui/ without auth (they
+	// hold no data: their scripts call the API); nil: no UI.
+	UI http.Handler
 
 	ln        net.Listener
 	server    *http.Server
@@ -167,11 +170,21 @@ func (s *Server) Routes() []Route {
 		{Pattern: "POST /api/v1/alerts", Capability: hookline.SendAlerts, Alert: true, h: s.postAlerts},
 		rt("GET /api/v1/alerts/{id}", hookline.ViewAlerts, s.getAlert),
 		rt("GET /api/v1/deliveries", hookline.ViewAlerts, s.listDeliveries),
+		rt("GET /api/v1/deliveries/stats", hookline.ViewAlerts, s.deliveryStats),
+		rt("GET /api/v1/deliveries/latest", hookline.ViewAlerts, s.latestDeliveries),
 		rt("GET /api/v1/deliveries/{id}", hookline.ViewAlerts, s.getDelivery),
 		// A retry sends to a target again, as a test does.
 		rt("POST /api/v1/deliveries/{id}/retry", hookline.ManageConnections, s.retryDelivery),
 		{Pattern: "POST /api/v1/receivers/alertmanager", Capability: hookline.SendAlerts, Alert: true, h: s.alertmanagerReceiver},
 	}
+	if s.UI != nil {
+		routes = append(routes,
+			Route{Pattern: "GET /ui/", Public: true, h: s.serveUI},
+			Route{Pattern: "GET /{$}", Public: true, h: redirectToUI})
+	}
+	routes = append(routes,
+		rt("GET /api/v1/payload/variables", "", s.payloadVariables),
+		rt("POST /api/v1/payload/preview", "", s.payloadPreview))
 	if s.Access == nil {
 		return routes
 	}
@@ -200,6 +213,16 @@ func (s *Server) Routes() []Route {
 		rt("DELETE /api/v1/roles/{id}", hookline.ManageUsersAndRoles, s.deleteRole),
 		rt("GET /api/v1/audit", hookline.ViewAuditLog, s.listAudit),
 	)
+}
+
+func (s *Server) serveUI(w http.ResponseWriter, r *http.Request) error {
+	s.UI.ServeHTTP(w, r)
+	return nil
+}
+
+func redirectToUI(w http.ResponseWriter, r *http.Request) error {
+	http.Redirect(w, r, "/ui/", http.StatusFound)
+	return nil
 }
 
 // Handler returns the whole route table.

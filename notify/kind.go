@@ -20,6 +20,10 @@ type Field struct {
 	Secret   bool   `json:"secret"`   // write-only, encrypted at rest, redacted everywhere
 	Required bool   `json:"required"` // must be set (after Normalize has inferred what it can)
 	Help     string `json:"help"`     // one sentence for the UI and the docs
+	// Options are the values a form offers to pick from, in the order to
+	// show them; nil for free text. They guide input, they do not bound
+	// it: Normalize decides what is accepted.
+	Options []string `json:"options,omitempty"`
 }
 
 // Kind is one connection type: AWSLambda, Webhook, ... Each lives in its own

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -281,3 +282,101 @@ func (db *DB) QueueStats(ctx context.Context) (hookline.QueueStats, error) {
 }
 
 const queueStatsSQL = `SELECT COUNT(*), MIN(created_at) FROM deliveries WHERE state = 'pending'`
+
+// DeliveryCounts counts the deliveries created in each bucket from since to
+// the store's now, by state. Each count is a walk of the state index over
+// one bucket's range (deliveryCountsSQL), so the work is the deliveries
+// in the window plus a few index seeks per bucket: no row of the table is
+// read, nothing is sorted, and deliveries before since are not touched.
+func (db *DB) DeliveryCounts(ctx context.Context, since time.Time, bucket time.Duration) ([]hookline.DeliveryBucket, error) {
+	now := db.now()
+	var p hookline.Problems
+	switch {
+	case since.IsZero():
+		p.Add("since", "is required")
+	case !inRange(since):
+		p.Add("since", "is out of range")
+	case since.After(now):
+		p.Add("since", "is %s after now; counts start in the past", since.Sub(now).Round(time.Millisecond))
+	}
+	if bucket <= 0 {
+		p.Add("bucket", "must be longer than zero, not %s", bucket)
+	}
+	if err := p.Err(); err != nil {
+		return nil, fmt.Errorf("count deliveries: %w", err)
+	}
+	n := int64(now.Sub(since)/bucket) + 1
+	if n > hookline.MaxDeliveryBuckets {
+		p.Add("bucket", "makes %d buckets of %s from since to now; at most %d are allowed: choose a longer bucket or a later since",
+			n, bucket, hookline.MaxDeliveryBuckets)
+		return nil, fmt.Errorf("count deliveries: %w", p.Err())
+	}
+	start := since.UTC()
+	out := make([]hookline.DeliveryBucket, n)
+	for i := range out {
+		out[i].Start = start.Add(time.Duration(i) * bucket)
+	}
+	rows, err := db.read.QueryContext(ctx, deliveryCountsSQL, start.UnixNano(), int64(bucket), n)
+	if err != nil {
+		return nil, fmt.Errorf("count deliveries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var i int64
+		var c hookline.DeliveryBucket
+		if err := rows.Scan(&i, &c.Pending, &c.Delivered, &c.Failed, &c.Dead); err != nil {
+			return nil, fmt.Errorf("count deliveries: %w", err)
+		}
+		if i < 0 || i >= n {
+			return nil, fmt.Errorf("count deliveries: bucket %d of %d", i, n)
+		}
+		c.Start = out[i].Start
+		out[i] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// deliveryCountsSQL numbers the buckets (?1 the first one's start, ?2 their
+// length, ?3 how many) and counts each state in each with a range search of
+// deliveries_state, which holds (state, created_at) and so answers without
+// reading the table. Grouping the window's rows instead would sort them all.
+const deliveryCountsSQL = `WITH RECURSIVE buckets (i, lo) AS (
+		SELECT 0, ?1
+		UNION ALL
+		SELECT i + 1, lo + ?2 FROM buckets WHERE i + 1 < ?3
+	)
+	SELECT i,
+		(SELECT COUNT(*) FROM deliveries WHERE state = 'pending' AND created_at >= lo AND created_at < lo + ?2),
+		(SELECT COUNT(*) FROM deliveries WHERE state = 'delivered' AND created_at >= lo AND created_at < lo + ?2),
+		(SELECT COUNT(*) FROM deliveries WHERE state = 'failed' AND created_at >= lo AND created_at < lo + ?2),
+		(SELECT COUNT(*) FROM deliveries WHERE state = 'dead' AND created_at >= lo AND created_at < lo + ?2)
+	FROM buckets`
+
+// LatestDeliveries returns the newest delivery of each connection, newest
+// first. It walks the connections and seeks each one's newest delivery in
+// deliveries_connection, so it costs a seek per connection however long the
+// log is; deleted connections' deliveries, which have no connection row,
+// are left out (see hookline.DeliveryStore).
+func (db *DB) LatestDeliveries(ctx context.Context) ([]*hookline.Delivery, error) {
+	rows, err := db.read.QueryContext(ctx, latestDeliveriesSQL)
+	if err != nil {
+		return nil, fmt.Errorf("latest deliveries: %w", err)
+	}
+	list, _, err := scanPage(rows, math.MaxInt, func(s scanner) (*hookline.Delivery, error) { return scanDelivery(s) })
+	if err != nil {
+		return nil, fmt.Errorf("latest deliveries: %w", err)
+	}
+	return list, nil
+}
+
+// latestDeliveriesSQL finds each connection's newest delivery with one
+// seek of deliveries_connection, then reads those rows by ID and sorts
+// them: the sort is bounded by the connections, not the deliveries.
+const latestDeliveriesSQL = `SELECT ` + deliveryColumns + ` FROM deliveries
+	WHERE id IN (SELECT (
+		SELECT newest.id FROM deliveries AS newest WHERE newest.connection_id = connections.id
+		ORDER BY newest.created_at DESC, newest.id DESC LIMIT 1) FROM connections)
+	ORDER BY created_at DESC, id DESC`

@@ -50,6 +50,18 @@ import (
 //     connections (EINVALID naming "limit" or "token"), and an unknown
 //     state is EINVALID naming "state".
 //   - Deleting a connection keeps its deliveries and their attempts.
+//   - DeliveryCounts returns the buckets from since to the store's now
+//     (which the suite takes to be its own clock), bucket i starting at
+//     since+i·bucket in UTC, empty ones included. A delivery counts in the
+//     bucket its CreatedAt falls in, a bucket's start included and its end
+//     not, under its state at the time of the call. A zero since, one
+//     after now, a bucket that is not positive or more than
+//     hookline.MaxDeliveryBuckets buckets is EINVALID naming "since" or
+//     "bucket"; exactly the maximum is allowed.
+//   - LatestDeliveries returns, for each connection that exists and has a
+//     delivery, the one that comes first in the log's order (CreatedAt,
+//     then ID, newest first), as Delivery returns it; the list is in the
+//     same order. A deleted connection's deliveries are not in it.
 //
 // open is called once per subtest, possibly from parallel subtests, and must
 // return a new, empty store whose two interfaces share one database, which
@@ -84,6 +96,10 @@ func TestDeliveryStore(t *testing.T, open func(t *testing.T) (hookline.DeliveryS
 		{"QueueStats", testQueueStats},
 		{"ConnectionDeleted", testConnectionDeleted},
 		{"DeliveryNotFound", testDeliveryNotFound},
+		{"CountsEmpty", testCountsEmpty},
+		{"Counts", testCounts},
+		{"CountsBadArguments", testCountsBadArguments},
+		{"LatestDeliveries", testLatestDeliveries},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -303,3 +303,246 @@ func testDeliveryNotFound(t *testing.T, e *env) {
 		t.Errorf("the store holds %d deliveries; want 1", len(got))
 	}
 }
+
+// counts calls DeliveryCounts and checks the buckets' number and starts
+// against the clock read before and after the call.
+func (e *env) counts(since time.Time, bucket time.Duration) []hookline.DeliveryBucket {
+	e.t.Helper()
+	before := time.Now()
+	got, err := e.s.DeliveryCounts(e.t.Context(), since, bucket)
+	after := time.Now()
+	if err != nil {
+		e.t.Fatalf("DeliveryCounts(%v, %v): %v", since, bucket, err)
+	}
+	least, most := int(before.Sub(since)/bucket)+1, int(after.Sub(since)/bucket)+1
+	if len(got) < least || len(got) > most {
+		e.t.Fatalf("DeliveryCounts(%v, %v): %d buckets; want %d to %d, up to the one holding now", since, bucket, len(got), least, most)
+	}
+	for i, b := range got {
+		if want := since.Add(time.Duration(i) * bucket); !b.Start.Equal(want) || b.Start.Location() != time.UTC {
+			e.t.Fatalf("bucket %d starts at %v; want %v in UTC", i, b.Start, want)
+		}
+	}
+	return got
+}
+
+func testCountsEmpty(t *testing.T, e *env) {
+	for _, bucket := range []time.Duration{time.Minute, 10 * time.Minute, time.Hour, 24 * time.Hour} {
+		since := time.Now().Add(-time.Hour)
+		for i, b := range e.counts(since, bucket) {
+			if b.Pending+b.Delivered+b.Failed+b.Dead != 0 {
+				t.Errorf("bucket %d of %v in an empty store: %+v", i, bucket, b)
+			}
+		}
+	}
+	// Deliveries before since are not counted.
+	e.accept("", Alert("Old", Base, e.conns...))
+	time.Sleep(2 * time.Millisecond)
+	for _, b := range e.counts(time.Now(), time.Hour) {
+		if b.Pending+b.Delivered+b.Failed+b.Dead != 0 {
+			t.Errorf("counts since now: %+v; want none", b)
+		}
+	}
+}
+
+func testCounts(t *testing.T, e *env) {
+	batches := e.acceptBatches(4, func(b int) []*hookline.AcceptedAlert {
+		switch b {
+		case 1:
+			return []*hookline.AcceptedAlert{Alert("1", Base, e.conns[0])}
+		case 2:
+			return []*hookline.AcceptedAlert{Alert("2x", Base, e.conns...), Alert("2y", Base, e.conns[1])}
+		}
+		return []*hookline.AcceptedAlert{Alert(fmt.Sprint(b), Base, e.conns[0], e.conns[2])}
+	})
+	var all []*hookline.Delivery
+	for _, b := range batches {
+		all = append(all, b...)
+	}
+	// Every state, pending ones among them (one with a retry scheduled).
+	var results []hookline.AttemptResult
+	for i, d := range all {
+		r := hookline.AttemptResult{Attempt: hookline.DeliveryAttempt{DeliveryID: d.ID, N: 1, StartedAt: Base, StatusCode: 503}}
+		switch i % 5 {
+		case 0:
+			continue
+		case 1:
+			r.State, r.NextAttemptAt = hookline.DeliveryPending, Base.Add(time.Hour)
+		case 2:
+			r.State = hookline.DeliveryDelivered
+		case 3:
+			r.State = hookline.DeliveryFailed
+		case 4:
+			r.State = hookline.DeliveryDead
+		}
+		results = append(results, r)
+	}
+	e.record("", results...)
+	var stored []*hookline.Delivery
+	for _, d := range all {
+		got, _ := e.delivery(d.ID)
+		stored = append(stored, got)
+	}
+
+	first, third := batches[0][0].CreatedAt, batches[2][0].CreatedAt
+	// Buckets of a millisecond, so that the batches land apart with empty
+	// buckets between them; longer on a slow machine, so that the buckets
+	// since the first batch stay well below the maximum.
+	small := time.Millisecond
+	for time.Since(first)/small > hookline.MaxDeliveryBuckets/2 {
+		small *= 2
+	}
+	tests := []struct {
+		name   string
+		since  time.Time
+		bucket time.Duration
+	}{
+		{"small buckets", first.Add(-3 * small), small},
+		{"since a delivery's creation", first, small},
+		{"since just after it", first.Add(time.Microsecond), small},
+		{"a bucket starts at the third batch", third.Add(-5 * small), small},
+		{"the third batch just before a bucket ends", third.Add(-5*small + time.Microsecond), small},
+		{"one bucket", first.Add(-time.Second), time.Hour},
+		{"the third batch and later", third, 24 * time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := e.counts(tt.since, tt.bucket)
+			want := make([]hookline.DeliveryBucket, len(got))
+			for i := range want {
+				want[i].Start = got[i].Start
+			}
+			for _, d := range stored {
+				if d.CreatedAt.Before(tt.since) {
+					continue
+				}
+				i := int(d.CreatedAt.Sub(tt.since) / tt.bucket)
+				if i >= len(want) {
+					t.Fatalf("delivery %s created at %v is after the last bucket", d.ID, d.CreatedAt)
+				}
+				switch d.State {
+				case hookline.DeliveryPending:
+					want[i].Pending++
+				case hookline.DeliveryDelivered:
+					want[i].Delivered++
+				case hookline.DeliveryFailed:
+					want[i].Failed++
+				case hookline.DeliveryDead:
+					want[i].Dead++
+				}
+			}
+			if diff := cmp.Diff(want, got, deliveryOpts); diff != "" {
+				t.Errorf("counts since %v by %v (-want +got):\n%s", tt.since, tt.bucket, diff)
+			}
+		})
+	}
+}
+
+func testCountsBadArguments(t *testing.T, e *env) {
+	e.accept("", Alert("a", Base, e.conns...))
+	now := time.Now()
+	tests := []struct {
+		name   string
+		since  time.Time
+		bucket time.Duration
+		field  string // "" for no error
+	}{
+		{"zero since", time.Time{}, time.Hour, "since"},
+		{"since after now", now.Add(time.Hour), time.Hour, "since"},
+		{"zero bucket", now.Add(-time.Hour), 0, "bucket"},
+		{"negative bucket", now.Add(-time.Hour), -time.Hour, "bucket"},
+		{"too many buckets", now.Add(-time.Hour), time.Second, "bucket"},
+		{"one more than the most", now.Add(-hookline.MaxDeliveryBuckets*time.Hour - time.Minute), time.Hour, "bucket"},
+		{"the most", now.Add(-(hookline.MaxDeliveryBuckets-1)*time.Hour - time.Minute), time.Hour, ""},
+	}
+	for _, tt := range tests {
+		got, err := e.s.DeliveryCounts(t.Context(), tt.since, tt.bucket)
+		if tt.field == "" {
+			if err != nil || len(got) != hookline.MaxDeliveryBuckets {
+				t.Errorf("%s: %d buckets, %v; want %d", tt.name, len(got), err, hookline.MaxDeliveryBuckets)
+			}
+			continue
+		}
+		wantField(t, err, tt.field, fmt.Sprintf("DeliveryCounts(%s)", tt.name))
+		if got != nil {
+			t.Errorf("%s: returned %d buckets with the error", tt.name, len(got))
+		}
+	}
+}
+
+func testLatestDeliveries(t *testing.T, e *env) {
+	latest := func() []*hookline.Delivery {
+		t.Helper()
+		got, err := e.s.LatestDeliveries(t.Context())
+		if err != nil {
+			t.Fatalf("LatestDeliveries: %v", err)
+		}
+		return got
+	}
+	// wantLatest is the first delivery of each live connection in the log.
+	wantLatest := func(live ...string) []*hookline.Delivery {
+		t.Helper()
+		var want []*hookline.Delivery
+		seen := map[string]bool{}
+		for _, d := range e.list(hookline.DeliveryFilter{}) {
+			if !seen[d.ConnectionID] && slices.Contains(live, d.ConnectionID) {
+				seen[d.ConnectionID] = true
+				want = append(want, d)
+			}
+		}
+		return want
+	}
+	check := func(what string, live ...string) {
+		t.Helper()
+		want := wantLatest(live...)
+		if diff := cmp.Diff(want, latest(), deliveryOpts); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", what, diff)
+		}
+	}
+	if got := latest(); len(got) != 0 {
+		t.Errorf("empty store: %q; want none", deliveryIDs(got))
+	}
+
+	// Conn C has none; two alerts to Conn A in one batch are told apart
+	// by ID.
+	batches := e.acceptBatches(3, func(b int) []*hookline.AcceptedAlert {
+		switch b {
+		case 0:
+			return []*hookline.AcceptedAlert{Alert("0", Base, e.conns[0], e.conns[1])}
+		case 1:
+			return []*hookline.AcceptedAlert{Alert("1", Base, e.conns[1])}
+		}
+		return []*hookline.AcceptedAlert{Alert("2x", Base, e.conns[0]), Alert("2y", Base, e.conns[0])}
+	})
+	want := wantLatest(e.conns...)
+	if len(want) != 2 || want[0].ConnectionID != e.conns[0] || want[1].ID != batches[1][0].ID {
+		t.Fatalf("the test's log: latest %q; want Conn A's from batch 2, then Conn B's from batch 1", deliveryIDs(want))
+	}
+	check("two connections with deliveries", e.conns...)
+
+	// The state is the one stored now.
+	e.record("", hookline.AttemptResult{
+		Attempt: hookline.DeliveryAttempt{DeliveryID: want[0].ID, N: 1, StartedAt: Base, StatusCode: 200},
+		State:   hookline.DeliveryDelivered,
+	})
+	if got := latest(); len(got) == 0 || got[0].State != hookline.DeliveryDelivered || got[0].Attempts != 1 {
+		t.Errorf("after an attempt: %+v; want Conn A's delivery delivered", got)
+	}
+	check("after an attempt", e.conns...)
+
+	// A deleted connection's deliveries stay in the log but leave this list.
+	if err := e.c.DeleteConnection(t.Context(), e.conns[0]); err != nil {
+		t.Fatal(err)
+	}
+	check("after Conn A was deleted", e.conns[1], e.conns[2])
+	if got := e.list(hookline.DeliveryFilter{ConnectionID: e.conns[0]}); len(got) != 3 {
+		t.Errorf("the deleted connection's log has %d deliveries; want 3", len(got))
+	}
+
+	time.Sleep(2 * time.Millisecond)
+	e.accept("", Alert("later", Base, e.conns[2]))
+	check("after Conn C's first", e.conns[1], e.conns[2])
+	if got := latest(); len(got) != 2 || got[0].ConnectionID != e.conns[2] {
+		t.Errorf("latest %q; want Conn C's newest first", deliveryIDs(got))
+	}
+}

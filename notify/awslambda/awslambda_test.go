@@ -304,6 +304,39 @@ func TestFieldsAndHeaders(t *testing.T) {
 	}
 }
 
+// The options a form offers are exactly the regions and services, and each
+// is accepted: a user who picks from the list is never refused.
+func TestFieldOptions(t *testing.T) {
+	want := map[string][]string{
+		"region":      awslambda.Regions(),
+		"serviceName": {"lambda", "execute-api"},
+	}
+	fields := awslambda.Kind{}.Fields()
+	for _, f := range fields {
+		if diff := cmp.Diff(want[f.Name], f.Options); diff != "" {
+			t.Errorf("%s options (-want +got):\n%s", f.Name, diff)
+		}
+		for _, o := range f.Options {
+			c := &hookline.Connection{URL: "http://127.0.0.1:9000/",
+				Settings: map[string]string{"accessKeyId": keyID, "region": "us-east-1", "serviceName": "lambda", f.Name: o},
+				Secrets:  map[string]string{"secretAccessKey": secret}}
+			var p hookline.Problems
+			awslambda.Kind{}.Normalize(c, &p)
+			if err := p.Err(); err != nil {
+				t.Errorf("%s option %q: %v", f.Name, o, err)
+			}
+		}
+		if len(f.Options) > 0 {
+			f.Options[0] = "changed"
+		}
+	}
+	for _, f := range (awslambda.Kind{}).Fields() {
+		if len(f.Options) > 0 && f.Options[0] == "changed" {
+			t.Errorf("%s: Fields shares its options between calls", f.Name)
+		}
+	}
+}
+
 const tempKeyID = "ASIAHOOKLINETEST0002"
 
 // lambdaServer starts a SigV4-checking endpoint for service in us-east-1

@@ -104,9 +104,9 @@ func (Kind) Fields() []notify.Field {
 			Help: "The secret half of the access key. It signs each request and is never sent, shown or logged."},
 		{Name: FieldSessionToken, Label: "Session Token", Secret: true,
 			Help: "Only for temporary credentials (keys starting with ASIA): sent as X-Amz-Security-Token."},
-		{Name: FieldRegion, Label: "Region", Required: true,
+		{Name: FieldRegion, Label: "Region", Required: true, Options: Regions(),
 			Help: "The AWS region of the function URL or API, such as us-east-1. Filled in from the URL when it names one."},
-		{Name: FieldServiceName, Label: "Service Name", Required: true,
+		{Name: FieldServiceName, Label: "Service Name", Required: true, Options: []string{ServiceLambda, ServiceExecuteAPI},
 			Help: "lambda for a Lambda Function URL, execute-api for an API Gateway invoke URL. Filled in from the URL when it shows which."},
 	}
 }
