@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	sqlitedriver "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // The access store. Beyond hookline.AccessStore's contract:
@@ -31,12 +33,6 @@ import (
 
 var _ hookline.AccessStore = (*DB)(nil)
 
-// querier is a *sql.DB or *sql.Tx.
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
 // userColumns are the columns scanUser reads; the last is the user's role
 // IDs, in the order given, as a JSON array.
 const userColumns = `id, email, name, password_hash, disabled, created_at, modified_at,
@@ -47,36 +43,14 @@ func userNotFound(id string) error {
 }
 
 func emailTaken(email string) error {
-	return &hookline.Error{
-		Code:    hookline.ECONFLICT,
-		Message: fmt.Sprintf("a user with email %q already exists", email),
-		Fields: []hookline.FieldError{{
-			Field:   "email",
-			Message: "is already used by another user (emails are compared ignoring case)",
-		}},
-	}
+	return conflictOn("email", "is already used by another user (emails are compared ignoring case)",
+		"a user with email %q already exists", email)
 }
 
 func noUser(field, id string) error {
 	var p hookline.Problems
 	p.Add(field, "names user %s, who does not exist", id)
 	return p.Err()
-}
-
-// notBefore returns t, or earliest when t is before it: a clock stepped
-// back must not make something modified before it was created.
-func notBefore(t, earliest time.Time) time.Time {
-	if t.Before(earliest) {
-		return earliest
-	}
-	return t
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 func scanUser(s scanner) (*hookline.User, error) {
@@ -94,11 +68,8 @@ func scanUser(s scanner) (*hookline.User, error) {
 		return nil, fmt.Errorf("user %s: decode roles: %w", u.ID, err)
 	}
 	var err error
-	if u.CreatedAt, err = parseTime(createdAt); err != nil {
-		return nil, fmt.Errorf("user %s: created_at: %w", u.ID, err)
-	}
-	if u.ModifiedAt, err = parseTime(modifiedAt); err != nil {
-		return nil, fmt.Errorf("user %s: modified_at: %w", u.ID, err)
+	if u.CreatedAt, u.ModifiedAt, err = parseStamps("user "+u.ID, createdAt, modifiedAt); err != nil {
+		return nil, err
 	}
 	return &u, nil
 }
@@ -110,25 +81,6 @@ func readUser(ctx context.Context, q querier, id string) (*hookline.User, error)
 		return nil, userNotFound(id)
 	}
 	return u, err
-}
-
-// unusedIDIn draws IDs until one is free in table, as unusedID does for
-// connections.
-func unusedIDIn(ctx context.Context, tx *sql.Tx, table string) (string, error) {
-	for range 5 {
-		id, err := newID()
-		if err != nil {
-			return "", err
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE id = ?`, id).Scan(&n); err != nil {
-			return "", fmt.Errorf("check ID: %w", err)
-		}
-		if n == 0 {
-			return id, nil
-		}
-	}
-	return "", errors.New("generate ID: five random IDs were all taken")
 }
 
 // CreateFirstUser stores u when no user exists yet. The first user must be
@@ -426,11 +378,8 @@ func (db *DB) DeleteUser(ctx context.Context, id string) error {
 		if err := checkAdminRemains(ctx, tx, old, nil); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+accessKeyColumns+` FROM access_keys WHERE user_id = ? ORDER BY created_at, id`, id)
-		if err != nil {
-			return fmt.Errorf("read access keys: %w", err)
-		}
-		keys, err := scanAll(rows, scanAccessKey)
+		keys, err := queryAll(ctx, tx, scanAccessKey,
+			`SELECT `+accessKeyColumns+` FROM access_keys WHERE user_id = ? ORDER BY created_at, id`, id)
 		if err != nil {
 			return fmt.Errorf("read access keys: %w", err)
 		}
@@ -469,4 +418,106 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// Roles.
+// Helpers the stores of this package share.
+
+// querier is a *sql.DB or *sql.Tx.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// queryAll runs query through q and reads every row with scan.
+func queryAll[T any](ctx context.Context, q querier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, v)
+	}
+	return list, rows.Err()
+}
+
+// parseStamps parses a row's created_at and modified_at; row names it in
+// errors ("user 0192F1C2A1B2C3D4").
+func parseStamps(row, createdAt, modifiedAt string) (created, modified time.Time, err error) {
+	if created, err = parseTime(createdAt); err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("%s: created_at: %w", row, err)
+	}
+	if modified, err = parseTime(modifiedAt); err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("%s: modified_at: %w", row, err)
+	}
+	return created, modified, nil
+}
+
+// notBefore returns t, or earliest when t is before it: a clock stepped
+// back must not make something modified before it was created.
+func notBefore(t, earliest time.Time) time.Time {
+	if t.Before(earliest) {
+		return earliest
+	}
+	return t
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// listLimit applies the limit rules every list shares: 0 is the default,
+// more than the maximum is the maximum, negative is a problem.
+func listLimit(p *hookline.Problems, limit int) int {
+	switch {
+	case limit < 0:
+		p.Add("limit", "must not be negative")
+	case limit == 0:
+		return hookline.DefaultListLimit
+	case limit > hookline.MaxListLimit:
+		return hookline.MaxListLimit
+	}
+	return limit
+}
+
+// conflictOn is ECONFLICT naming the field whose value another row holds,
+// so that a client can point at the input to change.
+func conflictOn(field, why, format string, args ...any) error {
+	return &hookline.Error{
+		Code:    hookline.ECONFLICT,
+		Message: fmt.Sprintf(format, args...),
+		Fields:  []hookline.FieldError{{Field: field, Message: why}},
+	}
+}
+
+// isUniqueConflict reports whether err is a UNIQUE index violation (not
+// the primary key's, which reports SQLITE_CONSTRAINT_PRIMARYKEY).
+func isUniqueConflict(err error) bool {
+	var se *sqlitedriver.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+// unusedIDIn draws IDs until one is free in table, as unusedID does for
+// connections.
+func unusedIDIn(ctx context.Context, tx *sql.Tx, table string) (string, error) {
+	for range 5 {
+		id, err := newID()
+		if err != nil {
+			return "", err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE id = ?`, id).Scan(&n); err != nil {
+			return "", fmt.Errorf("check ID: %w", err)
+		}
+		if n == 0 {
+			return id, nil
+		}
+	}
+	return "", errors.New("generate ID: five random IDs were all taken")
+}

@@ -299,24 +299,7 @@ func TestAccessQueryPlans(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rows, err := db.Query(`EXPLAIN QUERY PLAN `+tt.query, make([]any, strings.Count(tt.query, "?"))...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			if err := rows.Err(); err != nil {
-				t.Fatal(err)
-			}
-			p := strings.Join(plan, "; ")
+			p := queryPlan(t, db, tt.query)
 			// The only sort allowed is of each user's few roles by position.
 			rest := strings.ReplaceAll(p, "USE TEMP B-TREE FOR json_group_array(ORDER BY)", "")
 			if !strings.Contains(p, tt.want) || strings.Contains(rest, "TEMP B-TREE") || strings.Contains(rest, "SCAN user_roles") {

@@ -40,6 +40,15 @@ func scanAccessKey(s scanner) (*hookline.AccessKey, error) {
 	return &k, nil
 }
 
+// readAccessKey reads access key id through q; ENOTFOUND when missing.
+func readAccessKey(ctx context.Context, q querier, id string) (*hookline.AccessKey, error) {
+	k, err := scanAccessKey(q.QueryRowContext(ctx, `SELECT `+accessKeyColumns+` FROM access_keys WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, accessKeyNotFound(id)
+	}
+	return k, err
+}
+
 // validateAccessKey checks what the store needs of a new key; the access
 // ID's and the hash's form are the caller's, who draws and hashes them.
 func validateAccessKey(k *hookline.AccessKey) error {
@@ -95,8 +104,7 @@ func (db *DB) CreateAccessKey(ctx context.Context, k *hookline.AccessKey) error 
 		_, err = tx.ExecContext(ctx, `INSERT INTO access_keys (id, label, user_id, key_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
 			row.ID, row.Label, row.UserID, row.KeyHash, formatTime(row.CreatedAt))
 		if isPrimaryKeyConflict(err) {
-			return &hookline.Error{Code: hookline.ECONFLICT, Message: fmt.Sprintf("access ID %s is taken", row.ID),
-				Fields: []hookline.FieldError{{Field: "id", Message: "is already used by another access key"}}}
+			return conflictOn("id", "is already used by another access key", "access ID %s is taken", row.ID)
 		}
 		if err != nil {
 			return err
@@ -113,10 +121,10 @@ func (db *DB) CreateAccessKey(ctx context.Context, k *hookline.AccessKey) error 
 
 // AccessKey returns the access key with the given access ID, or ENOTFOUND.
 func (db *DB) AccessKey(ctx context.Context, id string) (*hookline.AccessKey, error) {
-	k, err := scanAccessKey(db.read.QueryRowContext(ctx, `SELECT `+accessKeyColumns+` FROM access_keys WHERE id = ?`, id))
+	k, err := readAccessKey(ctx, db.read, id)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, fmt.Errorf("read access key: %w", accessKeyNotFound(id))
+	case hookline.ErrorCode(err) == hookline.ENOTFOUND:
+		return nil, fmt.Errorf("read access key: %w", err) // the error names the key
 	case err != nil:
 		return nil, fmt.Errorf("read access key %s: %w", id, err)
 	}
@@ -183,11 +191,8 @@ func accessKeysQuery(userID string, after *accessKeyKey, limit int) (string, []a
 // DeleteAccessKey removes the access key, or returns ENOTFOUND.
 func (db *DB) DeleteAccessKey(ctx context.Context, id string) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		old, err := scanAccessKey(tx.QueryRowContext(ctx, `SELECT `+accessKeyColumns+` FROM access_keys WHERE id = ?`, id))
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return accessKeyNotFound(id)
-		case err != nil:
+		old, err := readAccessKey(ctx, tx, id)
+		if err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM access_keys WHERE id = ?`, id); err != nil {
@@ -217,5 +222,3 @@ func (db *DB) TouchAccessKey(ctx context.Context, id string, at time.Time) error
 	}
 	return nil
 }
-
-// Sessions.

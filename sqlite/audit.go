@@ -220,17 +220,3 @@ func scanAuditEvent(s scanner) (*hookline.AuditEvent, error) {
 	}
 	return &e, nil
 }
-
-// listLimit applies the limit rules every list shares: 0 is the default,
-// more than the maximum is the maximum, negative is a problem.
-func listLimit(p *hookline.Problems, limit int) int {
-	switch {
-	case limit < 0:
-		p.Add("limit", "must not be negative")
-	case limit == 0:
-		return hookline.DefaultListLimit
-	case limit > hookline.MaxListLimit:
-		return hookline.MaxListLimit
-	}
-	return limit
-}

@@ -18,14 +18,8 @@ func roleNotFound(id string) error {
 }
 
 func roleNameTaken(name string) error {
-	return &hookline.Error{
-		Code:    hookline.ECONFLICT,
-		Message: fmt.Sprintf("a role named %q already exists", name),
-		Fields: []hookline.FieldError{{
-			Field:   "name",
-			Message: "is already used by another role (names are compared ignoring case)",
-		}},
-	}
+	return conflictOn("name", "is already used by another role (names are compared ignoring case)",
+		"a role named %q already exists", name)
 }
 
 func builtInRole(r *hookline.Role, verb string) error {
@@ -66,11 +60,8 @@ func scanRole(s scanner) (*hookline.Role, error) {
 		r.Capabilities = []hookline.Capability{}
 	}
 	var err error
-	if r.CreatedAt, err = parseTime(createdAt); err != nil {
-		return nil, fmt.Errorf("role %s: created_at: %w", r.ID, err)
-	}
-	if r.ModifiedAt, err = parseTime(modifiedAt); err != nil {
-		return nil, fmt.Errorf("role %s: modified_at: %w", r.ID, err)
+	if r.CreatedAt, r.ModifiedAt, err = parseStamps("role "+r.ID, createdAt, modifiedAt); err != nil {
+		return nil, err
 	}
 	return &r, nil
 }
@@ -155,11 +146,7 @@ func (db *DB) Role(ctx context.Context, id string) (*hookline.Role, error) {
 // Roles returns every role: the built-in ones first, then by lower-cased
 // name and ID.
 func (db *DB) Roles(ctx context.Context) ([]*hookline.Role, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+roleColumns+` FROM roles ORDER BY built_in DESC, name_key, id`)
-	if err != nil {
-		return nil, fmt.Errorf("list roles: %w", err)
-	}
-	list, err := scanAll(rows, scanRole)
+	list, err := queryAll(ctx, db.read, scanRole, `SELECT `+roleColumns+` FROM roles ORDER BY built_in DESC, name_key, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list roles: %w", err)
 	}
@@ -221,12 +208,8 @@ func (db *DB) DeleteRole(ctx context.Context, id string) error {
 		if old.BuiltIn {
 			return builtInRole(old, "deleted")
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+` FROM users
+		holders, err := queryAll(ctx, tx, scanUser, `SELECT `+userColumns+` FROM users
 			WHERE id IN (SELECT user_id FROM user_roles WHERE role_id = ?) ORDER BY email_key, id`, id)
-		if err != nil {
-			return fmt.Errorf("read users: %w", err)
-		}
-		holders, err := scanAll(rows, scanUser)
 		if err != nil {
 			return fmt.Errorf("read users: %w", err)
 		}
@@ -257,5 +240,3 @@ func (db *DB) DeleteRole(ctx context.Context, id string) error {
 	}
 	return nil
 }
-
-// Access keys.

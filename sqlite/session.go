@@ -7,8 +7,6 @@ import (
 	"fmt"
 
 	"github.com/hookline/hookline"
-	sqlitedriver "modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 const sessionColumns = `token_hash, user_id, created_at, expires_at`
@@ -91,25 +89,4 @@ func (db *DB) DeleteSession(ctx context.Context, tokenHash string) error {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
-}
-
-// isUniqueConflict reports whether err is a UNIQUE index violation (not
-// the primary key's, which reports SQLITE_CONSTRAINT_PRIMARYKEY).
-func isUniqueConflict(err error) bool {
-	var se *sqlitedriver.Error
-	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
-}
-
-// scanAll reads every row with scan and closes rows.
-func scanAll[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
-	defer rows.Close()
-	var list []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		list = append(list, v)
-	}
-	return list, rows.Err()
 }

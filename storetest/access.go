@@ -257,17 +257,3 @@ func keyIDs(ks []*hookline.AccessKey) []string {
 	}
 	return out
 }
-
-// checkStamp checks that the store set a time during [before, after], in
-// UTC. A minute of slack allows for a database server's clock.
-func checkStamp(t *testing.T, name string, v, before, after time.Time) {
-	t.Helper()
-	switch {
-	case v.IsZero():
-		t.Errorf("%s is not set", name)
-	case v.Location() != time.UTC:
-		t.Errorf("%s = %v is not in UTC", name, v)
-	case v.Before(before.Add(-time.Minute)) || v.After(after.Add(time.Minute)):
-		t.Errorf("%s = %v; want a time between %v and %v", name, v, before, after)
-	}
-}

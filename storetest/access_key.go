@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -20,7 +19,7 @@ func testAccessKeys(t *testing.T, s hookline.AccessStore) {
 	want := *k
 	before := time.Now()
 	createKey(t, s, k)
-	checkStamp(t, "CreatedAt", k.CreatedAt, before, time.Now())
+	checkStoreTime(t, "CreatedAt", k.CreatedAt, before, time.Now())
 	if !k.LastUsedAt.IsZero() {
 		t.Errorf("new key: LastUsedAt = %v; want zero", k.LastUsedAt)
 	}
@@ -203,7 +202,7 @@ func testSessions(t *testing.T, s hookline.AccessStore) {
 	if err := s.CreateSession(t.Context(), sess); err != nil {
 		t.Fatalf("CreateSession: %v", err)
 	}
-	checkStamp(t, "CreatedAt", sess.CreatedAt, before, time.Now())
+	checkStoreTime(t, "CreatedAt", sess.CreatedAt, before, time.Now())
 	got, err := s.Session(t.Context(), sess.TokenHash)
 	if err != nil {
 		t.Fatalf("Session: %v", err)
@@ -255,9 +254,4 @@ func testSessions(t *testing.T, s hookline.AccessStore) {
 	if hasSession(t, s, 4) {
 		t.Errorf("a refused session was stored")
 	}
-}
-
-// ctxAs returns a context whose changes are made by a.
-func ctxAs(t *testing.T, a hookline.Actor) context.Context {
-	return hookline.WithActor(t.Context(), a)
 }

@@ -71,7 +71,7 @@ func testCreateRoleAndGet(t *testing.T, s hookline.AccessStore) {
 	if !idForm.MatchString(r.ID) {
 		t.Errorf("ID = %q; want 16 upper-case hex digits", r.ID)
 	}
-	checkStamp(t, "CreatedAt", r.CreatedAt, before, after)
+	checkStoreTime(t, "CreatedAt", r.CreatedAt, before, after)
 	if !r.ModifiedAt.Equal(r.CreatedAt) {
 		t.Errorf("new role: ModifiedAt %v differs from CreatedAt %v", r.ModifiedAt, r.CreatedAt)
 	}
@@ -207,7 +207,7 @@ func testUpdateRole(t *testing.T, s hookline.AccessStore) {
 		Capabilities: []hookline.Capability{hookline.ManageMonitors, hookline.ViewAuditLog},
 		CreatedAt:    created.CreatedAt, ModifiedAt: upd.ModifiedAt,
 	}
-	checkStamp(t, "ModifiedAt", upd.ModifiedAt, before, time.Now())
+	checkStoreTime(t, "ModifiedAt", upd.ModifiedAt, before, time.Now())
 	if !upd.ModifiedAt.After(created.ModifiedAt) {
 		t.Errorf("ModifiedAt = %v; want after the creation's %v", upd.ModifiedAt, created.ModifiedAt)
 	}

@@ -26,7 +26,7 @@ func testCreateUserAndGet(t *testing.T, s hookline.AccessStore) {
 	if !idForm.MatchString(u.ID) {
 		t.Errorf("ID = %q; want 16 upper-case hex digits", u.ID)
 	}
-	checkStamp(t, "CreatedAt", u.CreatedAt, before, after)
+	checkStoreTime(t, "CreatedAt", u.CreatedAt, before, after)
 	if !u.ModifiedAt.Equal(u.CreatedAt) {
 		t.Errorf("new user: ModifiedAt %v differs from CreatedAt %v", u.ModifiedAt, u.CreatedAt)
 	}
@@ -75,8 +75,8 @@ func testCreateUserIgnoresGivenIDAndTimes(t *testing.T, s hookline.AccessStore) 
 	u.ID, u.CreatedAt, u.ModifiedAt = "00000000000468D5", old, old
 	before := time.Now()
 	createUser(t, s, u)
-	checkStamp(t, "CreatedAt", u.CreatedAt, before, time.Now())
-	checkStamp(t, "ModifiedAt", u.ModifiedAt, before, time.Now())
+	checkStoreTime(t, "CreatedAt", u.CreatedAt, before, time.Now())
+	checkStoreTime(t, "ModifiedAt", u.ModifiedAt, before, time.Now())
 
 	v := newUser("preset2@example.com")
 	v.ID = "00000000000468D5"
@@ -91,7 +91,7 @@ func testCreateUserIgnoresGivenIDAndTimes(t *testing.T, s hookline.AccessStore) 
 	if r.ID == hookline.AdministratorRoleID || !idForm.MatchString(r.ID) || r.BuiltIn {
 		t.Errorf("created role ID %q, BuiltIn %v; want a new ID and not built in", r.ID, r.BuiltIn)
 	}
-	checkStamp(t, "role CreatedAt", r.CreatedAt, before, time.Now())
+	checkStoreTime(t, "role CreatedAt", r.CreatedAt, before, time.Now())
 	if got := getRole(t, s, hookline.AdministratorRoleID); got.Name != "Administrator" {
 		t.Errorf("the Administrator role is now named %q", got.Name)
 	}
@@ -319,7 +319,7 @@ func testUpdateUser(t *testing.T, s hookline.AccessStore) {
 	if !upd.CreatedAt.Equal(created.CreatedAt) {
 		t.Errorf("after update CreatedAt = %v; want the stored %v", upd.CreatedAt, created.CreatedAt)
 	}
-	checkStamp(t, "ModifiedAt", upd.ModifiedAt, before, time.Now())
+	checkStoreTime(t, "ModifiedAt", upd.ModifiedAt, before, time.Now())
 	if !upd.ModifiedAt.After(created.ModifiedAt) {
 		t.Errorf("ModifiedAt = %v; want a time after the creation's %v", upd.ModifiedAt, created.ModifiedAt)
 	}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -22,6 +23,11 @@ type wantEvent struct {
 	actor                                    hookline.Actor
 	action, targetType, targetID, targetName string
 	before, after                            any
+}
+
+// ctxAs returns a context whose changes are made by a.
+func ctxAs(t *testing.T, a hookline.Actor) context.Context {
+	return hookline.WithActor(t.Context(), a)
 }
 
 // allEvents lists every audit event matching f, newest first, page by page.
@@ -64,7 +70,7 @@ func checkEvents(t *testing.T, got []*hookline.AuditEvent, want []wantEvent, sta
 			t.Errorf("%s: ID %q; want 16 upper-case hex digits, not seen before", what, e.ID)
 		}
 		seen[e.ID] = true
-		checkStamp(t, what+" Time", e.Time, start, end)
+		checkStoreTime(t, what+" Time", e.Time, start, end)
 		if e.Actor != w.actor {
 			t.Errorf("%s: actor %+v; want %+v", what, e.Actor, w.actor)
 		}
@@ -432,6 +438,33 @@ func testAuditPaging(t *testing.T, s hookline.AccessStore) {
 	}
 }
 
+// pagedList is one of an access store's paged lists, reduced to what the
+// limit and token checks look at: how many items a page held.
+type pagedList struct {
+	name string
+	list func(opt hookline.ListOptions) (n int, next string, err error)
+}
+
+// pagedLists are the paged lists of s, unfiltered.
+func pagedLists(t *testing.T, s hookline.AccessStore) []pagedList {
+	return []pagedList{
+		{"Users", func(opt hookline.ListOptions) (int, string, error) {
+			return pageLen(s.Users(t.Context(), opt))
+		}},
+		{"AccessKeys", func(opt hookline.ListOptions) (int, string, error) {
+			return pageLen(s.AccessKeys(t.Context(), "", opt))
+		}},
+		{"AuditEvents", func(opt hookline.ListOptions) (int, string, error) {
+			return pageLen(s.AuditEvents(t.Context(), hookline.AuditFilter{ListOptions: opt}))
+		}},
+	}
+}
+
+// pageLen reduces a page to its length.
+func pageLen[T any](page []T, next string, err error) (int, string, error) {
+	return len(page), next, err
+}
+
 func testAccessListLimits(t *testing.T, s hookline.AccessStore) {
 	// Enough users, keys and events to see the default and the maximum.
 	n := hookline.MaxListLimit + 1
@@ -442,23 +475,7 @@ func testAccessListLimits(t *testing.T, s hookline.AccessStore) {
 	for i := range n {
 		createKey(t, s, newKey(users[i/hookline.MaxAccessKeysUser].ID, i))
 	}
-	lists := []struct {
-		name string
-		list func(opt hookline.ListOptions) (int, string, error)
-	}{
-		{"Users", func(opt hookline.ListOptions) (int, string, error) {
-			l, next, err := s.Users(t.Context(), opt)
-			return len(l), next, err
-		}},
-		{"AccessKeys", func(opt hookline.ListOptions) (int, string, error) {
-			l, next, err := s.AccessKeys(t.Context(), "", opt)
-			return len(l), next, err
-		}},
-		{"AuditEvents", func(opt hookline.ListOptions) (int, string, error) {
-			l, next, err := s.AuditEvents(t.Context(), hookline.AuditFilter{ListOptions: opt})
-			return len(l), next, err
-		}},
-	}
+	lists := pagedLists(t, s)
 	tests := []struct {
 		limit, want int
 	}{
@@ -486,31 +503,14 @@ func testAccessListBadOptions(t *testing.T, s hookline.AccessStore) {
 	createUser(t, s, newUser("b@example.com"))
 	createKey(t, s, newKey(u.ID, 1))
 	createKey(t, s, newKey(u.ID, 2))
-	lists := []struct {
-		name string
-		list func(opt hookline.ListOptions) (int, string, error)
-	}{
-		{"Users", func(opt hookline.ListOptions) (int, string, error) {
-			l, next, err := s.Users(t.Context(), opt)
-			return len(l), next, err
+	lists := append(pagedLists(t, s),
+		pagedList{"AccessKeys of a user", func(opt hookline.ListOptions) (int, string, error) {
+			return pageLen(s.AccessKeys(t.Context(), u.ID, opt))
 		}},
-		{"AccessKeys", func(opt hookline.ListOptions) (int, string, error) {
-			l, next, err := s.AccessKeys(t.Context(), "", opt)
-			return len(l), next, err
+		pagedList{"AuditEvents of access keys", func(opt hookline.ListOptions) (int, string, error) {
+			return pageLen(s.AuditEvents(t.Context(), hookline.AuditFilter{TargetType: hookline.AuditAccessKey, ListOptions: opt}))
 		}},
-		{"AccessKeys of a user", func(opt hookline.ListOptions) (int, string, error) {
-			l, next, err := s.AccessKeys(t.Context(), u.ID, opt)
-			return len(l), next, err
-		}},
-		{"AuditEvents", func(opt hookline.ListOptions) (int, string, error) {
-			l, next, err := s.AuditEvents(t.Context(), hookline.AuditFilter{ListOptions: opt})
-			return len(l), next, err
-		}},
-		{"AuditEvents of a user", func(opt hookline.ListOptions) (int, string, error) {
-			l, next, err := s.AuditEvents(t.Context(), hookline.AuditFilter{TargetType: hookline.AuditAccessKey, ListOptions: opt})
-			return len(l), next, err
-		}},
-	}
+	)
 	for _, l := range lists {
 		_, token, err := l.list(hookline.ListOptions{Limit: 1})
 		if err != nil || token == "" {

@@ -1,5 +1,9 @@
 package main
 
+// What the access-control commands (keys, users, roles, audit, whoami)
+// share: the credentials every API command signs with, signing in with a
+// password, the delete flow, and pieces of their output.
+
 import (
 	"bytes"
 	"cmp"
@@ -149,4 +153,69 @@ func passwordFromStdin(in io.Reader) (string, error) {
 	return pw, nil
 }
 
-// --- hookline keys ---
+// deletion is one object a delete command removes.
+type deletion struct {
+	noun  string         // "user", "role": in the question, the error and the report
+	label string         // the object in the question and the report: `"Operators" (0192F1C2A1B2C3E1)`
+	also  string         // what goes with it, for the question: " and their access keys"
+	shown map[string]any // what -o json and yaml print once it is gone
+	del   func() error
+}
+
+// confirmAndDelete asks before the deletion (unless yes), deletes and
+// reports what went. Without yes, standard input must be a terminal; an
+// answer of no exits with status 1.
+func (o *apiOptions) confirmAndDelete(cmd *cobra.Command, yes bool, d deletion) error {
+	if !yes {
+		if !isTerminal(cmd.InOrStdin()) {
+			return errors.New("not deleting without confirmation: standard input is not a terminal, so pass --yes")
+		}
+		ok, err := confirm(cmd.InOrStdin(), cmd.ErrOrStderr(), fmt.Sprintf("Delete %s %s%s?", d.noun, d.label, d.also))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			fmt.Fprintln(cmd.ErrOrStderr(), "Not deleted.")
+			return exitError(1)
+		}
+	}
+	if err := d.del(); err != nil {
+		return o.explain("delete "+d.noun, err)
+	}
+	if o.output != outputTable {
+		return printObject(cmd.OutOrStdout(), o.output, d.shown)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s %s.\n", d.noun, d.label)
+	return nil
+}
+
+// nonNil returns list, or an empty one for nil, so that -o json prints []
+// rather than null.
+func nonNil[T any](list []T) []T {
+	if list == nil {
+		return []T{}
+	}
+	return list
+}
+
+// listDetails shows values under label in a details view, one a line, or
+// "(none)".
+func listDetails(label string, values []string) []detail {
+	if len(values) == 0 {
+		return []detail{{label, "(none)"}}
+	}
+	lines := make([]detail, len(values))
+	for i, v := range values {
+		lines[i].value = v
+	}
+	lines[0].label = label
+	return lines
+}
+
+// printDetails writes a details view (see writeDetails) to w.
+func printDetails(w io.Writer, lines []detail) error {
+	var b bytes.Buffer
+	writeDetails(&b, lines)
+	_, err := w.Write(b.Bytes())
+	return err
+}

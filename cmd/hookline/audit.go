@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"cmp"
 	"fmt"
 	"io"
@@ -13,6 +12,9 @@ import (
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/client"
 )
+
+// auditTargetTypes are the values of --target-type.
+var auditTargetTypes = []string{hookline.AuditConnection, hookline.AuditUser, hookline.AuditRole, hookline.AuditAccessKey}
 
 func newAuditCmd() *cobra.Command {
 	o := &apiOptions{}
@@ -101,75 +103,4 @@ func printAuditTable(w io.Writer, events []client.AuditEvent) error {
 		rows[i] = []string{formatTime(e.Time), actor, e.Action, e.TargetType, cmp.Or(e.TargetName, e.TargetID)}
 	}
 	return printTable(w, []string{"TIME", "ACTOR", "ACTION", "TARGET TYPE", "TARGET"}, rows)
-}
-
-// --- hookline whoami ---
-
-func newWhoamiCmd() *cobra.Command {
-	o := &apiOptions{}
-	cmd := &cobra.Command{
-		Use:   "whoami",
-		Short: "Show who the CLI calls the API as, and what it may do",
-		Long: `Show the credentials the CLI signs with (an access key or the admin token),
-their user and roles, and the capabilities they give.
-
-` + apiHelp,
-		Example: `  hookline whoami
-  hookline whoami -o json | jq -r '.capabilities[]'`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			s, err := c.Session(cmd.Context())
-			if err != nil {
-				return o.explain("get session", err)
-			}
-			if o.output != outputTable {
-				return printObject(cmd.OutOrStdout(), o.output, s)
-			}
-			roles := &roleResolver{c: c}
-			return printWhoami(cmd.OutOrStdout(), s, roles.names(cmd.Context()))
-		},
-	}
-	o.register(cmd)
-	return cmd
-}
-
-func printWhoami(w io.Writer, s *client.Session, roleNamesByID map[string]string) error {
-	via := s.Via
-	switch s.Via {
-	case client.ViaAccessKey:
-		via = "access key " + s.AccessID
-	case client.ViaSession:
-		via = "password (a session)"
-	case client.ViaAdminToken:
-		via = "the admin token (HOOKLINE_ADMIN_TOKEN)"
-	}
-	lines := []detail{{"Signed in with", via}}
-	if u := s.User; u != nil {
-		lines = append(lines,
-			detail{"User", u.Email},
-			detail{"Name", orDash(u.Name)},
-			detail{"User ID", u.ID},
-			detail{"Roles", cmp.Or(roleNames(u.RoleIDs, roleNamesByID), "(none)")},
-		)
-	} else {
-		lines = append(lines, detail{"User", "(none: the admin token is no user)"})
-	}
-	if len(s.Capabilities) == 0 {
-		lines = append(lines, detail{"Capabilities", "(none)"})
-	}
-	for i, c := range s.Capabilities {
-		label := ""
-		if i == 0 {
-			label = "Capabilities"
-		}
-		lines = append(lines, detail{label, c})
-	}
-	var b bytes.Buffer
-	writeDetails(&b, lines)
-	_, err := w.Write(b.Bytes())
-	return err
 }

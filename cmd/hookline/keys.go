@@ -209,12 +209,3 @@ too, and is its last call.`,
 		},
 	}
 }
-
-func nonNil[T any](list []T) []T {
-	if list == nil {
-		return []T{}
-	}
-	return list
-}
-
-// --- hookline users ---

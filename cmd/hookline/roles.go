@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -81,6 +81,97 @@ func parseCapabilities(values []string) ([]string, error) {
 	return out, nil
 }
 
+// roleResolver finds roles by ID or name, listing them once, when first
+// needed. Every signed-in caller may list roles.
+type roleResolver struct {
+	c      *client.Client
+	roles  []client.Role
+	err    error
+	loaded bool
+}
+
+func (r *roleResolver) load(ctx context.Context) error {
+	if !r.loaded {
+		r.roles, r.err = r.c.Roles(ctx)
+		r.loaded = true
+	}
+	return r.err
+}
+
+// resolve returns the role whose ID is nameOrID, else the one with that
+// name, compared without regard to case as the server keeps names unique.
+// flag names the argument when no role matches.
+func (r *roleResolver) resolve(ctx context.Context, o *apiOptions, flag, nameOrID string) (client.Role, error) {
+	if err := r.load(ctx); err != nil {
+		return client.Role{}, o.explain("list roles", err)
+	}
+	key := strings.TrimSpace(nameOrID)
+	for _, role := range r.roles {
+		if role.ID == key {
+			return role, nil
+		}
+	}
+	for _, role := range r.roles {
+		if strings.EqualFold(role.Name, key) {
+			return role, nil
+		}
+	}
+	names := make([]string, len(r.roles))
+	for i, role := range r.roles {
+		names[i] = role.Name
+	}
+	return client.Role{}, fmt.Errorf("%s %q: no role has this ID or name; the roles are %s", flag, nameOrID, strings.Join(names, ", "))
+}
+
+// ids resolves role flags to IDs; empty values are dropped, so that
+// --role "" gives no roles.
+func (r *roleResolver) ids(ctx context.Context, o *apiOptions, flag string, values []string) ([]string, error) {
+	ids := []string{}
+	for _, v := range values {
+		if strings.TrimSpace(v) == "" {
+			continue
+		}
+		role, err := r.resolve(ctx, o, flag, v)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(ids, role.ID) {
+			ids = append(ids, role.ID)
+		}
+	}
+	return ids, nil
+}
+
+// names maps role IDs to names; without them (the list failed) tables show
+// IDs.
+func (r *roleResolver) names(ctx context.Context) map[string]string {
+	_ = r.load(ctx)
+	m := make(map[string]string, len(r.roles))
+	for _, role := range r.roles {
+		m[role.ID] = role.Name
+	}
+	return m
+}
+
+// roleNames joins the names of the roles ids, each as its ID when names
+// lacks it.
+func roleNames(ids []string, names map[string]string) string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = cmp.Or(names[id], id)
+	}
+	return strings.Join(out, ", ")
+}
+
+// findRole resolves a role argument by ID or name.
+func (o *apiOptions) findRole(ctx context.Context, c *client.Client, nameOrID string) (*client.Role, error) {
+	role, err := (&roleResolver{c: c}).resolve(ctx, o, "role", nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	return &role, nil
+}
+
 func newRolesListCmd(o *apiOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
@@ -118,27 +209,19 @@ func printRoleTable(w io.Writer, roles []client.Role) error {
 }
 
 func printRoleDetails(w io.Writer, r *client.Role) error {
+	builtIn := "no"
+	if r.BuiltIn {
+		builtIn = "yes: it cannot be changed or deleted"
+	}
 	lines := []detail{
 		{"ID", r.ID},
 		{"Name", r.Name},
 		{"Description", orDash(r.Description)},
-		{"Built-in", map[bool]string{true: "yes: it cannot be changed or deleted", false: "no"}[r.BuiltIn]},
+		{"Built-in", builtIn},
 	}
-	if len(r.Capabilities) == 0 {
-		lines = append(lines, detail{"Capabilities", "(none)"})
-	}
-	for i, c := range r.Capabilities {
-		label := ""
-		if i == 0 {
-			label = "Capabilities"
-		}
-		lines = append(lines, detail{label, c})
-	}
+	lines = append(lines, listDetails("Capabilities", r.Capabilities)...)
 	lines = append(lines, detail{"Created", formatTime(r.CreatedAt)}, detail{"Modified", formatTime(r.ModifiedAt)})
-	var b bytes.Buffer
-	writeDetails(&b, lines)
-	_, err := w.Write(b.Bytes())
-	return err
+	return printDetails(w, lines)
 }
 
 func (o *apiOptions) printRole(cmd *cobra.Command, r *client.Role) error {
@@ -146,18 +229,6 @@ func (o *apiOptions) printRole(cmd *cobra.Command, r *client.Role) error {
 		return printObject(cmd.OutOrStdout(), o.output, r)
 	}
 	return printRoleDetails(cmd.OutOrStdout(), r)
-}
-
-// findRole resolves a role argument by ID or name.
-func (o *apiOptions) findRole(ctx context.Context, c *client.Client, nameOrID string) (*client.Role, error) {
-	role, err := (&roleResolver{c: c}).resolve(ctx, "role", nameOrID)
-	var ae *client.APIError
-	if errors.As(err, &ae) {
-		return nil, o.explain("list roles", err)
-	} else if err != nil {
-		return nil, err
-	}
-	return &role, nil
 }
 
 func newRolesGetCmd(o *apiOptions) *cobra.Command {
@@ -301,28 +372,14 @@ standard input is not a terminal.`,
 			if err != nil {
 				return err
 			}
-			ok, err := confirmDelete(cmd, yes, fmt.Sprintf("Delete role %q (%s)?", r.Name, r.ID))
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return exitError(1)
-			}
-			if err := c.DeleteRole(cmd.Context(), r.ID); err != nil {
-				return o.explain("delete role", err)
-			}
-			if o.output != outputTable {
-				return printObject(cmd.OutOrStdout(), o.output, map[string]any{"id": r.ID, "name": r.Name, "deleted": true})
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Deleted role %q (%s).\n", r.Name, r.ID)
-			return nil
+			return o.confirmAndDelete(cmd, yes, deletion{
+				noun:  "role",
+				label: fmt.Sprintf("%q (%s)", r.Name, r.ID),
+				shown: map[string]any{"id": r.ID, "name": r.Name, "deleted": true},
+				del:   func() error { return c.DeleteRole(cmd.Context(), r.ID) },
+			})
 		},
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "delete without asking")
 	return cmd
 }
-
-// --- hookline audit ---
-
-// auditTargetTypes are the values of --target-type.
-var auditTargetTypes = []string{hookline.AuditConnection, hookline.AuditUser, hookline.AuditRole, hookline.AuditAccessKey}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -90,88 +88,6 @@ func userEmails(ctx context.Context, c *client.Client) map[string]string {
 	return m
 }
 
-// roleResolver finds roles by ID or name, listing them once, when first
-// needed. Every signed-in caller may list roles.
-type roleResolver struct {
-	c      *client.Client
-	roles  []client.Role
-	err    error
-	loaded bool
-}
-
-func (r *roleResolver) load(ctx context.Context) error {
-	if !r.loaded {
-		r.roles, r.err = r.c.Roles(ctx)
-		r.loaded = true
-	}
-	return r.err
-}
-
-// resolve returns the role whose ID is nameOrID, else the one with that
-// name, compared without regard to case as the server keeps names unique.
-func (r *roleResolver) resolve(ctx context.Context, flag, nameOrID string) (client.Role, error) {
-	if err := r.load(ctx); err != nil {
-		return client.Role{}, err
-	}
-	key := strings.TrimSpace(nameOrID)
-	for _, role := range r.roles {
-		if role.ID == key {
-			return role, nil
-		}
-	}
-	for _, role := range r.roles {
-		if strings.EqualFold(role.Name, key) {
-			return role, nil
-		}
-	}
-	names := make([]string, len(r.roles))
-	for i, role := range r.roles {
-		names[i] = role.Name
-	}
-	return client.Role{}, fmt.Errorf("%s %q: no role has this ID or name; the roles are %s", flag, nameOrID, strings.Join(names, ", "))
-}
-
-// ids resolves role flags to IDs; empty values are dropped, so that
-// --role "" gives no roles.
-func (r *roleResolver) ids(ctx context.Context, o *apiOptions, flag string, values []string) ([]string, error) {
-	ids := []string{}
-	for _, v := range values {
-		if strings.TrimSpace(v) == "" {
-			continue
-		}
-		role, err := r.resolve(ctx, flag, v)
-		var ae *client.APIError
-		if errors.As(err, &ae) {
-			return nil, o.explain("list roles", err)
-		} else if err != nil {
-			return nil, err
-		}
-		if !slices.Contains(ids, role.ID) {
-			ids = append(ids, role.ID)
-		}
-	}
-	return ids, nil
-}
-
-// names maps role IDs to names; without them (the list failed) tables show
-// IDs.
-func (r *roleResolver) names(ctx context.Context) map[string]string {
-	_ = r.load(ctx)
-	m := make(map[string]string, len(r.roles))
-	for _, role := range r.roles {
-		m[role.ID] = role.Name
-	}
-	return m
-}
-
-func roleNames(ids []string, names map[string]string) string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = cmp.Or(names[id], id)
-	}
-	return strings.Join(out, ", ")
-}
-
 func enabledText(disabled bool) string {
 	if disabled {
 		return "disabled"
@@ -214,35 +130,26 @@ func printUserTable(w io.Writer, users []client.User, roleNamesByID map[string]s
 }
 
 func printUserDetails(w io.Writer, u *client.User, roleNamesByID map[string]string) error {
+	roles := make([]string, len(u.RoleIDs))
+	for i, id := range u.RoleIDs {
+		roles[i] = id
+		if name, ok := roleNamesByID[id]; ok {
+			roles[i] = name + " (" + id + ")"
+		}
+	}
 	lines := []detail{
 		{"ID", u.ID},
 		{"Email", u.Email},
 		{"Name", orDash(u.Name)},
 	}
-	if len(u.RoleIDs) == 0 {
-		lines = append(lines, detail{"Roles", "(none)"})
-	}
-	for i, id := range u.RoleIDs {
-		label := ""
-		if i == 0 {
-			label = "Roles"
-		}
-		value := id
-		if name, ok := roleNamesByID[id]; ok {
-			value = name + " (" + id + ")"
-		}
-		lines = append(lines, detail{label, value})
-	}
+	lines = append(lines, listDetails("Roles", roles)...)
 	lines = append(lines,
 		detail{"Status", enabledText(u.Disabled)},
 		detail{"Password", setOrNot(u.HasPassword)},
 		detail{"Created", formatTime(u.CreatedAt)},
 		detail{"Modified", formatTime(u.ModifiedAt)},
 	)
-	var b bytes.Buffer
-	writeDetails(&b, lines)
-	_, err := w.Write(b.Bytes())
-	return err
+	return printDetails(w, lines)
 }
 
 // printUser prints one user after get, create or update.
@@ -397,22 +304,6 @@ No change may leave Hookline without an enabled administrator.`,
 	return cmd
 }
 
-// confirmDelete asks before a deletion unless yes; it returns false when
-// the answer is no, having said so.
-func confirmDelete(cmd *cobra.Command, yes bool, question string) (bool, error) {
-	if yes {
-		return true, nil
-	}
-	if !isTerminal(cmd.InOrStdin()) {
-		return false, errors.New("not deleting without confirmation: standard input is not a terminal, so pass --yes")
-	}
-	ok, err := confirm(cmd.InOrStdin(), cmd.ErrOrStderr(), question)
-	if err == nil && !ok {
-		fmt.Fprintln(cmd.ErrOrStderr(), "Not deleted.")
-	}
-	return ok, err
-}
-
 func newUsersDeleteCmd(o *apiOptions) *cobra.Command {
 	var yes bool
 	cmd := &cobra.Command{
@@ -433,25 +324,15 @@ terminal. The last enabled administrator cannot be deleted.`,
 			if err != nil {
 				return err
 			}
-			ok, err := confirmDelete(cmd, yes, fmt.Sprintf("Delete user %s (%s) and their access keys?", u.Email, u.ID))
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return exitError(1)
-			}
-			if err := c.DeleteUser(cmd.Context(), u.ID); err != nil {
-				return o.explain("delete user", err)
-			}
-			if o.output != outputTable {
-				return printObject(cmd.OutOrStdout(), o.output, map[string]any{"id": u.ID, "email": u.Email, "deleted": true})
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Deleted user %s (%s).\n", u.Email, u.ID)
-			return nil
+			return o.confirmAndDelete(cmd, yes, deletion{
+				noun:  "user",
+				label: fmt.Sprintf("%s (%s)", u.Email, u.ID),
+				also:  " and their access keys",
+				shown: map[string]any{"id": u.ID, "email": u.Email, "deleted": true},
+				del:   func() error { return c.DeleteUser(cmd.Context(), u.ID) },
+			})
 		},
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "delete without asking")
 	return cmd
 }
-
-// --- hookline roles ---
