@@ -13,8 +13,6 @@ import (
 	"strings"
 
 	"github.com/hookline/hookline"
-	sqlitedriver "modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 const connectionColumns = `id, name, description, webhook_type, url, custom_headers, default_payload,
@@ -79,7 +77,7 @@ func (db *DB) CreateConnection(ctx context.Context, c *hookline.Connection) erro
 			return err
 		}
 		var err error
-		if row.ID, err = unusedID(ctx, tx); err != nil {
+		if row.ID, err = unusedIDIn(ctx, tx, "connections"); err != nil {
 			return err
 		}
 		args, err := db.rowArgs(&row)
@@ -99,25 +97,6 @@ func (db *DB) CreateConnection(ctx context.Context, c *hookline.Connection) erro
 	}
 	c.ID, c.CreatedAt, c.ModifiedAt, c.ModifiedBy = row.ID, row.CreatedAt, row.ModifiedAt, row.ModifiedBy
 	return nil
-}
-
-// unusedID draws IDs until one is free. With 64 random bits a second draw
-// all but never happens, but a collision must not surface as an error.
-func unusedID(ctx context.Context, tx *sql.Tx) (string, error) {
-	for range 5 {
-		id, err := newID()
-		if err != nil {
-			return "", err
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM connections WHERE id = ?`, id).Scan(&n); err != nil {
-			return "", fmt.Errorf("check ID: %w", err)
-		}
-		if n == 0 {
-			return id, nil
-		}
-	}
-	return "", errors.New("generate ID: five random IDs were all taken")
 }
 
 // checkName returns ECONFLICT when a connection other than id has name,
@@ -141,8 +120,7 @@ func checkName(ctx context.Context, tx *sql.Tx, name, id string) error {
 // SQLITE_CONSTRAINT_PRIMARYKEY), as TestOnlyNameIsUnique checks, so that a
 // new unique index cannot be mistaken for it unnoticed.
 func mapConstraint(err error, name string) error {
-	var se *sqlitedriver.Error
-	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+	if isUniqueConflict(err) {
 		return nameTaken(name)
 	}
 	return err
@@ -256,15 +234,7 @@ func (db *DB) Connection(ctx context.Context, id string) (*hookline.Connection, 
 // hookline.MaxListLimit; opt.Token is the next token of the previous page.
 func (db *DB) Connections(ctx context.Context, opt hookline.ListOptions) ([]*hookline.Connection, string, error) {
 	var p hookline.Problems
-	limit := opt.Limit
-	switch {
-	case limit < 0:
-		p.Add("limit", "must not be negative")
-	case limit == 0:
-		limit = hookline.DefaultListLimit
-	case limit > hookline.MaxListLimit:
-		limit = hookline.MaxListLimit
-	}
+	limit := listLimit(&p, opt.Limit)
 	after, err := decodeToken(opt.Token)
 	if err != nil {
 		p.AddError("token", err)

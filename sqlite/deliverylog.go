@@ -168,15 +168,7 @@ func (db *DB) ReplayDelivery(ctx context.Context, owner, id string, at time.Time
 // whatever was added since.
 func (db *DB) Deliveries(ctx context.Context, f hookline.DeliveryFilter) ([]*hookline.Delivery, string, error) {
 	var p hookline.Problems
-	limit := f.Limit
-	switch {
-	case limit < 0:
-		p.Add("limit", "must not be negative")
-	case limit == 0:
-		limit = hookline.DefaultListLimit
-	case limit > hookline.MaxListLimit:
-		limit = hookline.MaxListLimit
-	}
+	limit := listLimit(&p, f.Limit)
 	if f.State != "" && !f.State.Valid() {
 		p.Add("state", "must be one of pending, delivered, failed or dead, not %q", f.State)
 	}

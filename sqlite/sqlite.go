@@ -23,7 +23,8 @@ import (
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/keyring"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	sqlitedriver "modernc.org/sqlite" // also registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 //go:embed migrations/*.sql
@@ -266,4 +267,109 @@ func (db *DB) PutSetting(ctx context.Context, key, value string) error {
 		return fmt.Errorf("write setting %q: %w", key, err)
 	}
 	return nil
+}
+
+// Helpers the stores of this package share.
+
+// querier is a *sql.DB or *sql.Tx.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// queryAll runs query through q and reads every row with scan.
+func queryAll[T any](ctx context.Context, q querier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, v)
+	}
+	return list, rows.Err()
+}
+
+// parseStamps parses a row's created_at and modified_at; row names it in
+// errors ("user 0192F1C2A1B2C3D4").
+func parseStamps(row, createdAt, modifiedAt string) (created, modified time.Time, err error) {
+	if created, err = parseTime(createdAt); err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("%s: created_at: %w", row, err)
+	}
+	if modified, err = parseTime(modifiedAt); err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("%s: modified_at: %w", row, err)
+	}
+	return created, modified, nil
+}
+
+// notBefore returns t, or earliest when t is before it: a clock stepped
+// back must not make something modified before it was created.
+func notBefore(t, earliest time.Time) time.Time {
+	if t.Before(earliest) {
+		return earliest
+	}
+	return t
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// listLimit applies the limit rules every list shares: 0 is the default,
+// more than the maximum is the maximum, negative is a problem.
+func listLimit(p *hookline.Problems, limit int) int {
+	switch {
+	case limit < 0:
+		p.Add("limit", "must not be negative")
+	case limit == 0:
+		return hookline.DefaultListLimit
+	case limit > hookline.MaxListLimit:
+		return hookline.MaxListLimit
+	}
+	return limit
+}
+
+// conflictOn is ECONFLICT naming the field whose value another row holds,
+// so that a client can point at the input to change.
+func conflictOn(field, why, format string, args ...any) error {
+	return &hookline.Error{
+		Code:    hookline.ECONFLICT,
+		Message: fmt.Sprintf(format, args...),
+		Fields:  []hookline.FieldError{{Field: field, Message: why}},
+	}
+}
+
+// isUniqueConflict reports whether err is a UNIQUE index violation (not
+// the primary key's, which reports SQLITE_CONSTRAINT_PRIMARYKEY).
+func isUniqueConflict(err error) bool {
+	var se *sqlitedriver.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+// unusedIDIn draws IDs until one is free in table. With 64 random bits a
+// second draw all but never happens, but a collision must not surface as
+// an error.
+func unusedIDIn(ctx context.Context, tx *sql.Tx, table string) (string, error) {
+	for range 5 {
+		id, err := newID()
+		if err != nil {
+			return "", err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE id = ?`, id).Scan(&n); err != nil {
+			return "", fmt.Errorf("check ID: %w", err)
+		}
+		if n == 0 {
+			return id, nil
+		}
+	}
+	return "", errors.New("generate ID: five random IDs were all taken")
 }
