@@ -102,6 +102,17 @@ func TestSignInFailures(t *testing.T) {
 	if a := e.as(u, "GET", "/api/v1/connections", ""); a.code != http.StatusUnauthorized || !strings.Contains(a.raw, "disabled") {
 		t.Errorf("disabled user's access key: %d %s", a.code, a.raw)
 	}
+	// A browser's own request gets no Basic challenge (its password
+	// dialog would cover the sign-in page); a program's does.
+	req := e.request("GET", "/api/v1/session", "")
+	req.Header.Set("Sec-Fetch-Mode", "cors")
+	if a := e.send(req); a.code != http.StatusUnauthorized || strings.HasPrefix(a.header.Get("WWW-Authenticate"), "Basic") {
+		t.Errorf("browser fetch: %d, WWW-Authenticate %q", a.code, a.header.Get("WWW-Authenticate"))
+	}
+	req.SetBasicAuth("hk23456789ABCDEF", "wrong")
+	if a := e.send(req); !strings.HasPrefix(a.header.Get("WWW-Authenticate"), "Basic") {
+		t.Errorf("fetch with Basic credentials: WWW-Authenticate %q, want the Basic challenge", a.header.Get("WWW-Authenticate"))
+	}
 	// Missing fields are named.
 	if a := signIn("", ""); a.code != http.StatusBadRequest || !strings.Contains(a.raw, `"field": "email"`) || !strings.Contains(a.raw, `"field": "password"`) {
 		t.Errorf("empty sign-in: %d %s", a.code, a.raw)

@@ -385,7 +385,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	switch code {
 	case hookline.EUNAUTHORIZED:
-		w.Header().Set("WWW-Authenticate", `Basic realm="hookline", charset="UTF-8"`)
+		w.Header().Set("WWW-Authenticate", challenge(r))
 	case hookline.ETOOMANY:
 		var rl *rateLimited
 		if errors.As(err, &rl) {
@@ -402,6 +402,19 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		resp.Errors = []ErrorEntry{{Code: code, Message: resp.Message}}
 	}
 	writeJSON(w, status, resp)
+}
+
+// challenge is the WWW-Authenticate of a 401. Programs get the Basic
+// challenge for access keys. A browser meets a Basic challenge with a
+// password dialog of its own over the page (the web UI's first call when
+// nobody is signed in would open one), so a request the browser made by
+// itself, which says so with Sec-Fetch-Mode and carries no Authorization,
+// gets a scheme browsers do not prompt for.
+func challenge(r *http.Request) string {
+	if r.Header.Get("Sec-Fetch-Mode") != "" && r.Header.Get("Authorization") == "" {
+		return `Session realm="hookline"`
+	}
+	return `Basic realm="hookline", charset="UTF-8"`
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -33,6 +33,7 @@ import (
 	"github.com/hookline/hookline/notify/awslambda"
 	"github.com/hookline/hookline/notify/webhook"
 	"github.com/hookline/hookline/sqlite"
+	"github.com/hookline/hookline/web"
 )
 
 // Config is everything hookline serve reads from flags and environment.
@@ -203,6 +204,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Deliveries: m.DB,
 		Dispatcher: m.Dispatcher,
 		Metrics:    promhttp.HandlerFor(metrics, promhttp.HandlerOpts{}),
+		UI:         web.Handler(),
 	}
 	if setupToken != "" {
 		m.Server.SetupTokenHash = sha256.Sum256([]byte(setupToken))
