@@ -25,12 +25,13 @@ const (
 	SendAlerts          Capability = "sendAlerts"          // post alerts (API and receivers)
 	ManageUsersAndRoles Capability = "manageUsersAndRoles" // users, roles and everyone's access keys
 	ViewAuditLog        Capability = "viewAuditLog"
+	ManageCollectors    Capability = "manageCollectors" // HTTP sources and their tokens
 )
 
 // Capabilities lists every capability, in the order the API shows them.
 var Capabilities = []Capability{
 	ViewConnections, ManageConnections, ViewMonitors, ManageMonitors,
-	ViewAlerts, SendAlerts, ManageUsersAndRoles, ViewAuditLog,
+	ViewAlerts, SendAlerts, ManageUsersAndRoles, ViewAuditLog, ManageCollectors,
 }
 
 // Valid reports whether c is one of Capabilities.
@@ -236,7 +237,7 @@ type AuditEvent struct {
 	Time       time.Time
 	Actor      Actor
 	Action     string // "create", "update", "delete", "signIn", ...
-	TargetType string // "connection", "user", "role", "accessKey"; a sign-in's target is the user
+	TargetType string // "connection", "user", "role", "accessKey", "source"; a sign-in's target is the user
 	TargetID   string
 	TargetName string
 	Before     json.RawMessage

@@ -155,7 +155,7 @@ type AuditEvent struct {
 	Time       time.Time       `json:"time"`
 	Actor      Actor           `json:"actor"`
 	Action     string          `json:"action"`     // "create", "update", "delete", "signIn", ...
-	TargetType string          `json:"targetType"` // "connection", "user", "role", "accessKey", "session"
+	TargetType string          `json:"targetType"` // "connection", "user", "role", "accessKey", "source"
 	TargetID   string          `json:"targetId"`
 	TargetName string          `json:"targetName"`
 	Before     json.RawMessage `json:"before"`
@@ -164,7 +164,7 @@ type AuditEvent struct {
 
 // AuditFilter selects audit events; empty fields select all.
 type AuditFilter struct {
-	TargetType string // "connection", "user", "role", "accessKey" or "session"
+	TargetType string // "connection", "user", "role", "accessKey" or "source"
 	TargetID   string
 	ActorID    string // a user's ID
 	Limit      int    // page size, 1..1000; 0 for the server's default

@@ -600,10 +600,10 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := hookline.AuditFilter{TargetType: q.Get("targetType"), TargetID: q.Get("targetId"), ActorID: q.Get("actorId"), ListOptions: opt}
 	switch f.TargetType {
-	case "", hookline.AuditConnection, hookline.AuditUser, hookline.AuditRole, hookline.AuditAccessKey:
+	case "", hookline.AuditConnection, hookline.AuditUser, hookline.AuditRole, hookline.AuditAccessKey, hookline.AuditSource:
 	default:
 		var p hookline.Problems
-		p.Add("targetType", "must be connection, user, role or accessKey, not %q", f.TargetType)
+		p.Add("targetType", "must be connection, user, role, accessKey or source, not %q", f.TargetType)
 		return p.Err()
 	}
 	events, next, err := s.Access.AuditEvents(r.Context(), f)

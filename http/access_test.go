@@ -79,7 +79,7 @@ func newAccessEnv(t testing.TB, limits hookhttp.Limits) *accessEnv {
 		Access: db, TokenHash: sha256.Sum256([]byte(token)), Limits: limits,
 		// A stand-in for package web: the routes are what is tested here.
 		UI:         http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ui") }),
-		Deliveries: db, Dispatcher: e.disp,
+		Deliveries: db, Dispatcher: e.disp, Logs: db,
 	}
 	if err := e.srv.Open(); err != nil {
 		t.Fatal(err)
@@ -365,6 +365,31 @@ var routeFixtures = map[string]fixture{
 		return "DELETE", "/api/v1/roles/" + e.role().ID, ""
 	}),
 	"GET /api/v1/audit": plain("GET", "/api/v1/audit", ""),
+	// Public: the token in the path authenticates, whoever else signs.
+	"POST /receiver/v1/http/{token}": build(func(e *accessEnv, _ *caller) (string, string, string) {
+		_, token := e.source()
+		return "POST", "/receiver/v1/http/" + token, "one line\n{\"timestamp\": 1700000000000, \"msg\": \"two\"}\n"
+	}),
+	"GET /api/v1/sources": plain("GET", "/api/v1/sources", ""),
+	"POST /api/v1/sources": build(func(e *accessEnv, _ *caller) (string, string, string) {
+		return "POST", "/api/v1/sources", mustJSON(map[string]any{"name": e.unique("source"), "category": "prod/web"})
+	}),
+	"GET /api/v1/sources/{id}": build(func(e *accessEnv, _ *caller) (string, string, string) {
+		src, _ := e.source()
+		return "GET", "/api/v1/sources/" + src.ID, ""
+	}),
+	"PUT /api/v1/sources/{id}": build(func(e *accessEnv, _ *caller) (string, string, string) {
+		src, _ := e.source()
+		return "PUT", "/api/v1/sources/" + src.ID, mustJSON(map[string]any{"name": src.Name + " renamed", "category": "prod/db"})
+	}),
+	"DELETE /api/v1/sources/{id}": build(func(e *accessEnv, _ *caller) (string, string, string) {
+		src, _ := e.source()
+		return "DELETE", "/api/v1/sources/" + src.ID, ""
+	}),
+	"POST /api/v1/sources/{id}/token": build(func(e *accessEnv, _ *caller) (string, string, string) {
+		src, _ := e.source()
+		return "POST", "/api/v1/sources/" + src.ID + "/token", ""
+	}),
 }
 
 // wantAccess is who may call each route, written down apart from the
@@ -412,17 +437,37 @@ var wantAccess = map[string]hookline.Capability{
 	"PUT /api/v1/roles/{id}":              hookline.ManageUsersAndRoles,
 	"DELETE /api/v1/roles/{id}":           hookline.ManageUsersAndRoles,
 	"GET /api/v1/audit":                   hookline.ViewAuditLog,
+	"POST /receiver/v1/http/{token}":      "public",
+	"GET /api/v1/sources":                 hookline.ManageCollectors,
+	"POST /api/v1/sources":                hookline.ManageCollectors,
+	"GET /api/v1/sources/{id}":            hookline.ManageCollectors,
+	"PUT /api/v1/sources/{id}":            hookline.ManageCollectors,
+	"DELETE /api/v1/sources/{id}":         hookline.ManageCollectors,
+	"POST /api/v1/sources/{id}/token":     hookline.ManageCollectors,
 }
 
 // publicAnswers are what the public routes answer on a server that is set
 // up: what matters is that none asks for credentials.
 var publicAnswers = map[string]int{
-	"GET /ui/":             http.StatusOK,
-	"GET /{$}":             http.StatusFound,
-	"POST /api/v1/session": http.StatusOK,
-	"POST /api/v1/setup":   http.StatusConflict,
-	"GET /setup":           http.StatusNotFound,
-	"POST /setup":          http.StatusConflict,
+	"GET /ui/":                       http.StatusOK,
+	"GET /{$}":                       http.StatusFound,
+	"POST /api/v1/session":           http.StatusOK,
+	"POST /api/v1/setup":             http.StatusConflict,
+	"GET /setup":                     http.StatusNotFound,
+	"POST /setup":                    http.StatusConflict,
+	"POST /receiver/v1/http/{token}": http.StatusOK,
+}
+
+// source stores an HTTP source for a route to read, change, delete or
+// send to, and returns it with its token.
+func (e *accessEnv) source() (*hookline.Source, string) {
+	e.t.Helper()
+	token := e.unique("token-for-test-only")
+	src := &hookline.Source{Name: e.unique("source"), Category: "prod/web", TokenHash: hookline.SourceTokenHash(token)}
+	if err := e.db.CreateSource(context.Background(), src); err != nil {
+		e.t.Fatal(err)
+	}
+	return src, token
 }
 
 func (e *accessEnv) role() *hookline.Role {

@@ -359,6 +359,7 @@ var capabilityNames = map[hookline.Capability]string{
 	hookline.SendAlerts:          "Send Alerts",
 	hookline.ManageUsersAndRoles: "Manage Users and Roles",
 	hookline.ViewAuditLog:        "View Audit Log",
+	hookline.ManageCollectors:    "Manage Collectors",
 }
 
 func forbidden(need hookline.Capability) error {

@@ -52,6 +52,9 @@ type Server struct {
 	// UI serves the web UI's pages and assets under /ui/ without auth (they
 	// hold no data: their scripts call the API); nil: no UI.
 	UI http.Handler
+	// Logs keeps HTTP sources and the records they receive; nil serves
+	// neither the receiver nor the Sources API.
+	Logs hookline.LogStore
 
 	ln        net.Listener
 	server    *http.Server
@@ -185,6 +188,17 @@ func (s *Server) Routes() []Route {
 	routes = append(routes,
 		rt("GET /api/v1/payload/variables", "", s.payloadVariables),
 		rt("POST /api/v1/payload/preview", "", s.payloadPreview))
+	if s.Logs != nil {
+		routes = append(routes,
+			// The token in the path is the credential; the handler checks it.
+			Route{Pattern: "POST " + receiverPrefix + "{token}", Public: true, h: s.receiveHTTP},
+			rt("GET /api/v1/sources", hookline.ManageCollectors, s.listSources),
+			rt("POST /api/v1/sources", hookline.ManageCollectors, s.createSource),
+			rt("GET /api/v1/sources/{id}", hookline.ManageCollectors, s.getSource),
+			rt("PUT /api/v1/sources/{id}", hookline.ManageCollectors, s.updateSource),
+			rt("DELETE /api/v1/sources/{id}", hookline.ManageCollectors, s.deleteSource),
+			rt("POST /api/v1/sources/{id}/token", hookline.ManageCollectors, s.rotateSourceToken))
+	}
 	if s.Access == nil {
 		return routes
 	}
@@ -339,9 +353,18 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		// Only method, path and outcome: queries and bodies may carry data
 		// the user did not mean for logs.
 		s.logger().LogAttrs(r.Context(), slog.LevelInfo, "http request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("method", r.Method), slog.String("path", logPath(r)),
 			slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)))
 	})
+}
+
+// logPath is the request's path as logs show it: without the token of an
+// HTTP source's URL, which is that source's credential.
+func logPath(r *http.Request) string {
+	if strings.HasPrefix(r.URL.Path, receiverPrefix) {
+		return receiverPrefix + "…"
+	}
+	return r.URL.Path
 }
 
 // statusOf maps each application error code to one HTTP status.
@@ -381,11 +404,14 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if code == hookline.EINTERNAL {
 		// The cause goes to the log; the user sees a message that leaks nothing.
-		s.logger().ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.logger().ErrorContext(r.Context(), "request failed", "method", r.Method, "path", logPath(r), "err", err)
 	}
 	switch code {
 	case hookline.EUNAUTHORIZED:
-		w.Header().Set("WWW-Authenticate", challenge(r))
+		// A source's token is in its URL: there is nothing to challenge for.
+		if !strings.HasPrefix(r.URL.Path, receiverPrefix) {
+			w.Header().Set("WWW-Authenticate", challenge(r))
+		}
 	case hookline.ETOOMANY:
 		var rl *rateLimited
 		if errors.As(err, &rl) {

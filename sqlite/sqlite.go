@@ -47,8 +47,8 @@ func Migrations() fs.FS {
 const busyTimeout = 10 * time.Second
 
 // DB is a Hookline database in one SQLite file. It implements
-// hookline.ConnectionStore, hookline.DeliveryStore and hookline.AccessStore
-// and is safe for concurrent use.
+// hookline.ConnectionStore, hookline.DeliveryStore, hookline.AccessStore
+// and hookline.LogStore and is safe for concurrent use.
 type DB struct {
 	// Now returns the current time; tests replace it. Times are stored in UTC.
 	Now func() time.Time
@@ -64,6 +64,7 @@ type DB struct {
 	path  string
 	stmts *deliveryStmts // the delivery queue's statements, prepared on write
 	ids   idGen          // IDs of alerts and deliveries
+	logs  logAppender    // merges concurrent AppendLogs into shared commits
 }
 
 var _ hookline.ConnectionStore = (*DB)(nil)

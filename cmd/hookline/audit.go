@@ -14,7 +14,7 @@ import (
 )
 
 // auditTargetTypes are the values of --target-type.
-var auditTargetTypes = []string{hookline.AuditConnection, hookline.AuditUser, hookline.AuditRole, hookline.AuditAccessKey}
+var auditTargetTypes = []string{hookline.AuditConnection, hookline.AuditUser, hookline.AuditRole, hookline.AuditAccessKey, hookline.AuditSource}
 
 func newAuditCmd() *cobra.Command {
 	o := &apiOptions{}

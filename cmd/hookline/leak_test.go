@@ -475,6 +475,39 @@ func TestNoSecretLeaks(t *testing.T) {
 		t.Errorf("a revoked access key: %d", code)
 	}
 
+	// HTTP sources: a token is shown once, where it is handed out (the
+	// answer of a creation or rotation, the CLI's export lines), and sent
+	// in the receiver's URL; never in logs, lists, the audit log or files.
+	src := r.apiJSON("POST", "/api/v1/sources", map[string]any{"name": "leak-source", "category": "prod/leak"}, http.StatusCreated)
+	srcID, srcToken := src["id"].(string), src["token"].(string)
+	oneTime[srcToken] = r.captured[len(r.captured)-1].where
+	if code, raw := r.send("POST", "/receiver/v1/http/"+srcToken, strings.NewReader("leak line\n{\"timestamp\": 1764151200000}\n"), ""); code != http.StatusOK {
+		t.Errorf("send to the source: %d %s", code, raw)
+	}
+	rotated := r.apiJSON("POST", "/api/v1/sources/"+srcID+"/token", nil, http.StatusOK)["token"].(string)
+	oneTime[rotated] = r.captured[len(r.captured)-1].where
+	for _, tok := range []string{srcToken, "hls_" + leakWrongPassword} {
+		if code, _ := r.send("POST", "/receiver/v1/http/"+url.PathEscape(tok), strings.NewReader("refused\n"), ""); code != http.StatusUnauthorized {
+			t.Errorf("send with a rotated or wrong token: %d", code)
+		}
+	}
+	r.apiJSON("GET", "/api/v1/sources", nil, http.StatusOK)
+	r.apiJSON("GET", "/api/v1/sources/"+srcID, nil, http.StatusOK)
+	r.apiJSON("GET", "/api/v1/audit?targetType=source", nil, http.StatusOK)
+	out = r.cli(0, "sources", "create", "--name", "leak-cli-source")
+	cliToken := between(out, "HOOKLINE_SOURCE_TOKEN=", "\n")
+	if cliToken == "" {
+		t.Fatalf("sources create printed no token:\n%s", out)
+	}
+	oneTime[cliToken] = r.captured[len(r.captured)-1].where
+	r.cliIn("from the CLI\n", 0, "logs", "send", "--token", cliToken, "--gzip")
+	r.cliIn("refused\n", 1, "logs", "send", "--token", srcToken)
+	r.cli(0, "sources", "list")
+	r.cli(0, "sources", "get", "leak-source", "-o", "json")
+	r.cli(0, "sources", "rotate-token", "leak-cli-source", "-o", "yaml")
+	oneTime[between(r.captured[len(r.captured)-1].text, "token: ", "\n")] = r.captured[len(r.captured)-1].where
+	r.cli(0, "audit")
+
 	// /metrics, scraped as Prometheus does.
 	resp, err := http.Get(r.url + "/metrics")
 	if err != nil {
@@ -516,7 +549,7 @@ func TestNoSecretLeaks(t *testing.T) {
 		}
 		for secret, where := range oneTime {
 			if c.where != where {
-				checkNoLeak(t, c, "session token or access key", secret)
+				checkNoLeak(t, c, "session token, access key or source token", secret)
 			}
 		}
 		// The master key may be in its own files only.

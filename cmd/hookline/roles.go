@@ -51,6 +51,7 @@ var capabilityText = map[hookline.Capability]string{
 	hookline.SendAlerts:          "post alerts, through the API and the Alertmanager receiver",
 	hookline.ManageUsersAndRoles: "manage users, roles and everyone's access keys",
 	hookline.ViewAuditLog:        "read the audit log",
+	hookline.ManageCollectors:    "create, change and delete HTTP sources and rotate their tokens",
 }
 
 func capabilityHelp() string {

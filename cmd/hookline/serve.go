@@ -24,6 +24,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/clock"
 	"github.com/hookline/hookline/credential"
 	"github.com/hookline/hookline/dispatch"
 	hookhttp "github.com/hookline/hookline/http"
@@ -56,6 +57,12 @@ type Config struct {
 	PerConnection  int             // attempts in flight to one connection
 	Workers        int             // attempts in flight in all
 
+	// LogRetention is how long log records are kept, by their time; 0
+	// keeps them forever. Older ones are deleted every LogPruneInterval
+	// (0: DefaultPruneInterval).
+	LogRetention     time.Duration
+	LogPruneInterval time.Duration
+
 	// Outbound targets. By default (and in a zero Config) connections may
 	// not reach loopback, private, link-local, CGNAT, multicast or cloud
 	// metadata addresses; see package netguard.
@@ -74,6 +81,7 @@ func DefaultConfig() Config {
 		DataDir: "./hookline-data", Addr: "127.0.0.1:8080", LogFormat: "text", LogLevel: slog.LevelInfo,
 		RequestTimeout: notify.DefaultTimeout, PerConnection: 32, Workers: 512,
 		APIRate: hookhttp.DefaultLimits.API.Rate, AlertRate: hookhttp.DefaultLimits.Alert.Rate,
+		LogRetention: DefaultLogRetention,
 	}
 }
 
@@ -107,6 +115,9 @@ func (c *Config) Validate() error {
 	if c.APIRate < 0 || c.AlertRate < 0 {
 		return errors.New("--api-rate-limit and --alert-rate-limit must not be negative")
 	}
+	if c.LogRetention < 0 || c.LogPruneInterval < 0 {
+		return errors.New("--log-retention and the prune interval must not be negative")
+	}
 	if c.RequestTimeout < 0 || c.PerConnection < 0 || c.Workers < 0 {
 		return errors.New("--request-timeout, --per-connection and --workers must not be negative")
 	}
@@ -133,6 +144,7 @@ type Main struct {
 	DB         *sqlite.DB
 	Dispatcher *dispatch.Dispatcher
 	Server     *hookhttp.Server
+	pruner     *pruner // deletes log records past the retention; nil: kept forever
 }
 
 // Run opens the database and starts serving; it returns once the server
@@ -205,12 +217,17 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Dispatcher: m.Dispatcher,
 		Metrics:    promhttp.HandlerFor(metrics, promhttp.HandlerOpts{}),
 		UI:         web.Handler(),
+		Logs:       m.DB,
 	}
 	if setupToken != "" {
 		m.Server.SetupTokenHash = sha256.Sum256([]byte(setupToken))
 	}
 	if err := m.Server.Open(); err != nil {
 		return err
+	}
+	if m.Config.LogRetention > 0 {
+		m.pruner = newPruner(m.DB, m.Config.LogRetention, m.Config.LogPruneInterval, clock.Real{}, m.Logger)
+		m.pruner.Start()
 	}
 	if setupToken != "" {
 		base := m.Server.PublicURL
@@ -227,7 +244,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 
 `, base, setupToken)
 	}
-	m.Logger.Info("hookline is serving", "url", m.Server.URL(), "data_dir", m.Config.DataDir, "version", version)
+	m.Logger.Info("hookline is serving", "url", m.Server.URL(), "data_dir", m.Config.DataDir, "version", version,
+		"log_retention", formatRetention(m.Config.LogRetention))
 	return nil
 }
 
@@ -266,11 +284,16 @@ func newToken() string {
 }
 
 // Close stops the server, waiting up to ctx for requests in flight, then
-// the dispatcher, waiting for attempts in flight, and closes the database.
+// the log pruner, canceling a round in progress, and the dispatcher,
+// waiting for attempts in flight, and closes the database.
 func (m *Main) Close(ctx context.Context) error {
 	var errs []error
 	if m.Server != nil {
 		errs = append(errs, m.Server.Close(ctx))
+	}
+	if m.pruner != nil {
+		m.pruner.Stop()
+		m.pruner = nil
 	}
 	if m.Dispatcher != nil {
 		errs = append(errs, m.Dispatcher.Stop(ctx))
@@ -399,7 +422,8 @@ hookline dev lambda); --allow-private-targets opens all of them but the metadata
 	f.StringSliceVar(&allowTargets, "allow-targets", nil, "address ranges connections may reach although they are private, comma-separated CIDRs (e.g. 127.0.0.1/32 for hookline dev lambda)")
 	f.StringVar(&cfg.PublicURL, "public-url", "", "URL people reach this server at, when behind a proxy (https:// makes session cookies Secure)")
 	f.Float64Var(&cfg.APIRate, "api-rate-limit", cfg.APIRate, "API requests a second per access key, session or token (burst twice that); 0: no limit")
-	f.Float64Var(&cfg.AlertRate, "alert-rate-limit", cfg.AlertRate, "alert posts a second per access key or token (burst twice that); 0: no limit")
+	f.Float64Var(&cfg.AlertRate, "alert-rate-limit", cfg.AlertRate, "alert posts a second per access key or token, and requests per HTTP source (burst twice that); 0: no limit")
+	f.Var(retentionFlag{&cfg.LogRetention}, "log-retention", "how long log records are kept, by their time: days (7d), a duration (36h) or both (1d12h); 0 keeps them forever")
 	f.BoolVar(&cfg.AllowPrivateTargets, "allow-private-targets", false, "let connections reach loopback, private and link-local addresses (not metadata addresses: only --allow-targets opens those)")
 	return cmd
 }

@@ -1,0 +1,414 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hookline/hookline"
+)
+
+// Log records. The table (migration 0005) is built for appending and for
+// time-range scans; see the migration for why. Times are stored as
+// nanoseconds since 1970, so a record's Time comes back exactly as given
+// (in UTC).
+
+const logColumns = `id, time, received_at, source_id, category, host, name, message`
+
+// The range of times the store keeps: what fits in int64 nanoseconds.
+var (
+	minLogTime = time.Unix(0, math.MinInt64)
+	maxLogTime = time.Unix(0, math.MaxInt64)
+)
+
+// checkRecord returns the problems of a record the store cannot keep. The
+// receiver validates and truncates what it takes; these checks keep a
+// caller's mistake from being stored.
+func checkRecord(p *hookline.Problems, i int, r *hookline.LogRecord) {
+	at := fmt.Sprintf("records[%d]", i)
+	if r.SourceID == "" {
+		p.Add(at+".sourceId", "is required")
+	}
+	if len(r.Message) > hookline.MaxLogMessageBytes {
+		p.Add(at+".message", "is %d bytes long; at most %d are allowed", len(r.Message), hookline.MaxLogMessageBytes)
+	} else if !utf8.ValidString(r.Message) {
+		p.Add(at+".message", "is not valid UTF-8")
+	}
+	for _, f := range []struct{ name, v string }{{"category", r.Category}, {"host", r.Host}, {"name", r.Name}} {
+		// Bytes, not characters: a cheap bound per record; the receiver
+		// checks the characters once a request.
+		if len(f.v) > 4*hookline.MaxMetadataLen || !utf8.ValidString(f.v) {
+			p.Add(at+"."+f.name, "must be valid UTF-8 of at most %d characters", hookline.MaxMetadataLen)
+		}
+	}
+	for _, t := range []struct {
+		name string
+		v    time.Time
+	}{{"time", r.Time}, {"receivedAt", r.ReceivedAt}} {
+		if t.v.Before(minLogTime) || !t.v.Before(maxLogTime) { // the largest is ScanLogs' open upper bound
+			p.Add(at+"."+t.name, "must be between the years 1678 and 2262")
+		}
+	}
+}
+
+// AppendLogs stores records in one transaction. It fills in, on success
+// only, each record's ID, ReceivedAt (the store's clock, when zero) and
+// Time (ReceivedAt, when zero), and adds to each source's Received count.
+//
+// Calls that arrive while another is being committed are committed
+// together, in one transaction after it (see logAppender): each still
+// returns only once its records are on disk, and a failure fails every
+// call of that transaction, none of whose records are then stored.
+func (db *DB) AppendLogs(ctx context.Context, records []hookline.LogRecord) error {
+	if len(records) == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("append %d log records: %w", len(records), err)
+	}
+	now := db.now()
+	rows := make([]hookline.LogRecord, len(records))
+	var p hookline.Problems
+	for i, r := range records {
+		if r.ReceivedAt.IsZero() {
+			r.ReceivedAt = now
+		}
+		if r.Time.IsZero() {
+			r.Time = r.ReceivedAt
+		}
+		r.Time, r.ReceivedAt = r.Time.UTC(), r.ReceivedAt.UTC()
+		checkRecord(&p, i, &r)
+		rows[i] = r
+	}
+	if err := p.Err(); err != nil {
+		return fmt.Errorf("append %d log records: %w", len(records), err)
+	}
+	if err := db.logs.append(&appendCall{rows: rows}, db.commitLogs); err != nil {
+		return fmt.Errorf("append %d log records: %w", len(records), err)
+	}
+	for i := range records {
+		records[i].ID, records[i].Time, records[i].ReceivedAt = rows[i].ID, rows[i].Time, rows[i].ReceivedAt
+	}
+	return nil
+}
+
+// maxGroupRows bounds the records one shared transaction takes from the
+// calls waiting, so that a crowd of large requests does not make one
+// transaction that holds the writer for long. A call is never split: one
+// larger than this is committed alone.
+const maxGroupRows = 20_000
+
+// logAppender is group commit for AppendLogs, without a goroutine of its
+// own. The first call to arrive leads: it commits its records and those
+// of every call that queued meanwhile in one transaction, so that many
+// small requests share one synchronous commit (an fsync) instead of
+// paying one each. If more calls queued during that commit, the leader
+// hands the lead to the first of them and returns; so no caller waits for
+// more than the commit its records are in and the one before it.
+type logAppender struct {
+	mu      sync.Mutex
+	queue   []*appendCall
+	leading bool
+}
+
+// appendCall is one AppendLogs waiting to be committed: done receives its
+// outcome, lead the lead.
+type appendCall struct {
+	rows []hookline.LogRecord
+	done chan error
+	lead chan struct{}
+}
+
+func (a *logAppender) append(call *appendCall, commit func([]*appendCall) error) error {
+	call.done, call.lead = make(chan error, 1), make(chan struct{})
+	a.mu.Lock()
+	a.queue = append(a.queue, call)
+	if a.leading {
+		a.mu.Unlock()
+		select {
+		case err := <-call.done:
+			return err
+		case <-call.lead:
+		}
+	} else {
+		a.leading = true
+		a.mu.Unlock()
+	}
+	return a.lead(call, commit)
+}
+
+// lead commits what is queued, call included, up to maxGroupRows, tells
+// the others in the group their outcome, and hands the lead to the first
+// call still queued, if any.
+func (a *logAppender) lead(call *appendCall, commit func([]*appendCall) error) error {
+	a.mu.Lock()
+	n, rows := 0, 0
+	for n < len(a.queue) && (n == 0 || rows+len(a.queue[n].rows) <= maxGroupRows) {
+		rows += len(a.queue[n].rows)
+		n++
+	}
+	group := a.queue[:n:n]
+	a.queue = a.queue[n:]
+	a.mu.Unlock()
+
+	err := commit(group)
+	var mine error
+	for _, c := range group {
+		if c == call {
+			mine = err
+		} else {
+			c.done <- err
+		}
+	}
+
+	a.mu.Lock()
+	if len(a.queue) > 0 {
+		close(a.queue[0].lead)
+	} else {
+		a.leading = false
+	}
+	a.mu.Unlock()
+	return mine
+}
+
+// commitLogs stores the records of a group of calls in one transaction.
+// It does not stop for a caller's context: the others' records are in the
+// same transaction, which is short.
+func (db *DB) commitLogs(group []*appendCall) error {
+	ctx := context.Background()
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		// IDs are given, not left to SQLite, so that they are known
+		// without reading them back: the next after the largest, which
+		// the write lock keeps ours until the commit.
+		var last int64
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM logs`).Scan(&last); err != nil {
+			return fmt.Errorf("read the last ID: %w", err)
+		}
+		// One statement a row: a multi-row VALUES list of 16 to 256 rows
+		// was no faster (BenchmarkAppendLogs), as the time goes into the
+		// b-trees and the WAL, not into the driver.
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO logs (`+logColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		var all []hookline.LogRecord
+		for _, c := range group {
+			for i := range c.rows {
+				r := &c.rows[i]
+				last++
+				r.ID = last
+				_, err := stmt.ExecContext(ctx, r.ID, r.Time.UnixNano(), r.ReceivedAt.UnixNano(), r.SourceID, r.Category, r.Host, r.Name, r.Message)
+				if err != nil {
+					return fmt.Errorf("insert: %w", err)
+				}
+			}
+			if len(group) == 1 {
+				all = c.rows
+			} else {
+				all = append(all, c.rows...)
+			}
+		}
+		return countReceived(ctx, tx, all, db.now())
+	})
+}
+
+// countReceived adds the records to their sources' counters, once a
+// source: a batch comes from one source, or from few.
+func countReceived(ctx context.Context, tx *sql.Tx, rows []hookline.LogRecord, now time.Time) error {
+	counts := map[string]int64{}
+	var order []string
+	for _, r := range rows {
+		if counts[r.SourceID] == 0 {
+			order = append(order, r.SourceID)
+		}
+		counts[r.SourceID]++
+	}
+	for _, id := range order {
+		// A source deleted meanwhile has no row to count in; its records
+		// are kept all the same.
+		_, err := tx.ExecContext(ctx, `UPDATE sources SET received = received + ?,
+			last_received_at = max(coalesce(last_received_at, ''), ?) WHERE id = ?`, counts[id], formatTime(now), id)
+		if err != nil {
+			return fmt.Errorf("count records of source %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// scanPageSize is how many records ScanLogs reads with one query. It
+// hands them to fn only after the query is done, so that a slow fn holds
+// neither a connection nor a read snapshot that would keep the WAL from
+// being checkpointed.
+const scanPageSize = 1000
+
+// ScanLogs calls fn with the records selected by scan, newest first. It
+// reads them a page at a time, each page a query that continues below the
+// last record of the one before (keyset paging on time and ID), so records
+// arriving during a scan are either seen once or not at all.
+func (db *DB) ScanLogs(ctx context.Context, scan hookline.LogScan, fn func(hookline.LogRecord) error) error {
+	if scan.Limit < 0 {
+		var p hookline.Problems
+		p.Add("limit", "must not be negative")
+		return fmt.Errorf("scan logs: %w", p.Err())
+	}
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	if !scan.From.IsZero() {
+		lo = nanos(scan.From)
+	}
+	if !scan.To.IsZero() {
+		hi = nanos(scan.To)
+	}
+	filter, filterArgs := categoryFilter(scan.Categories)
+	var after *logKey
+	left := scan.Limit
+	for {
+		n := scanPageSize
+		if scan.Limit > 0 {
+			n = min(n, left)
+		}
+		query, args := scanLogsQuery(lo, hi, filter, filterArgs, after, n)
+		page, err := queryAll(ctx, db.read, scanLogRecord, query, args...)
+		if err != nil {
+			return fmt.Errorf("scan logs: %w", err)
+		}
+		for _, r := range page {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if len(page) < n {
+			return nil
+		}
+		if scan.Limit > 0 {
+			if left -= len(page); left == 0 {
+				return nil
+			}
+		}
+		last := page[len(page)-1]
+		after = &logKey{time: last.Time.UnixNano(), id: last.ID}
+	}
+}
+
+// logKey is the position of the last record of a page.
+type logKey struct{ time, id int64 }
+
+// scanLogsQuery returns the query of one page of a scan. It walks
+// logs_time backwards (TestLogQueryPlans), from the upper bound of time: a
+// later page's bound is the last record's time, so that each page starts
+// where the one before ended rather than walking past it again; the ID
+// skips the records of that time already seen.
+func scanLogsQuery(lo, hi int64, filter string, filterArgs []any, after *logKey, limit int) (string, []any) {
+	query := `SELECT ` + logColumns + ` FROM logs WHERE time >= ? AND time < ?`
+	args := []any{lo, hi}
+	if after != nil {
+		query = `SELECT ` + logColumns + ` FROM logs WHERE time >= ? AND time <= ? AND (time < ? OR id < ?)`
+		args = []any{lo, after.time, after.time, after.id}
+	}
+	if filter != "" {
+		query += ` AND (` + filter + `)`
+		args = append(args, filterArgs...)
+	}
+	query += ` ORDER BY time DESC, id DESC LIMIT ?`
+	return query, append(args, limit)
+}
+
+// categoryFilter is the SQL of hookline.MatchCategory over patterns:
+// lower() and LIKE fold ASCII letters only, as MatchCategory does.
+func categoryFilter(patterns []string) (string, []any) {
+	if len(patterns) == 0 {
+		return "", nil
+	}
+	var (
+		exact, terms []string
+		args         []any
+	)
+	for _, pat := range patterns {
+		if prefix, ok := strings.CutSuffix(pat, "*"); ok {
+			terms = append(terms, `category LIKE ? ESCAPE '\'`)
+			args = append(args, likeEscaper.Replace(prefix)+"%")
+			continue
+		}
+		exact = append(exact, asciiLower(pat))
+	}
+	if len(exact) > 0 {
+		terms = append(terms, `lower(category) IN (?`+strings.Repeat(`, ?`, len(exact)-1)+`)`)
+		for _, v := range exact {
+			args = append(args, v)
+		}
+	}
+	return strings.Join(terms, ` OR `), args
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// nanos is t in nanoseconds since 1970, clamped to what int64 holds, so
+// that a bound far in the past or future selects everything on its side.
+func nanos(t time.Time) int64 {
+	switch {
+	case t.Before(minLogTime):
+		return math.MinInt64
+	case t.After(maxLogTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+func scanLogRecord(s scanner) (hookline.LogRecord, error) {
+	var (
+		r              hookline.LogRecord
+		at, receivedAt int64
+	)
+	if err := s.Scan(&r.ID, &at, &receivedAt, &r.SourceID, &r.Category, &r.Host, &r.Name, &r.Message); err != nil {
+		return r, err
+	}
+	r.Time, r.ReceivedAt = time.Unix(0, at).UTC(), time.Unix(0, receivedAt).UTC()
+	return r, nil
+}
+
+// pruneBatch bounds the records one statement of PruneLogs deletes: each
+// is its own transaction, so alerts and ingest wait for at most one batch.
+const pruneBatch = 5000
+
+// PruneLogs deletes the records whose Time is before the given time, oldest
+// first, a batch a transaction, and returns how many it deleted. Stopped by
+// ctx, it returns what it deleted so far with ctx's error.
+func (db *DB) PruneLogs(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	cut := nanos(before)
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, fmt.Errorf("prune logs: %w", err)
+		}
+		res, err := db.write.ExecContext(ctx, pruneLogsSQL, cut, pruneBatch)
+		if err != nil {
+			return total, fmt.Errorf("prune logs: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("prune logs: %w", err)
+		}
+		total += n
+		if n < pruneBatch {
+			return total, nil
+		}
+	}
+}
+
+// pruneLogsSQL deletes one batch from the left edge of logs_time.
+const pruneLogsSQL = `DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE time < ? ORDER BY time LIMIT ?)`

@@ -1,0 +1,278 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookline/hookline"
+)
+
+// HTTP sources. Beyond hookline.LogStore's contract: IDs are 16 upper-case
+// hex digits chosen by the store; names are unique case-insensitively
+// (Unicode-aware, as connections'); each change is one audit event whose
+// views never hold the token hash; the Received counters change only by
+// AppendLogs and are not audited.
+
+var _ hookline.LogStore = (*DB)(nil)
+
+const sourceColumns = `id, name, description, category, host_name, token_hash, received, last_received_at, created_at, modified_at`
+
+// actionRotateToken is the audit action of RotateSourceToken.
+const actionRotateToken = "rotateToken"
+
+func sourceNotFound(id string) error {
+	return hookline.Errorf(hookline.ENOTFOUND, "source %s not found", id)
+}
+
+func sourceNameTaken(name string) error {
+	return conflictOn("name", "is already used by another source (names are compared ignoring case)",
+		"a source named %q already exists", name)
+}
+
+func scanSource(s scanner) (*hookline.Source, error) {
+	var (
+		src                   hookline.Source
+		lastReceived          sql.NullString
+		createdAt, modifiedAt string
+	)
+	err := s.Scan(&src.ID, &src.Name, &src.Description, &src.Category, &src.HostName, &src.TokenHash,
+		&src.Received, &lastReceived, &createdAt, &modifiedAt)
+	if err != nil {
+		return nil, err
+	}
+	if src.CreatedAt, src.ModifiedAt, err = parseStamps("source "+src.ID, createdAt, modifiedAt); err != nil {
+		return nil, err
+	}
+	if lastReceived.Valid {
+		if src.LastReceivedAt, err = parseTime(lastReceived.String); err != nil {
+			return nil, fmt.Errorf("source %s: last_received_at: %w", src.ID, err)
+		}
+	}
+	return &src, nil
+}
+
+func readSource(ctx context.Context, q querier, id string) (*hookline.Source, error) {
+	s, err := scanSource(q.QueryRowContext(ctx, `SELECT `+sourceColumns+` FROM sources WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, sourceNotFound(id)
+	}
+	return s, err
+}
+
+// checkSourceKeys returns ECONFLICT when a source other than id has the
+// name (case-insensitively) or the token hash. It runs in the write
+// transaction, which holds SQLite's write lock, so the unique indexes
+// cannot be hit afterwards.
+func checkSourceKeys(ctx context.Context, tx *sql.Tx, name, tokenHash, id string) error {
+	var nameTaken, hashTaken int
+	err := tx.QueryRowContext(ctx, `SELECT
+		EXISTS (SELECT 1 FROM sources WHERE name_key = ? AND id <> ?),
+		EXISTS (SELECT 1 FROM sources WHERE token_hash = ? AND id <> ?)`,
+		nameKey(name), id, tokenHash, id).Scan(&nameTaken, &hashTaken)
+	switch {
+	case err != nil:
+		return fmt.Errorf("check name and token: %w", err)
+	case nameTaken != 0:
+		return sourceNameTaken(name)
+	case hashTaken != 0:
+		// 256 random bits drawn twice: a caller's bug, not bad luck.
+		return conflictOn("tokenHash", "is the hash of another source's token", "another source has this token")
+	}
+	return nil
+}
+
+// CreateSource validates and stores s, filling in its ID and times;
+// Received and LastReceivedAt start at zero.
+func (db *DB) CreateSource(ctx context.Context, s *hookline.Source) error {
+	if s == nil {
+		return fmt.Errorf("create source: %w", hookline.Errorf(hookline.EINVALID, "no source given"))
+	}
+	if err := s.Validate(); err != nil {
+		return fmt.Errorf("create source %q: %w", s.Name, err)
+	}
+	now := db.now()
+	row := *s
+	row.CreatedAt, row.ModifiedAt = now, now
+	row.Received, row.LastReceivedAt = 0, time.Time{}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := checkSourceKeys(ctx, tx, row.Name, row.TokenHash, ""); err != nil {
+			return err
+		}
+		var err error
+		if row.ID, err = unusedIDIn(ctx, tx, "sources"); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO sources (id, name, name_key, description, category, host_name, token_hash, created_at, modified_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			row.ID, row.Name, nameKey(row.Name), row.Description, row.Category, row.HostName, row.TokenHash,
+			formatTime(row.CreatedAt), formatTime(row.ModifiedAt))
+		if err != nil {
+			return err
+		}
+		return db.audit(ctx, tx, change{action: actionCreate, targetType: hookline.AuditSource,
+			targetID: row.ID, targetName: row.Name, after: row.AuditView()})
+	})
+	if err != nil {
+		return fmt.Errorf("create source %q: %w", s.Name, err)
+	}
+	s.ID, s.CreatedAt, s.ModifiedAt, s.Received, s.LastReceivedAt = row.ID, row.CreatedAt, row.ModifiedAt, 0, time.Time{}
+	return nil
+}
+
+// Source returns the source with the ID, or ENOTFOUND.
+func (db *DB) Source(ctx context.Context, id string) (*hookline.Source, error) {
+	s, err := readSource(ctx, db.read, id)
+	if err != nil {
+		return nil, fmt.Errorf("read source %s: %w", id, err)
+	}
+	return s, nil
+}
+
+// SourceByTokenHash returns the source whose token hashes to tokenHash, or
+// ENOTFOUND. Neither the error nor its message holds the hash.
+func (db *DB) SourceByTokenHash(ctx context.Context, tokenHash string) (*hookline.Source, error) {
+	s, err := scanSource(db.read.QueryRowContext(ctx, `SELECT `+sourceColumns+` FROM sources WHERE token_hash = ?`, tokenHash))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, fmt.Errorf("read source by token: %w", hookline.Errorf(hookline.ENOTFOUND, "no source has this token"))
+	case err != nil:
+		return nil, fmt.Errorf("read source by token: %w", err)
+	}
+	return s, nil
+}
+
+// Sources returns a page of sources ordered by lower-cased name and ID,
+// with the limit and token rules of Connections.
+func (db *DB) Sources(ctx context.Context, opt hookline.ListOptions) ([]*hookline.Source, string, error) {
+	var p hookline.Problems
+	limit := listLimit(&p, opt.Limit)
+	after, err := decodeToken(opt.Token)
+	if err != nil {
+		p.AddError("token", err)
+	}
+	if err := p.Err(); err != nil {
+		return nil, "", fmt.Errorf("list sources: %w", err)
+	}
+	query, args := sourcesQuery(after, limit)
+	rows, err := db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list sources: %w", err)
+	}
+	list, more, err := scanPage(rows, limit, scanSource)
+	if err != nil {
+		return nil, "", fmt.Errorf("list sources: %w", err)
+	}
+	next := ""
+	if more {
+		last := list[len(list)-1]
+		next = encodeToken(pageKey{NameKey: nameKey(last.Name), ID: last.ID})
+	}
+	return list, next, nil
+}
+
+// sourcesQuery asks for one row more than limit, to show whether another
+// page follows; it walks sources_name_key.
+func sourcesQuery(after *pageKey, limit int) (string, []any) {
+	query := `SELECT ` + sourceColumns + ` FROM sources `
+	var args []any
+	if after != nil {
+		query += `WHERE (name_key, id) > (?, ?) `
+		args = append(args, after.NameKey, after.ID)
+	}
+	return query + `ORDER BY name_key, id LIMIT ?`, append(args, limit+1)
+}
+
+// UpdateSource validates s and replaces the stored source's name,
+// description, category and host name. The token hash, counters and
+// CreatedAt keep their stored values, which are copied into s with the new
+// ModifiedAt.
+func (db *DB) UpdateSource(ctx context.Context, s *hookline.Source) error {
+	if s == nil {
+		return fmt.Errorf("update source: %w", hookline.Errorf(hookline.EINVALID, "no source given"))
+	}
+	row := *s
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		old, err := readSource(ctx, tx, row.ID)
+		if err != nil {
+			return err
+		}
+		// The stored hash stands in for the one given, which UpdateSource
+		// does not change, so that validation need not see it.
+		row.TokenHash = old.TokenHash
+		if err := row.Validate(); err != nil {
+			return err
+		}
+		row.CreatedAt, row.Received, row.LastReceivedAt = old.CreatedAt, old.Received, old.LastReceivedAt
+		row.ModifiedAt = notBefore(db.now(), old.CreatedAt)
+		if err := checkSourceKeys(ctx, tx, row.Name, row.TokenHash, row.ID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE sources SET name = ?, name_key = ?, description = ?, category = ?, host_name = ?, modified_at = ?
+			WHERE id = ?`, row.Name, nameKey(row.Name), row.Description, row.Category, row.HostName, formatTime(row.ModifiedAt), row.ID)
+		if err != nil {
+			return err
+		}
+		return db.audit(ctx, tx, change{action: actionUpdate, targetType: hookline.AuditSource,
+			targetID: row.ID, targetName: row.Name, before: old.AuditView(), after: row.AuditView()})
+	})
+	if err != nil {
+		return fmt.Errorf("update source %s: %w", s.ID, err)
+	}
+	s.TokenHash, s.Received, s.LastReceivedAt, s.CreatedAt, s.ModifiedAt = row.TokenHash, row.Received, row.LastReceivedAt, row.CreatedAt, row.ModifiedAt
+	return nil
+}
+
+// DeleteSource removes the source, or returns ENOTFOUND. Its records stay.
+func (db *DB) DeleteSource(ctx context.Context, id string) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		old, err := readSource(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sources WHERE id = ?`, id); err != nil {
+			return err
+		}
+		return db.audit(ctx, tx, change{action: actionDelete, targetType: hookline.AuditSource,
+			targetID: id, targetName: old.Name, before: old.AuditView()})
+	})
+	if err != nil {
+		return fmt.Errorf("delete source %s: %w", id, err)
+	}
+	return nil
+}
+
+// RotateSourceToken replaces the source's token hash and ModifiedAt, and
+// returns the source as stored. The audit event's before and after are the
+// same view: the token is never in it.
+func (db *DB) RotateSourceToken(ctx context.Context, id, tokenHash string) (*hookline.Source, error) {
+	var row *hookline.Source
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		old, err := readSource(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		next := *old
+		next.TokenHash = tokenHash
+		if err := next.Validate(); err != nil {
+			return err
+		}
+		next.ModifiedAt = notBefore(db.now(), old.CreatedAt)
+		if err := checkSourceKeys(ctx, tx, next.Name, next.TokenHash, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sources SET token_hash = ?, modified_at = ? WHERE id = ?`,
+			next.TokenHash, formatTime(next.ModifiedAt), id); err != nil {
+			return err
+		}
+		row = &next
+		return db.audit(ctx, tx, change{action: actionRotateToken, targetType: hookline.AuditSource,
+			targetID: id, targetName: old.Name, before: old.AuditView(), after: next.AuditView()})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rotate token of source %s: %w", id, err)
+	}
+	return row, nil
+}
