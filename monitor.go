@@ -410,3 +410,58 @@ func ValidateFieldName(name string) error {
 	}
 	return nil
 }
+
+// MonitorAudit is a monitor as the audit log shows it, under the names of
+// docs/monitors.md; Interval and Window are durations as Go writes them
+// ("5m0s"). A monitor holds no secret, so the view is all of it but the
+// ID and times, which the event carries.
+type MonitorAudit struct {
+	Name          string                     `json:"name"`
+	Description   string                     `json:"description"`
+	Query         string                     `json:"query"`
+	Interval      string                     `json:"interval"`
+	Window        string                     `json:"window"`
+	Triggers      []MonitorTriggerAudit      `json:"triggers"`
+	Notifications []MonitorNotificationAudit `json:"notifications"`
+	GroupFields   []string                   `json:"notificationGroupFields"`
+	Muted         bool                       `json:"muted"`
+	Disabled      bool                       `json:"isDisabled"`
+}
+
+// MonitorTriggerAudit is a trigger as the audit log shows it.
+type MonitorTriggerAudit struct {
+	TriggerType   TriggerType   `json:"triggerType"`
+	Threshold     float64       `json:"threshold"`
+	ThresholdType ThresholdType `json:"thresholdType,omitempty"`
+	Field         string        `json:"field,omitempty"`
+}
+
+// MonitorNotificationAudit is a notification as the audit log shows it.
+type MonitorNotificationAudit struct {
+	ConnectionID              string        `json:"connectionId"`
+	RunForTriggerTypes        []TriggerType `json:"runForTriggerTypes"`
+	PayloadOverride           string        `json:"payloadOverride,omitempty"`
+	ResolutionPayloadOverride string        `json:"resolutionPayloadOverride,omitempty"`
+}
+
+// AuditView returns m as the audit log shows it. Its lists are lists even
+// when empty, so that before and after compare alike, and share nothing
+// with m.
+func (m *Monitor) AuditView() MonitorAudit {
+	v := MonitorAudit{
+		Name: m.Name, Description: m.Description, Query: m.Query,
+		Interval: m.Interval.String(), Window: m.Window.String(),
+		Triggers:      make([]MonitorTriggerAudit, len(m.Triggers)),
+		Notifications: make([]MonitorNotificationAudit, len(m.Notifications)),
+		GroupFields:   append([]string{}, m.GroupFields...),
+		Muted:         m.Muted, Disabled: m.Disabled,
+	}
+	for i, tr := range m.Triggers {
+		v.Triggers[i] = MonitorTriggerAudit(tr)
+	}
+	for i, n := range m.Notifications {
+		n.RunForTriggerTypes = append([]TriggerType{}, n.RunForTriggerTypes...)
+		v.Notifications[i] = MonitorNotificationAudit(n)
+	}
+	return v
+}
