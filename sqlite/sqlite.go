@@ -47,8 +47,9 @@ func Migrations() fs.FS {
 const busyTimeout = 10 * time.Second
 
 // DB is a Hookline database in one SQLite file. It implements
-// hookline.ConnectionStore, hookline.DeliveryStore, hookline.AccessStore
-// and hookline.LogStore and is safe for concurrent use.
+// hookline.ConnectionStore, hookline.DeliveryStore, hookline.AccessStore,
+// hookline.LogStore and hookline.MonitorStore and is safe for concurrent
+// use.
 type DB struct {
 	// Now returns the current time; tests replace it. Times are stored in UTC.
 	Now func() time.Time
