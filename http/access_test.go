@@ -390,6 +390,7 @@ var routeFixtures = map[string]fixture{
 		src, _ := e.source()
 		return "POST", "/api/v1/sources/" + src.ID + "/token", ""
 	}),
+	"POST /api/v1/search": plain("POST", "/api/v1/search", `{"query": "_sourceCategory=prod/* error | count by _sourceHost"}`),
 }
 
 // wantAccess is who may call each route, written down apart from the
@@ -444,6 +445,7 @@ var wantAccess = map[string]hookline.Capability{
 	"PUT /api/v1/sources/{id}":            hookline.ManageCollectors,
 	"DELETE /api/v1/sources/{id}":         hookline.ManageCollectors,
 	"POST /api/v1/sources/{id}/token":     hookline.ManageCollectors,
+	"POST /api/v1/search":                 hookline.ViewMonitors,
 }
 
 // publicAnswers are what the public routes answer on a server that is set

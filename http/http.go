@@ -87,8 +87,9 @@ func (s *Server) Open() error {
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		// Testing both payloads may wait for two slow targets in a row.
-		WriteTimeout:   2*attempt + 15*time.Second,
+		// Testing both payloads may wait for two slow targets in a row; a
+		// search may read records for searchTimeout.
+		WriteTimeout:   max(2*attempt, searchTimeout) + 15*time.Second,
 		IdleTimeout:    2 * time.Minute,
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(s.logger().Handler(), slog.LevelWarn),
@@ -197,7 +198,9 @@ func (s *Server) Routes() []Route {
 			rt("GET /api/v1/sources/{id}", hookline.ManageCollectors, s.getSource),
 			rt("PUT /api/v1/sources/{id}", hookline.ManageCollectors, s.updateSource),
 			rt("DELETE /api/v1/sources/{id}", hookline.ManageCollectors, s.deleteSource),
-			rt("POST /api/v1/sources/{id}/token", hookline.ManageCollectors, s.rotateSourceToken))
+			rt("POST /api/v1/sources/{id}/token", hookline.ManageCollectors, s.rotateSourceToken),
+			// Searching reads what monitors read; see search.go.
+			rt("POST /api/v1/search", hookline.ViewMonitors, s.search))
 	}
 	if s.Access == nil {
 		return routes
