@@ -29,6 +29,7 @@ import (
 	"github.com/hookline/hookline/dispatch"
 	hookhttp "github.com/hookline/hookline/http"
 	"github.com/hookline/hookline/keyring"
+	"github.com/hookline/hookline/monitor"
 	"github.com/hookline/hookline/netguard"
 	"github.com/hookline/hookline/notify"
 	"github.com/hookline/hookline/notify/awslambda"
@@ -143,6 +144,7 @@ type Main struct {
 	lock       *os.File // holds the data directory's lock while running
 	DB         *sqlite.DB
 	Dispatcher *dispatch.Dispatcher
+	Monitors   *monitor.Scheduler // evaluates monitors every interval
 	Server     *hookhttp.Server
 	pruner     *pruner // deletes log records past the retention; nil: kept forever
 }
@@ -203,6 +205,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Metrics:       dispatch.NewMetrics(metrics, m.DB.QueueStats),
 	}, m.DB, m.DB, sender)
 	m.Dispatcher.Start()
+	// The dispatcher's owner is random per process: monitor leases and
+	// held deliveries name the same process.
+	m.Monitors = &monitor.Scheduler{Monitors: m.DB, Logs: m.DB, Accept: m.Dispatcher.Accept,
+		Owner: m.Dispatcher.Owner(), Logger: m.Logger.With("component", "monitors")}
+	m.Monitors.Start()
 	m.Server = &hookhttp.Server{
 		Addr:       m.Config.Addr,
 		Store:      m.DB,
@@ -284,8 +291,9 @@ func newToken() string {
 }
 
 // Close stops the server, waiting up to ctx for requests in flight, then
-// the log pruner, canceling a round in progress, and the dispatcher,
-// waiting for attempts in flight, and closes the database.
+// the log pruner, canceling a round in progress, the monitor scheduler,
+// canceling the queries in flight, and the dispatcher, waiting for
+// attempts in flight, and closes the database.
 func (m *Main) Close(ctx context.Context) error {
 	var errs []error
 	if m.Server != nil {
@@ -294,6 +302,11 @@ func (m *Main) Close(ctx context.Context) error {
 	if m.pruner != nil {
 		m.pruner.Stop()
 		m.pruner = nil
+	}
+	if m.Monitors != nil {
+		// Before the dispatcher, whose Accept evaluations call.
+		errs = append(errs, m.Monitors.Stop(ctx))
+		m.Monitors = nil
 	}
 	if m.Dispatcher != nil {
 		errs = append(errs, m.Dispatcher.Stop(ctx))
