@@ -1,12 +1,14 @@
 // Package monitor owns what a monitor means: checking a definition against
 // its query (Validate, Compile) and the state machine that turns each
 // evaluation's query result into alerts that start and recover (Evaluate),
-// with the hookline.Alert and deliveries each event becomes.
+// with the hookline.Alert and deliveries each event becomes, and running
+// them every interval (Scheduler).
 //
-// It is pure: it reads no clock and no store and runs no query. Whoever
-// schedules monitors selects the window's records, runs the compiled query,
-// hands the result and the previous State to Evaluate, keeps the new State
-// and accepts the events' alerts. docs/monitors.md describes the model.
+// Validate, Compile and Evaluate are pure: they read no clock and no store
+// and run no query. The Scheduler does the rest: it claims due monitors
+// from the store, runs each compiled query over its window's records,
+// hands the result and the previous State to Evaluate, accepts the events'
+// alerts and keeps the new State. docs/monitors.md describes the model.
 package monitor
 
 import (
