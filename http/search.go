@@ -109,27 +109,8 @@ func (in *searchRequest) parse(now time.Time) (*query.Query, hookline.LogScan, i
 	if err := p.Err(); err != nil {
 		return nil, hookline.LogScan{}, 0, err
 	}
-	scan.Categories = categories(q.Terms())
+	scan.Categories = q.Terms().Patterns("_sourceCategory")
 	return q, scan, limit, nil
-}
-
-// categories turns the query's first condition on _sourceCategory into the
-// store's pushdown; Run still applies the whole query.
-func categories(t query.Terms) []string {
-	for _, f := range t.Fields {
-		if f.Field != "_sourceCategory" {
-			continue
-		}
-		out := make([]string, len(f.Values))
-		for i, v := range f.Values {
-			out[i] = v.Value
-			if v.Prefix {
-				out[i] += "*"
-			}
-		}
-		return out
-	}
-	return nil
 }
 
 func (s *Server) search(w http.ResponseWriter, r *http.Request) error {

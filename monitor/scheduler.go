@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -346,7 +345,7 @@ func (s *Scheduler) save(log *slog.Logger, id string, windowEnd time.Time, state
 // run runs q over the window's records, newest first, with the query's
 // _sourceCategory condition pushed down to the store.
 func (s *Scheduler) run(ctx context.Context, q *query.Query, w Window) (*query.Result, error) {
-	scan := hookline.LogScan{From: w.Start, To: w.End, Categories: categories(q.Terms())}
+	scan := hookline.LogScan{From: w.Start, To: w.End, Categories: q.Terms().Patterns("_sourceCategory")}
 	next, stop := iter.Pull2(s.records(ctx, scan))
 	defer stop()
 	return q.RunWith(ctx, query.Options{MaxMessages: payload.MaxRawRows}, func() (query.Record, bool, error) {
@@ -375,23 +374,4 @@ func (s *Scheduler) records(ctx context.Context, scan hookline.LogScan) iter.Seq
 			yield(query.Record{}, fmt.Errorf("scan logs: %w", err))
 		}
 	}
-}
-
-// categories is the query's first condition on _sourceCategory as the
-// store's pushdown; Run still applies the whole query.
-func categories(t query.Terms) []string {
-	for _, f := range t.Fields {
-		if !strings.EqualFold(f.Field, "_sourceCategory") {
-			continue
-		}
-		out := make([]string, len(f.Values))
-		for i, v := range f.Values {
-			out[i] = v.Value
-			if v.Prefix {
-				out[i] += "*"
-			}
-		}
-		return out
-	}
-	return nil
 }

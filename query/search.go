@@ -1,5 +1,7 @@
 package query
 
+import "strings"
+
 // The search expression: keywords and field=value terms joined by AND, OR
 // and NOT. It decides from a record alone whether the record is in scope, so
 // it runs first and is what a store can push down (Terms).
@@ -135,4 +137,24 @@ func orTerm(o *sOr) (FieldTerm, bool) {
 		ft.Values = append(ft.Values, v)
 	}
 	return ft, true
+}
+
+// Patterns returns the values of the first term on field (its name compared
+// ignoring case), a prefix value ending in "*", or nil when no term names
+// it: the form a store's pushdown of _sourceCategory takes.
+func (t Terms) Patterns(field string) []string {
+	for _, f := range t.Fields {
+		if !strings.EqualFold(f.Field, field) {
+			continue
+		}
+		out := make([]string, len(f.Values))
+		for i, v := range f.Values {
+			out[i] = v.Value
+			if v.Prefix {
+				out[i] += "*"
+			}
+		}
+		return out
+	}
+	return nil
 }
