@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/credential"
@@ -79,7 +80,7 @@ func newAccessEnv(t testing.TB, limits hookhttp.Limits) *accessEnv {
 		Access: db, TokenHash: sha256.Sum256([]byte(token)), Limits: limits,
 		// A stand-in for package web: the routes are what is tested here.
 		UI:         http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ui") }),
-		Deliveries: db, Dispatcher: e.disp, Logs: db,
+		Deliveries: db, Dispatcher: e.disp, Logs: db, Monitors: db,
 	}
 	if err := e.srv.Open(); err != nil {
 		t.Fatal(err)
@@ -390,7 +391,21 @@ var routeFixtures = map[string]fixture{
 		src, _ := e.source()
 		return "POST", "/api/v1/sources/" + src.ID + "/token", ""
 	}),
-	"POST /api/v1/search": plain("POST", "/api/v1/search", `{"query": "_sourceCategory=prod/* error | count by _sourceHost"}`),
+	"POST /api/v1/search":  plain("POST", "/api/v1/search", `{"query": "_sourceCategory=prod/* error | count by _sourceHost"}`),
+	"GET /api/v1/monitors": plain("GET", "/api/v1/monitors", ""),
+	"POST /api/v1/monitors": build(func(e *accessEnv, _ *caller) (string, string, string) {
+		return "POST", "/api/v1/monitors", e.monitorBody(e.unique("monitor"))
+	}),
+	"GET /api/v1/monitors/{id}": build(func(e *accessEnv, _ *caller) (string, string, string) {
+		return "GET", "/api/v1/monitors/" + e.monitor().ID, ""
+	}),
+	"PUT /api/v1/monitors/{id}": build(func(e *accessEnv, _ *caller) (string, string, string) {
+		m := e.monitor()
+		return "PUT", "/api/v1/monitors/" + m.ID, e.monitorBody(m.Name + " renamed")
+	}),
+	"DELETE /api/v1/monitors/{id}": build(func(e *accessEnv, _ *caller) (string, string, string) {
+		return "DELETE", "/api/v1/monitors/" + e.monitor().ID, ""
+	}),
 }
 
 // wantAccess is who may call each route, written down apart from the
@@ -446,6 +461,11 @@ var wantAccess = map[string]hookline.Capability{
 	"DELETE /api/v1/sources/{id}":         hookline.ManageCollectors,
 	"POST /api/v1/sources/{id}/token":     hookline.ManageCollectors,
 	"POST /api/v1/search":                 hookline.ViewMonitors,
+	"GET /api/v1/monitors":                hookline.ViewMonitors,
+	"POST /api/v1/monitors":               hookline.ManageMonitors,
+	"GET /api/v1/monitors/{id}":           hookline.ViewMonitors,
+	"PUT /api/v1/monitors/{id}":           hookline.ManageMonitors,
+	"DELETE /api/v1/monitors/{id}":        hookline.ManageMonitors,
 }
 
 // publicAnswers are what the public routes answer on a server that is set
@@ -470,6 +490,26 @@ func (e *accessEnv) source() (*hookline.Source, string) {
 		e.t.Fatal(err)
 	}
 	return src, token
+}
+
+// monitor stores a monitor for a route to read, change or delete.
+func (e *accessEnv) monitor() *hookline.Monitor {
+	e.t.Helper()
+	m := &hookline.Monitor{Name: e.unique("monitor"), Query: "_sourceCategory=prod/web | count",
+		Interval: time.Minute, Window: 5 * time.Minute,
+		Triggers: []hookline.MonitorTrigger{{TriggerType: hookline.TriggerCritical, ThresholdType: hookline.ThresholdGT, Threshold: 100, Field: "_count"}}}
+	if err := e.db.CreateMonitor(context.Background(), m); err != nil {
+		e.t.Fatal(err)
+	}
+	return m
+}
+
+// monitorBody is a monitor's JSON, sending to a new connection.
+func (e *accessEnv) monitorBody(name string) string {
+	return mustJSON(map[string]any{"name": name, "query": "_sourceCategory=prod/web | count",
+		"interval": "1m", "window": "5m",
+		"triggers":      []any{map[string]any{"triggerType": "Critical", "field": "_count", "thresholdType": "gt", "threshold": 100}},
+		"notifications": []any{map[string]any{"connectionId": e.connection().ID, "runForTriggerTypes": []string{"Critical", "ResolvedCritical"}}}})
 }
 
 func (e *accessEnv) role() *hookline.Role {

@@ -55,6 +55,9 @@ type Server struct {
 	// Logs keeps HTTP sources and the records they receive; nil serves
 	// neither the receiver nor the Sources API.
 	Logs hookline.LogStore
+	// Monitors keeps monitors and their evaluation state; nil serves no
+	// Monitors API.
+	Monitors hookline.MonitorStore
 
 	ln        net.Listener
 	server    *http.Server
@@ -201,6 +204,14 @@ func (s *Server) Routes() []Route {
 			rt("POST /api/v1/sources/{id}/token", hookline.ManageCollectors, s.rotateSourceToken),
 			// Searching reads what monitors read; see search.go.
 			rt("POST /api/v1/search", hookline.ViewMonitors, s.search))
+	}
+	if s.Monitors != nil {
+		routes = append(routes,
+			rt("GET /api/v1/monitors", hookline.ViewMonitors, s.listMonitors),
+			rt("POST /api/v1/monitors", hookline.ManageMonitors, s.createMonitor),
+			rt("GET /api/v1/monitors/{id}", hookline.ViewMonitors, s.getMonitor),
+			rt("PUT /api/v1/monitors/{id}", hookline.ManageMonitors, s.updateMonitor),
+			rt("DELETE /api/v1/monitors/{id}", hookline.ManageMonitors, s.deleteMonitor))
 	}
 	if s.Access == nil {
 		return routes

@@ -1,7 +1,7 @@
 // Command hookline is Hookline's one binary: the server (hookline serve),
 // the CLI that talks to its API (hookline connections, alerts, deliveries,
 // keys, users, roles, audit and whoami for access control, sources and
-// logs send for log ingest),
+// logs send for log ingest, search and monitors for alerting on logs),
 // maintenance (hookline secrets rotate) and developer tools (hookline dev
 // lambda, hookline bench). It is the only place that wires packages
 // together.
@@ -72,6 +72,6 @@ Start the server with "hookline serve"; manage connections with
 	root.AddCommand(newAlertsCmd(), newDeliveriesCmd())
 	root.AddCommand(newSecretsCmd())
 	root.AddCommand(newKeysCmd(), newUsersCmd(), newRolesCmd(), newAuditCmd(), newWhoamiCmd())
-	root.AddCommand(newSourcesCmd(), newLogsCmd(), newSearchCmd())
+	root.AddCommand(newSourcesCmd(), newLogsCmd(), newSearchCmd(), newMonitorsCmd())
 	return root
 }
