@@ -271,43 +271,13 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (*hookline.User, er
 // Users returns a page of users ordered by lower-cased email, then ID. The
 // limit and token rules are Connections'.
 func (db *DB) Users(ctx context.Context, opt hookline.ListOptions) ([]*hookline.User, string, error) {
-	var p hookline.Problems
-	limit := listLimit(&p, opt.Limit)
-	after, err := decodeToken(opt.Token)
-	if err != nil {
-		p.AddError("token", err)
-	}
-	if err := p.Err(); err != nil {
-		return nil, "", fmt.Errorf("list users: %w", err)
-	}
-	query, args := usersQuery(after, limit)
-	rows, err := db.read.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list users: %w", err)
-	}
-	list, more, err := scanPage(rows, limit, scanUser)
-	if err != nil {
-		return nil, "", fmt.Errorf("list users: %w", err)
-	}
-	next := ""
-	if more {
-		last := list[len(list)-1]
-		next = encodeToken(pageKey{NameKey: nameKey(last.Email), ID: last.ID})
-	}
-	return list, next, nil
+	return usersByEmail.list(ctx, db.read, opt)
 }
 
-// usersQuery returns the query of a page of users, asking for one more
-// than limit; it walks users_email_key.
-func usersQuery(after *pageKey, limit int) (string, []any) {
-	query := `SELECT ` + userColumns + ` FROM users `
-	var args []any
-	if after != nil {
-		query += `WHERE (email_key, id) > (?, ?) `
-		args = append(args, after.NameKey, after.ID)
-	}
-	query += `ORDER BY email_key, id LIMIT ?`
-	return query, append(args, limit+1)
+// usersByEmail walks users_email_key.
+var usersByEmail = byName[*hookline.User]{
+	what: "users", table: "users", columns: userColumns, keyColumn: "email_key", scan: scanUser,
+	key: func(u *hookline.User) pageKey { return pageKey{NameKey: nameKey(u.Email), ID: u.ID} },
 }
 
 // UpdateUser validates u and replaces the stored user u.ID's email, name,

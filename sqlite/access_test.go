@@ -275,7 +275,7 @@ func TestAccessQueryPlans(t *testing.T) {
 		return q
 	}
 	users := func(after *pageKey) string {
-		q, _ := usersQuery(after, 10)
+		q, _ := usersByEmail.query(after, 10)
 		return q
 	}
 	page := &auditKey{ID: "0000000000000000"}

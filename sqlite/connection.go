@@ -233,45 +233,14 @@ func (db *DB) Connection(ctx context.Context, id string) (*hookline.Connection, 
 // ID. opt.Limit defaults to hookline.DefaultListLimit and is capped at
 // hookline.MaxListLimit; opt.Token is the next token of the previous page.
 func (db *DB) Connections(ctx context.Context, opt hookline.ListOptions) ([]*hookline.Connection, string, error) {
-	var p hookline.Problems
-	limit := listLimit(&p, opt.Limit)
-	after, err := decodeToken(opt.Token)
-	if err != nil {
-		p.AddError("token", err)
-	}
-	if err := p.Err(); err != nil {
-		return nil, "", fmt.Errorf("list connections: %w", err)
-	}
-
-	// One row more than the page shows whether another page follows.
-	query := `SELECT ` + connectionColumns + ` FROM connections `
-	args := []any{}
-	if after != nil {
-		query += `WHERE (name_key, id) > (?, ?) `
-		args = append(args, after.NameKey, after.ID)
-	}
-	query += `ORDER BY name_key, id LIMIT ?`
-	args = append(args, limit+1)
-
-	rows, err := db.read.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list connections: %w", err)
-	}
-	list, more, err := scanPage(rows, limit, db.scanConnection)
-	if err != nil {
-		return nil, "", fmt.Errorf("list connections: %w", err)
-	}
-	next := ""
-	if more {
-		last := list[len(list)-1]
-		next = encodeToken(pageKey{NameKey: nameKey(last.Name), ID: last.ID})
-	}
-	return list, next, nil
+	return byName[*hookline.Connection]{
+		what: "connections", table: "connections", columns: connectionColumns, keyColumn: "name_key", scan: db.scanConnection,
+		key: func(c *hookline.Connection) pageKey { return pageKey{NameKey: nameKey(c.Name), ID: c.ID} },
+	}.list(ctx, db.read, opt)
 }
 
-// pageKey is the sort key of the last connection on a page; the next page
-// starts after it. Keyset paging keeps pages stable while connections are
-// added or removed between requests.
+// pageKey is the sort key of the last row of a page listed by name (see
+// byName); the next page starts after it.
 type pageKey struct {
 	NameKey string `json:"n"`
 	ID      string `json:"i"`

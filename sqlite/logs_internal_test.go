@@ -27,7 +27,10 @@ func TestLogQueryPlans(t *testing.T) {
 		{"prune", pruneLogsSQL, "SEARCH logs USING COVERING INDEX logs_time (time<?)"},
 		{"last ID", `SELECT coalesce(max(id), 0) FROM logs`, "SEARCH logs"},
 		{"source by token", `SELECT ` + sourceColumns + ` FROM sources WHERE token_hash = ?`, "SEARCH sources USING INDEX sources_token_hash (token_hash=?)"},
-		{"sources", func() string { q, _ := sourcesQuery(&pageKey{NameKey: "a", ID: "0000000000000000"}, 10); return q }(),
+		{"sources", func() string {
+			q, _ := sourcesByName.query(&pageKey{NameKey: "a", ID: "0000000000000000"}, 10)
+			return q
+		}(),
 			"SEARCH sources USING INDEX sources_name_key (name_key>?)"},
 	}
 	for _, tt := range tests {

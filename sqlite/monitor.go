@@ -274,42 +274,13 @@ func (db *DB) Monitor(ctx context.Context, id string) (*hookline.Monitor, error)
 // Monitors returns a page of monitors ordered by lower-cased name and ID,
 // with the limit and token rules of Connections.
 func (db *DB) Monitors(ctx context.Context, opt hookline.ListOptions) ([]*hookline.Monitor, string, error) {
-	var p hookline.Problems
-	limit := listLimit(&p, opt.Limit)
-	after, err := decodeToken(opt.Token)
-	if err != nil {
-		p.AddError("token", err)
-	}
-	if err := p.Err(); err != nil {
-		return nil, "", fmt.Errorf("list monitors: %w", err)
-	}
-	query, args := monitorsQuery(after, limit)
-	rows, err := db.read.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list monitors: %w", err)
-	}
-	list, more, err := scanPage(rows, limit, scanMonitor)
-	if err != nil {
-		return nil, "", fmt.Errorf("list monitors: %w", err)
-	}
-	next := ""
-	if more {
-		last := list[len(list)-1]
-		next = encodeToken(pageKey{NameKey: nameKey(last.Name), ID: last.ID})
-	}
-	return list, next, nil
+	return monitorsByName.list(ctx, db.read, opt)
 }
 
-// monitorsQuery asks for one row more than limit, to show whether another
-// page follows; it walks monitors_name_key.
-func monitorsQuery(after *pageKey, limit int) (string, []any) {
-	query := `SELECT ` + monitorColumns + ` FROM monitors `
-	var args []any
-	if after != nil {
-		query += `WHERE (name_key, id) > (?, ?) `
-		args = append(args, after.NameKey, after.ID)
-	}
-	return query + `ORDER BY name_key, id LIMIT ?`, append(args, limit+1)
+// monitorsByName walks monitors_name_key.
+var monitorsByName = byName[*hookline.Monitor]{
+	what: "monitors", table: "monitors", columns: monitorColumns, keyColumn: "name_key", scan: scanMonitor,
+	key: func(m *hookline.Monitor) pageKey { return pageKey{NameKey: nameKey(m.Name), ID: m.ID} },
 }
 
 // UpdateMonitor validates m and replaces the stored monitor m.ID with it.

@@ -23,7 +23,7 @@ func TestMonitorQueryPlans(t *testing.T) {
 	if _, err := migrate(t.Context(), db, Migrations(), fixedNow); err != nil {
 		t.Fatal(err)
 	}
-	list := func(after *pageKey) string { q, _ := monitorsQuery(after, 10); return q }
+	list := func(after *pageKey) string { q, _ := monitorsByName.query(after, 10); return q }
 	tests := []struct {
 		name  string
 		query string

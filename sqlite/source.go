@@ -147,42 +147,13 @@ func (db *DB) SourceByTokenHash(ctx context.Context, tokenHash string) (*hooklin
 // Sources returns a page of sources ordered by lower-cased name and ID,
 // with the limit and token rules of Connections.
 func (db *DB) Sources(ctx context.Context, opt hookline.ListOptions) ([]*hookline.Source, string, error) {
-	var p hookline.Problems
-	limit := listLimit(&p, opt.Limit)
-	after, err := decodeToken(opt.Token)
-	if err != nil {
-		p.AddError("token", err)
-	}
-	if err := p.Err(); err != nil {
-		return nil, "", fmt.Errorf("list sources: %w", err)
-	}
-	query, args := sourcesQuery(after, limit)
-	rows, err := db.read.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list sources: %w", err)
-	}
-	list, more, err := scanPage(rows, limit, scanSource)
-	if err != nil {
-		return nil, "", fmt.Errorf("list sources: %w", err)
-	}
-	next := ""
-	if more {
-		last := list[len(list)-1]
-		next = encodeToken(pageKey{NameKey: nameKey(last.Name), ID: last.ID})
-	}
-	return list, next, nil
+	return sourcesByName.list(ctx, db.read, opt)
 }
 
-// sourcesQuery asks for one row more than limit, to show whether another
-// page follows; it walks sources_name_key.
-func sourcesQuery(after *pageKey, limit int) (string, []any) {
-	query := `SELECT ` + sourceColumns + ` FROM sources `
-	var args []any
-	if after != nil {
-		query += `WHERE (name_key, id) > (?, ?) `
-		args = append(args, after.NameKey, after.ID)
-	}
-	return query + `ORDER BY name_key, id LIMIT ?`, append(args, limit+1)
+// sourcesByName walks sources_name_key.
+var sourcesByName = byName[*hookline.Source]{
+	what: "sources", table: "sources", columns: sourceColumns, keyColumn: "name_key", scan: scanSource,
+	key: func(s *hookline.Source) pageKey { return pageKey{NameKey: nameKey(s.Name), ID: s.ID} },
 }
 
 // UpdateSource validates s and replaces the stored source's name,

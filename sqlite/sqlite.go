@@ -375,3 +375,56 @@ func unusedIDIn(ctx context.Context, tx *sql.Tx, table string) (string, error) {
 	}
 	return "", errors.New("generate ID: five random IDs were all taken")
 }
+
+// byName is the keyset paging that connections, users, sources and
+// monitors share: rows of table ordered by (keyColumn, id), keyColumn
+// holding the lower-cased name, with the limit and token rules of
+// Connections. Keyset paging keeps pages stable while rows are added or
+// removed between requests.
+type byName[T any] struct {
+	what      string // "connections": the plural in errors
+	table     string
+	columns   string
+	keyColumn string // name_key, email_key
+	scan      func(scanner) (T, error)
+	key       func(T) pageKey // the last row's position, for the next token
+}
+
+// query selects one row more than limit, to show whether another page
+// follows; it walks the unique index on (keyColumn) and id.
+func (b byName[T]) query(after *pageKey, limit int) (string, []any) {
+	query := `SELECT ` + b.columns + ` FROM ` + b.table + ` `
+	var args []any
+	if after != nil {
+		query += `WHERE (` + b.keyColumn + `, id) > (?, ?) `
+		args = append(args, after.NameKey, after.ID)
+	}
+	return query + `ORDER BY ` + b.keyColumn + `, id LIMIT ?`, append(args, limit+1)
+}
+
+// list returns one page and the token of the next ("" after the last).
+func (b byName[T]) list(ctx context.Context, q querier, opt hookline.ListOptions) ([]T, string, error) {
+	var p hookline.Problems
+	limit := listLimit(&p, opt.Limit)
+	after, err := decodeToken(opt.Token)
+	if err != nil {
+		p.AddError("token", err)
+	}
+	if err := p.Err(); err != nil {
+		return nil, "", fmt.Errorf("list %s: %w", b.what, err)
+	}
+	query, args := b.query(after, limit)
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list %s: %w", b.what, err)
+	}
+	list, more, err := scanPage(rows, limit, b.scan)
+	if err != nil {
+		return nil, "", fmt.Errorf("list %s: %w", b.what, err)
+	}
+	next := ""
+	if more {
+		next = encodeToken(b.key(list[len(list)-1]))
+	}
+	return list, next, nil
+}
