@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -62,7 +63,7 @@ func principalFrom(r *http.Request) *principal {
 func capsOf(roles []*hookline.Role, ids []string) map[hookline.Capability]bool {
 	caps := map[hookline.Capability]bool{}
 	for _, r := range roles {
-		if !containsString(ids, r.ID) {
+		if !slices.Contains(ids, r.ID) {
 			continue
 		}
 		for _, c := range r.Capabilities {
@@ -73,15 +74,6 @@ func capsOf(roles []*hookline.Role, ids []string) map[hookline.Capability]bool {
 		}
 	}
 	return caps
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func allCaps() map[hookline.Capability]bool {
