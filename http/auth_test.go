@@ -381,3 +381,25 @@ func TestSetup(t *testing.T) {
 		t.Errorf("GET /setup after setup: %d", resp.StatusCode)
 	}
 }
+
+// TestWrongKeysLimited checks that guessing an access ID's key is cut off
+// before any hash is computed: ten wrong keys, then 429 with Retry-After,
+// even for the right key, until the bucket refills.
+func TestWrongKeysLimited(t *testing.T) {
+	e := newAccessEnv(t, hookhttp.Limits{})
+	u := e.user("target", hookline.ViewConnections)
+	wrong := &caller{accessID: u.accessID, key: "not-the-key"}
+	for i := range 10 {
+		if a := e.as(wrong, "GET", "/api/v1/connections", ""); a.code != http.StatusUnauthorized {
+			t.Fatalf("wrong key %d: %d %s", i+1, a.code, a.raw)
+		}
+	}
+	a := e.as(u, "GET", "/api/v1/connections", "")
+	if a.code != http.StatusTooManyRequests || a.header.Get("Retry-After") == "" || !strings.Contains(a.raw, u.accessID) {
+		t.Fatalf("right key after 10 wrong ones: %d %v %s", a.code, a.header, a.raw)
+	}
+	// Another access ID is not affected.
+	if a := e.as(e.admin, "GET", "/api/v1/connections", ""); a.code != http.StatusOK {
+		t.Errorf("another key: %d", a.code)
+	}
+}
