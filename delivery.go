@@ -116,6 +116,18 @@ type DeliveryFilter struct {
 	Token        string
 }
 
+// AlertFilter selects accepted alerts for the alerts list.
+type AlertFilter struct {
+	// Source keeps the alerts of one source: "api", "alertmanager",
+	// "monitor:ID", "search:ID". "" for any.
+	Source string
+	// TriggerType keeps the alerts of one trigger type; "" for any.
+	TriggerType  TriggerType
+	Since, Until time.Time // on ReceivedAt, Since inclusive, Until exclusive; zero for unbounded
+	Limit        int       // DefaultListLimit when 0; at most MaxListLimit
+	Token        string
+}
+
 // QueueStats describe the pending work.
 type QueueStats struct {
 	Pending       int
@@ -148,6 +160,13 @@ type DeliveryStore interface {
 	// Deliveries returns one page of deliveries, newest first, and the
 	// token of the next page.
 	Deliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, string, error)
+
+	// Alerts returns one page of accepted alerts, newest first by
+	// (ReceivedAt, ID), each with its deliveries (their current state, no
+	// attempts), and the token of the next page ("" after the last). A
+	// limit out of range or a token not of this list is EINVALID naming
+	// "limit" or "token".
+	Alerts(ctx context.Context, f AlertFilter) ([]*AcceptedAlert, string, error)
 
 	// AcceptedAlert returns an accepted alert with its deliveries, or ENOTFOUND.
 	AcceptedAlert(ctx context.Context, id string) (*AcceptedAlert, error)

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // A monitor runs a log query over a sliding window at a fixed interval and
@@ -246,14 +245,7 @@ func (m *Monitor) Validate() error {
 	var p Problems
 	validateName(&p, "name", m.Name, MaxNameLen)
 	validateDescription(&p, m.Description)
-	switch n := utf8.RuneCountInString(m.Query); {
-	case strings.TrimSpace(m.Query) == "":
-		p.Add("query", "is required")
-	case n > MaxMonitorQueryLen:
-		p.Add("query", "is %d characters long; at most %d are allowed", n, MaxMonitorQueryLen)
-	case !utf8.ValidString(m.Query):
-		p.Add("query", "is not valid UTF-8")
-	}
+	validateQuery(&p, m.Query)
 	okInterval := validateMinutes(&p, "interval", m.Interval, MinMonitorInterval, MaxMonitorWindow)
 	okWindow := validateMinutes(&p, "window", m.Window, MinMonitorInterval, MaxMonitorWindow)
 	if okInterval && okWindow && m.Window < m.Interval {
