@@ -12,6 +12,7 @@ import (
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/payload"
 	"github.com/hookline/hookline/query"
+	"github.com/hookline/hookline/schedule"
 )
 
 // MaxAlertGroups bounds a monitor's active alerts: when more groups meet a
@@ -67,7 +68,7 @@ type Event struct {
 	// names it in a recovery payload too.
 	Results []hookline.Row
 	// NumQueryResults is the number of the group's aggregate rows, or of
-	// messages the query matched.
+	// messages the query matched: 0 for a group that left the result.
 	NumQueryResults int
 	// TriggerValue is the value compared with the threshold: the result
 	// count, or the field of the first row that met it.
@@ -102,17 +103,14 @@ func Evaluate(m *hookline.Monitor, res *query.Result, w Window, prev State) (Sta
 		return prev, nil
 	}
 	e := &evaluation{m: m, w: w, prev: prev.Alerts, next: map[string]Active{}}
-	e.rows = resultRows(res)
+	e.rows = schedule.Rows(res)
 	if res.Aggregate {
 		e.cap = payload.MaxAggregateRows
 	} else {
 		e.cap = payload.MaxRawRows
 	}
 
-	whole := group{key: "", rows: e.rows, count: len(e.rows)}
-	if !res.Aggregate {
-		whole.count = res.Matched // every matching message, not only those kept
-	}
+	whole := group{key: "", rows: e.rows, count: schedule.Count(res)}
 	missing, wasMissing := e.prev[""]
 	wasMissing = wasMissing && missing.TriggerType == hookline.TriggerMissingData
 	if res.Matched == 0 && m.Trigger(hookline.TriggerMissingData) != nil {
@@ -285,32 +283,6 @@ func (e *evaluation) event(t hookline.TriggerType, key string, values map[string
 		Results: kept, NumQueryResults: count, TriggerValue: value, TriggerCondition: cond,
 		TriggerTimeStart: e.w.Start, TriggerTimeEnd: e.w.End, Query: e.m.Query,
 	}
-}
-
-// resultRows returns the result's aggregate rows, or its messages as rows
-// shaped like the reference's raw results: Message and Time (epoch ms)
-// beside the record's fields.
-func resultRows(res *query.Result) []hookline.Row {
-	if res.Aggregate {
-		rows := make([]hookline.Row, len(res.Rows))
-		for i, r := range res.Rows {
-			rows[i] = r
-		}
-		return rows
-	}
-	rows := make([]hookline.Row, len(res.Messages))
-	for i, msg := range res.Messages {
-		r := make(hookline.Row, len(msg.Fields)+2)
-		for k, v := range msg.Fields {
-			r[k] = v
-		}
-		r["Message"] = msg.Message
-		if !msg.Time.IsZero() {
-			r["Time"] = msg.Time.UnixMilli()
-		}
-		rows[i] = r
-	}
-	return rows
 }
 
 // groupRows splits rows by the values of fields, in the order each group

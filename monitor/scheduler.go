@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"iter"
 	"log/slog"
 	"sync"
 	"time"
@@ -15,23 +14,21 @@ import (
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/clock"
 	"github.com/hookline/hookline/payload"
-	"github.com/hookline/hookline/query"
+	"github.com/hookline/hookline/schedule"
 )
 
 // Defaults of a Scheduler's settings.
 const (
-	DefaultPoll         = 10 * time.Second
-	DefaultWorkers      = 4
-	DefaultQueryTimeout = time.Minute
-	// DefaultLease outlasts a query's deadline, the accept and the save, so
-	// that a lease expires only when its owner is gone or stuck.
-	DefaultLease = 5 * time.Minute
+	DefaultPoll         = schedule.DefaultPoll
+	DefaultWorkers      = schedule.DefaultWorkers
+	DefaultQueryTimeout = schedule.DefaultQueryTimeout
+	DefaultLease        = schedule.DefaultLease
 	// brokenRetry is how long a monitor that no longer compiles waits
 	// before it is tried again; an edit brings it forward
 	// (MonitorStore.UpdateMonitor).
 	brokenRetry = time.Hour
 	// storeTimeout bounds a claim, an accept and a save.
-	storeTimeout = 30 * time.Second
+	storeTimeout = schedule.StoreTimeout
 )
 
 // Scheduler evaluates monitors every interval: it claims due monitors from
@@ -46,6 +43,8 @@ const (
 // store answers with the first acceptance instead of notifying twice. For
 // the same reason alerts are accepted before the state is saved: a crash
 // between the two repeats the evaluation rather than losing its alerts.
+// A window is evaluated Delay after it ends, so that records that arrive
+// late (a JSON line's own "timestamp" a little in the past) are counted.
 //
 // Claimed monitors are evaluated concurrently, at most Workers at a time,
 // each query under QueryTimeout, so a slow query holds up only its own
@@ -70,19 +69,14 @@ type Scheduler struct {
 	// QueryTimeout bounds one evaluation's query (DefaultQueryTimeout when
 	// zero).
 	QueryTimeout time.Duration
-	Logger       *slog.Logger // nil: discard
+	// Delay is how long after a window ends it is evaluated: the window
+	// ending at a multiple of the interval is read once now >= end+Delay.
+	// Zero evaluates at once; replicas sharing a store should agree on it.
+	Delay  time.Duration
+	Logger *slog.Logger // nil: discard
 
-	mu       sync.Mutex
-	started  bool
-	stopped  bool
-	ctx      context.Context
-	cancel   context.CancelFunc
-	wake     chan struct{}
-	timer    clock.Timer
-	busy     int  // evaluations in flight
-	more     bool // the last claim filled every free worker: more may be due
-	loopDone chan struct{}
-	evals    sync.WaitGroup
+	mu   sync.Mutex
+	loop *schedule.Loop[*hookline.ClaimedMonitor]
 }
 
 // Start fills in the defaults and starts claiming: at once, then every
@@ -91,10 +85,9 @@ type Scheduler struct {
 func (s *Scheduler) Start() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.started {
+	if s.loop != nil {
 		return
 	}
-	s.started = true
 	if s.Clock == nil {
 		s.Clock = clock.Real{}
 	}
@@ -115,15 +108,22 @@ func (s *Scheduler) Start() {
 	if s.QueryTimeout <= 0 {
 		s.QueryTimeout = DefaultQueryTimeout
 	}
+	if s.Delay < 0 {
+		s.Delay = 0
+	}
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.wake = make(chan struct{}, 1)
-	s.wake <- struct{}{}
-	s.loopDone = make(chan struct{})
-	s.timer = s.Clock.AfterFunc(s.Poll, s.tick)
-	go s.loop()
+	s.loop = &schedule.Loop[*hookline.ClaimedMonitor]{
+		Clock: s.Clock, Poll: s.Poll, Workers: s.Workers, Logger: s.Logger,
+		Claim: func(ctx context.Context, now time.Time, limit int) ([]*hookline.ClaimedMonitor, error) {
+			ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+			defer cancel()
+			return s.Monitors.ClaimDueMonitors(ctx, s.Owner, now, s.Lease, limit)
+		},
+		Run: s.evaluate,
+	}
+	s.loop.Start()
 }
 
 // Stop stops claiming, cancels the queries in flight and waits up to ctx
@@ -133,109 +133,27 @@ func (s *Scheduler) Start() {
 // Stop it before the dispatcher whose Accept it calls.
 func (s *Scheduler) Stop(ctx context.Context) error {
 	s.mu.Lock()
-	if !s.started || s.stopped {
-		s.mu.Unlock()
+	l := s.loop
+	s.mu.Unlock()
+	if l == nil {
 		return nil
 	}
-	s.stopped = true
-	if s.timer != nil {
-		s.timer.Stop()
+	if err := l.Stop(ctx); err != nil {
+		return fmt.Errorf("stop monitor scheduler: %w", err)
 	}
-	s.mu.Unlock()
-	s.cancel()
-	done := make(chan struct{})
-	go func() {
-		<-s.loopDone
-		s.evals.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("stop monitor scheduler: evaluations still running: %w", ctx.Err())
-	}
-}
-
-func (s *Scheduler) loop() {
-	defer close(s.loopDone)
-	for {
-		select {
-		case <-s.wake:
-		case <-s.ctx.Done():
-			return
-		}
-		s.claim()
-	}
-}
-
-// tick wakes the loop every Poll. It re-arms itself rather than the loop
-// arming it after each claim, so that the rhythm does not depend on how
-// long claims take.
-func (s *Scheduler) tick() {
-	s.wakeUp()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.stopped {
-		s.timer = s.Clock.AfterFunc(s.Poll, s.tick)
-	}
-}
-
-// wakeUp asks the loop to claim now.
-func (s *Scheduler) wakeUp() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
-
-// claim takes as many due monitors as there are free workers and starts
-// evaluating each in its own goroutine.
-func (s *Scheduler) claim() {
-	s.mu.Lock()
-	free := s.Workers - s.busy
-	s.mu.Unlock()
-	if free <= 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(s.ctx, storeTimeout)
-	defer cancel()
-	claimed, err := s.Monitors.ClaimDueMonitors(ctx, s.Owner, s.Clock.Now(), s.Lease, free)
-	if err != nil {
-		if s.ctx.Err() == nil {
-			s.Logger.Error("claim due monitors", "err", err)
-		}
-		return
-	}
-	s.mu.Lock()
-	s.busy += len(claimed)
-	s.more = len(claimed) == free
-	s.mu.Unlock()
-	for _, c := range claimed {
-		s.evals.Add(1)
-		go func() {
-			defer s.evals.Done()
-			s.evaluate(c)
-			s.mu.Lock()
-			s.busy--
-			more := s.more && !s.stopped
-			s.mu.Unlock()
-			if more {
-				s.wakeUp()
-			}
-		}()
-	}
+	return nil
 }
 
 // evaluate runs one claimed monitor's evaluation and saves its outcome,
 // which releases the lease.
-func (s *Scheduler) evaluate(c *hookline.ClaimedMonitor) {
+// ctx ends when the scheduler stops.
+func (s *Scheduler) evaluate(ctx context.Context, c *hookline.ClaimedMonitor) {
 	m, rec := c.Monitor, c.Record
 	log := s.Logger.With("monitor_id", m.ID, "monitor", m.Name)
 	now := s.Clock.Now()
 	// keep saves the previous evaluation's state again with a new due
 	// time: nothing was evaluated.
-	keep := func(next time.Time) { s.save(log, m.ID, rec.WindowEnd, rec.State, next) }
+	keep := func(next time.Time) { s.save(ctx, log, m.ID, rec.WindowEnd, rec.State, next) }
 
 	q, err := Compile(m)
 	if err != nil {
@@ -244,8 +162,8 @@ func (s *Scheduler) evaluate(c *hookline.ClaimedMonitor) {
 		keep(retry)
 		return
 	}
-	end := now.Truncate(m.Interval)
-	next := end.Add(m.Interval)
+	end := now.Add(-s.Delay).Truncate(m.Interval)
+	next := end.Add(m.Interval + s.Delay)
 	if !end.After(rec.WindowEnd) {
 		// This window was evaluated already: the monitor came due again
 		// within its interval (an edit, a clock behind another replica's).
@@ -262,12 +180,12 @@ func (s *Scheduler) evaluate(c *hookline.ClaimedMonitor) {
 	}
 	w := WindowEnding(m, end)
 
-	qctx, cancel := context.WithTimeout(s.ctx, s.QueryTimeout)
+	qctx, cancel := context.WithTimeout(ctx, s.QueryTimeout)
 	start := time.Now()
-	res, err := s.run(qctx, q, w)
+	res, err := schedule.Query(qctx, s.Logs, q, w.Start, w.End, payload.MaxRawRows)
 	cancel()
 	switch {
-	case err != nil && s.ctx.Err() != nil:
+	case err != nil && ctx.Err() != nil:
 		keep(rec.NextEvalAt) // stopping: due again for whoever runs next
 		return
 	case errors.Is(err, context.DeadlineExceeded):
@@ -294,7 +212,7 @@ func (s *Scheduler) evaluate(c *hookline.ClaimedMonitor) {
 		// Not canceled by Stop: an accept cut short may still be stored,
 		// and the process that evaluates the window again may see a later
 		// window, whose keys differ.
-		actx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), storeTimeout)
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 		err := s.Accept(actx, alerts)
 		cancel()
 		if err != nil {
@@ -318,15 +236,15 @@ func (s *Scheduler) evaluate(c *hookline.ClaimedMonitor) {
 		keep(next)
 		return
 	}
-	s.save(log, m.ID, end, body, next)
+	s.save(ctx, log, m.ID, end, body, next)
 	log.Debug("evaluated monitor", "window_end", end, "scanned", res.Scanned, "matched", res.Matched,
 		"events", len(events), "took", time.Since(start).Round(time.Millisecond))
 }
 
 // save stores an evaluation's outcome and releases the lease. It runs even
 // while the scheduler stops, so that the monitor is not left leased.
-func (s *Scheduler) save(log *slog.Logger, id string, windowEnd time.Time, state json.RawMessage, next time.Time) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), storeTimeout)
+func (s *Scheduler) save(ctx context.Context, log *slog.Logger, id string, windowEnd time.Time, state json.RawMessage, next time.Time) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
 	err := s.Monitors.SaveEvaluation(ctx, s.Owner, id, windowEnd, state, next)
 	switch {
@@ -339,39 +257,5 @@ func (s *Scheduler) save(log *slog.Logger, id string, windowEnd time.Time, state
 		log.Warn("monitor evaluation outlived its lease; another owner has it", "err", err, "lease", s.Lease)
 	default:
 		log.Error("save monitor evaluation", "err", err)
-	}
-}
-
-// run runs q over the window's records, newest first, with the query's
-// _sourceCategory condition pushed down to the store.
-func (s *Scheduler) run(ctx context.Context, q *query.Query, w Window) (*query.Result, error) {
-	scan := hookline.LogScan{From: w.Start, To: w.End, Categories: q.Terms().Patterns("_sourceCategory")}
-	next, stop := iter.Pull2(s.records(ctx, scan))
-	defer stop()
-	return q.RunWith(ctx, query.Options{MaxMessages: payload.MaxRawRows}, func() (query.Record, bool, error) {
-		rec, err, ok := next()
-		return rec, ok && err == nil, err
-	})
-}
-
-var errStopScan = errors.New("stop scan")
-
-// records reads the scan's records as query records; a failed scan yields
-// its error last.
-func (s *Scheduler) records(ctx context.Context, scan hookline.LogScan) iter.Seq2[query.Record, error] {
-	return func(yield func(query.Record, error) bool) {
-		// Run keeps no reference to a record's Fields once it asks for the
-		// next, so one map serves every record.
-		fields := make(map[string]string, 3)
-		err := s.Logs.ScanLogs(ctx, scan, func(lr hookline.LogRecord) error {
-			fields["_sourceCategory"], fields["_sourceHost"], fields["_sourceName"] = lr.Category, lr.Host, lr.Name
-			if !yield(query.Record{Time: lr.Time, Message: lr.Message, Fields: fields}, nil) {
-				return errStopScan
-			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, errStopScan) {
-			yield(query.Record{}, fmt.Errorf("scan logs: %w", err))
-		}
 	}
 }

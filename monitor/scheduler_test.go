@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -354,11 +355,22 @@ func TestSchedulerSlowQuery(t *testing.T) {
 	}
 
 	// Released, the slow query finishes the window it was claimed for.
+	// A worker that frees up may take the monitor again at once for the
+	// window due since, so only the scans tell which windows it read.
 	close(logs.release)
 	b.waitFor("the slow monitor is evaluated", func() bool {
 		r := b.state(slow.ID)
-		return r.LeaseOwner == "" && r.WindowEnd.Equal(st0.Truncate(time.Minute))
+		return !r.WindowEnd.IsZero() && r.LeaseOwner == ""
 	})
+	var scans []string
+	for _, sc := range logs.seen() {
+		if strings.HasPrefix(sc, "slow@") {
+			scans = append(scans, sc)
+		}
+	}
+	if len(scans) == 0 || scans[0] != "slow@12:00" || len(scans) > 2 || len(scans) == 2 && scans[1] != "slow@12:02" {
+		t.Errorf("slow monitor's scans %q, want 12:00 (the window it was claimed for), then perhaps 12:02", scans)
+	}
 }
 
 // A query that times out is not an evaluation: the state stays, and the
@@ -478,5 +490,49 @@ func TestSchedulerRepeatsWithTheSameKeys(t *testing.T) {
 	}
 	if got := b.alerts(); len(got) != 1 || len(got[0].Deliveries) != 1 {
 		t.Errorf("stored alerts %v, want one Critical with its delivery", triggerTypes(got))
+	}
+}
+
+// A window is evaluated Delay after it ends, so a record that arrives late
+// with its own earlier time is counted in the window it belongs to.
+func TestSchedulerDelay(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		delay time.Duration
+		// wantEnds are the window ends evaluated by 12:00:05, 12:00:35 and
+		// 12:01:35.
+		wantEnds   []string
+		wantAlerts []hookline.TriggerType
+	}{
+		{name: "none", delay: 0, wantEnds: []string{"12:00", "12:00", "12:01"}},
+		{name: "30s", delay: 30 * time.Second, wantEnds: []string{"11:59", "12:00", "12:01"},
+			wantAlerts: []hookline.TriggerType{hookline.TriggerCritical, hookline.TriggerResolvedCritical}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := setup(t)
+			m := b.monitor(&hookline.Monitor{Name: "late", Query: "_sourceCategory=app error"})
+			b.start("a", nil, func(s *monitor.Scheduler) { s.Delay = tc.delay })
+			b.waitFor("the first evaluation", func() bool { return b.settled(m.ID) })
+			var ends []string
+			ends = append(ends, b.state(m.ID).WindowEnd.Format("15:04"))
+
+			// At 12:00:15 a record stamped 11:59:50 arrives.
+			b.advance(poll, m.ID)
+			b.logs("app", st0.Add(-15*time.Second), "error: late")
+			b.advance(2*poll, m.ID)
+			ends = append(ends, b.state(m.ID).WindowEnd.Format("15:04"))
+			b.advance(6*poll, m.ID)
+			ends = append(ends, b.state(m.ID).WindowEnd.Format("15:04"))
+
+			if !slices.Equal(ends, tc.wantEnds) {
+				t.Errorf("window ends evaluated %q, want %q", ends, tc.wantEnds)
+			}
+			if got := triggerTypes(b.alerts()); !slices.Equal(got, tc.wantAlerts) {
+				t.Errorf("alerts %v, want %v", got, tc.wantAlerts)
+			}
+			if r := b.state(m.ID); !r.NextEvalAt.Equal(r.WindowEnd.Add(time.Minute + tc.delay)) {
+				t.Errorf("next evaluation %s after window end %s, want a minute and the delay later", r.NextEvalAt, r.WindowEnd)
+			}
+		})
 	}
 }
