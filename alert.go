@@ -62,7 +62,7 @@ type Alert struct {
 	Query            string      // {{Query}}, legacy {{SearchQuery}}
 	QueryURL         string      // {{QueryURL}}, legacy {{SearchQueryUrl}}
 	Results          []Row       // {{ResultsJson}}, {{ResultsJson.field}}, legacy {{AggregateResultsJson}}, {{RawResultsJson}}, {{Results.field}}
-	NumQueryResults  int         // {{NumQueryResults}}, legacy {{NumRawResults}}; 0 means len(Results)
+	NumQueryResults  int         // {{NumQueryResults}}, legacy {{NumRawResults}}: the results the source counted, which may be more than Results (or fewer: a recovery's group row); JSON without it reads as len(Results)
 	SourceID         string      // {{Id}}, legacy {{AlertID}}: the monitor or search that raised it
 	DetectionMethod  string      // {{DetectionMethod}}: LogsStaticCondition, ...
 	TriggerType      TriggerType // {{TriggerType}}, legacy {{AlertStatus}}
@@ -90,7 +90,7 @@ type alertJSON struct {
 	Query            string            `json:"query,omitempty"`
 	QueryURL         string            `json:"queryUrl,omitempty"`
 	Results          []Row             `json:"results,omitempty"`
-	NumQueryResults  int               `json:"numQueryResults,omitempty"`
+	NumQueryResults  *int              `json:"numQueryResults,omitempty"`
 	SourceID         string            `json:"sourceId,omitempty"`
 	DetectionMethod  string            `json:"detectionMethod,omitempty"`
 	TriggerType      TriggerType       `json:"triggerType"`
@@ -120,7 +120,7 @@ var alertFields = func() map[string]bool {
 func (a Alert) MarshalJSON() ([]byte, error) {
 	w := alertJSON{
 		Name: a.Name, Description: a.Description, MonitorType: a.MonitorType, Query: a.Query,
-		QueryURL: a.QueryURL, Results: a.Results, NumQueryResults: a.NumQueryResults,
+		QueryURL: a.QueryURL, Results: a.Results, NumQueryResults: &a.NumQueryResults,
 		SourceID: a.SourceID, DetectionMethod: a.DetectionMethod, TriggerType: a.TriggerType,
 		TriggerCondition: a.TriggerCondition, TriggerValue: a.TriggerValue,
 		TriggerTime: a.TriggerTime, TriggerTimeStart: a.TriggerTimeStart, TriggerTimeEnd: a.TriggerTimeEnd,
@@ -156,11 +156,14 @@ func (a *Alert) UnmarshalJSON(b []byte) error {
 	}
 	*a = Alert{
 		Name: w.Name, Description: w.Description, MonitorType: w.MonitorType, Query: w.Query,
-		QueryURL: w.QueryURL, Results: w.Results, NumQueryResults: w.NumQueryResults,
+		QueryURL: w.QueryURL, Results: w.Results, NumQueryResults: len(w.Results),
 		SourceID: w.SourceID, DetectionMethod: w.DetectionMethod, TriggerType: w.TriggerType,
 		TriggerCondition: w.TriggerCondition, TriggerValue: w.TriggerValue,
 		TriggerTime: w.TriggerTime, TriggerTimeStart: w.TriggerTimeStart, TriggerTimeEnd: w.TriggerTimeEnd,
 		SourceURL: w.SourceURL, AlertResponseURL: w.AlertResponseURL, Variables: w.Variables,
+	}
+	if w.NumQueryResults != nil {
+		a.NumQueryResults = *w.NumQueryResults
 	}
 	if w.TimeZone != "" {
 		loc, err := time.LoadLocation(w.TimeZone)

@@ -195,19 +195,13 @@ func TestRecoveryNumQueryResults(t *testing.T) {
 		name  string
 		after []hit // the requests of the window after the alert
 		want  map[string]any
-		// rendererCounts: the payload renderer still reads
-		// NumQueryResults 0 as len(Results); fails until it does not.
-		rendererCounts bool
 	}{
 		{name: "group left the result", after: []hit{{ipB, 5}},
-			want: map[string]any{"n": 0.0, "ip": ipA, "value": ""}, rendererCounts: true},
+			want: map[string]any{"n": 0.0, "ip": ipA, "value": ""}},
 		{name: "group below the threshold", after: []hit{{ipA, 50}, {ipB, 5}},
 			want: map[string]any{"n": 1.0, "ip": ipA, "value": "50"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.rendererCounts {
-				t.Skip("needs hookline.Alert.NumQueryResults 0 to render as 0, not len(Results): a change to alert.go and payload/render.go")
-			}
 			m := suspiciousIPs()
 			var st monitor.State
 			var events []monitor.Event

@@ -26,9 +26,10 @@ func ExampleParse() {
 		return
 	}
 	alert := &hookline.Alert{
-		Name:        `Too many "401" responses`,
-		TriggerType: hookline.TriggerCritical,
-		TriggerTime: time.Date(2024, 5, 1, 19, 8, 46, 0, time.UTC),
+		Name:            `Too many "401" responses`,
+		TriggerType:     hookline.TriggerCritical,
+		TriggerTime:     time.Date(2024, 5, 1, 19, 8, 46, 0, time.UTC),
+		NumQueryResults: 1,
 		Results: []hookline.Row{
 			{"client_ip": "203.0.113.7", "_count": json.Number("1542")},
 		},

@@ -57,6 +57,7 @@ func trickyAlert() *hookline.Alert {
 		TriggerTimeStart: fixedNow.Add(-15 * time.Minute),
 		TriggerTimeEnd:   fixedNow,
 		Location:         time.FixedZone("CDT", -5*3600),
+		NumQueryResults:  2,
 		Results: []hookline.Row{
 			{
 				"client_ip":           tricky + " ip",

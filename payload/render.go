@@ -105,11 +105,7 @@ func (r *ref) appendValue(dst []byte, a *hookline.Alert, st *state) []byte {
 	case kindExtra:
 		return appendText(r, dst, lookup(a.Variables, r.key))
 	case kindNumResults:
-		n := a.NumQueryResults
-		if n == 0 {
-			n = len(a.Results)
-		}
-		return r.appendNumber(dst, int64(n))
+		return r.appendNumber(dst, int64(a.NumQueryResults))
 	case kindTriggerTimeStart:
 		return r.appendMillis(dst, a.TriggerTimeStart)
 	case kindTriggerTimeEnd:

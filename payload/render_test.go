@@ -57,7 +57,7 @@ func TestRender(t *testing.T) {
 		{"field name with spaces", `{"a":"{{ResultsJson.src ip }}"}`, hookline.Alert{Results: []hookline.Row{{"src ip": "1.2.3.4"}}}, `{"a":"1.2.3.4"}`},
 		{"index only after field variables", `{"a":"{{Name}}[0]","b":"{{ResultsJson}}[0]"}`, hookline.Alert{Name: "n"}, `{"a":"n[0]","b":"[][0]"}`},
 		{"not an index", `{"a":"{{ResultsJson.errors}}[x] {{ResultsJson.errors}}[] {{ResultsJson.errors}} [0]"}`, hookline.Alert{Results: rows}, `{"a":"391[x] 391[] 391 [0]"}`},
-		{"count", `{"a":"{{NumQueryResults}}","b":{{NumRawResults}}}`, hookline.Alert{Results: rows}, `{"a":"2","b":2}`},
+		{"count is the source's, not the rows'", `{"a":"{{NumQueryResults}}","b":{{NumRawResults}}}`, hookline.Alert{Results: rows}, `{"a":"0","b":0}`},
 		{"count set", `{"a":"{{NumQueryResults}}","b":{{NumQueryResults}}}`, hookline.Alert{Results: rows, NumQueryResults: 35}, `{"a":"35","b":35}`},
 		{"times", `["{{TriggerTime}}","{{FireTime}}","{{TriggerTimeRange}}","{{TimeRange}}",{{TriggerTimeStart}},{{TriggerTimeEnd}},"{{TriggerTimeStart}}"]`,
 			hookline.Alert{TriggerTime: at, TriggerTimeStart: at.Add(-24*time.Hour - 2*time.Minute), TriggerTimeEnd: at.Add(-2 * time.Minute), Location: cdt},
@@ -161,7 +161,7 @@ func TestResultsLimits(t *testing.T) {
 				Last  any
 				Tenth float64
 			}
-			if err := json.Unmarshal(tmpl.Render(&hookline.Alert{Results: tt.rows}), &got); err != nil {
+			if err := json.Unmarshal(tmpl.Render(&hookline.Alert{Results: tt.rows, NumQueryResults: len(tt.rows)}), &got); err != nil {
 				t.Fatal(err)
 			}
 			var in []map[string]any
