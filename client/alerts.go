@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 )
 
@@ -152,4 +153,61 @@ func (c *Client) GetAlert(ctx context.Context, id string) (Alert, error) {
 		return Alert{}, fmt.Errorf("get alert %s: %w", id, err)
 	}
 	return out, nil
+}
+
+// Sources of alerts, for AlertFilter.Source; a monitor's alerts have the
+// source "monitor:" + its ID and a scheduled search's "search:" + its ID.
+const (
+	SourceAPI          = "api"
+	SourceAlertmanager = "alertmanager"
+)
+
+// AlertFilter selects accepted alerts for ListAlerts. Zero fields select
+// everything.
+type AlertFilter struct {
+	Source       string    // "api", "alertmanager", "monitor:ID", "search:ID"; "" for any
+	TriggerType  string    // TriggerCritical, ...; "" for any
+	Since, Until time.Time // on the time an alert was received; Since inclusive, Until exclusive
+	Limit        int       // page size, 1..1000; 0 for the server's default (100)
+	Token        string    // the page after this token; "" for the first
+}
+
+func (f AlertFilter) query() url.Values {
+	q := url.Values{}
+	set := func(k, v string) {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	set("source", f.Source)
+	set("triggerType", f.TriggerType)
+	if !f.Since.IsZero() {
+		q.Set("since", f.Since.UTC().Format(time.RFC3339Nano))
+	}
+	if !f.Until.IsZero() {
+		q.Set("until", f.Until.UTC().Format(time.RFC3339Nano))
+	}
+	if f.Limit > 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	set("token", f.Token)
+	return q
+}
+
+// AlertList is one page of accepted alerts, newest first; Next is the
+// token of the next page, "" after the last. The listed alerts carry no
+// Results: GetAlert has them.
+type AlertList struct {
+	Data []Alert `json:"data"`
+	Next string  `json:"next"`
+}
+
+// ListAlerts returns one page of the accepted alerts f selects, each with
+// its deliveries' current states.
+func (c *Client) ListAlerts(ctx context.Context, f AlertFilter) (*AlertList, error) {
+	var out AlertList
+	if err := c.do(ctx, http.MethodGet, alertsPath, f.query(), nil, &out); err != nil {
+		return nil, fmt.Errorf("list alerts: %w", err)
+	}
+	return &out, nil
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/client"
 )
 
@@ -283,5 +285,94 @@ func ExampleClient_SendAlerts() {
 	}
 	for _, d := range res.Alerts[0].Deliveries {
 		fmt.Println(d.ID, d.ConnectionID, d.State)
+	}
+}
+
+func TestListAlerts(t *testing.T) {
+	ctx := context.Background()
+	url, db, connID := storeServer(t)
+	c := client.New(url, testToken)
+	accept := func(source string, trigger hookline.TriggerType, n int) []string {
+		t.Helper()
+		alerts := make([]*hookline.AcceptedAlert, n)
+		for i := range alerts {
+			alerts[i] = &hookline.AcceptedAlert{Source: source, Alert: hookline.Alert{
+				Name: fmt.Sprintf("%s %d", source, i), TriggerType: trigger, NumQueryResults: 2,
+				Results: []hookline.Row{{"ip": "203.0.113.7"}, {"ip": "203.0.113.8"}}},
+				Deliveries: []*hookline.Delivery{{ConnectionID: connID, TriggerType: trigger}}}
+		}
+		if err := db.AcceptAlerts(ctx, "", alerts); err != nil {
+			t.Fatal(err)
+		}
+		ids := make([]string, n)
+		for i, a := range alerts {
+			ids[i] = a.ID
+		}
+		return ids
+	}
+	early := accept("monitor:M1", hookline.TriggerCritical, 3)
+	time.Sleep(20 * time.Millisecond)
+	mid := time.Now()
+	time.Sleep(20 * time.Millisecond)
+	late := accept("search:S1", hookline.TriggerWarning, 2)
+
+	page, err := c.ListAlerts(ctx, client.AlertFilter{})
+	if err != nil || len(page.Data) != 5 || page.Next != "" {
+		t.Fatalf("ListAlerts: %+v, %v", page, err)
+	}
+	a := page.Data[0]
+	if a.Source != "search:S1" || a.TriggerType != "Warning" || a.NumQueryResults != 2 || a.Results != nil || a.ReceivedAt.IsZero() ||
+		len(a.Deliveries) != 1 || a.Deliveries[0].ConnectionID != connID || a.Deliveries[0].State != client.StatePending {
+		t.Errorf("newest alert: %+v", a)
+	}
+
+	ids := func(l *client.AlertList) []string {
+		out := make([]string, len(l.Data))
+		for i, a := range l.Data {
+			out[i] = a.ID
+		}
+		return slices.Sorted(slices.Values(out))
+	}
+	sorted := func(s []string) []string { return slices.Sorted(slices.Values(s)) }
+	for _, tt := range []struct {
+		name string
+		f    client.AlertFilter
+		want []string
+	}{
+		{"source", client.AlertFilter{Source: "monitor:M1"}, early},
+		{"trigger type", client.AlertFilter{TriggerType: client.TriggerWarning}, late},
+		{"both", client.AlertFilter{Source: "monitor:M1", TriggerType: client.TriggerWarning}, nil},
+		{"since", client.AlertFilter{Since: mid}, late},
+		{"until", client.AlertFilter{Until: mid}, early},
+	} {
+		got, err := c.ListAlerts(ctx, tt.f)
+		if err != nil || !slices.Equal(ids(got), sorted(tt.want)) {
+			t.Errorf("%s: %v, %v; want %v", tt.name, ids(got), err, tt.want)
+		}
+	}
+
+	var paged []string
+	f := client.AlertFilter{Limit: 2}
+	for range 5 {
+		page, err := c.ListAlerts(ctx, f)
+		if err != nil || len(page.Data) > 2 {
+			t.Fatalf("page: %+v, %v", page, err)
+		}
+		for _, a := range page.Data {
+			paged = append(paged, a.ID)
+		}
+		if page.Next == "" {
+			break
+		}
+		f.Token = page.Next
+	}
+	if !slices.Equal(sorted(paged), sorted(append(append([]string{}, early...), late...))) {
+		t.Errorf("pages hold %v", paged)
+	}
+
+	_, err = c.ListAlerts(ctx, client.AlertFilter{TriggerType: "Bad"})
+	var ae *client.APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusBadRequest || len(ae.FieldErrors()) != 1 || ae.FieldErrors()[0].Field != "triggerType" {
+		t.Errorf("bad trigger type: %v", err)
 	}
 }

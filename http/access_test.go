@@ -80,7 +80,7 @@ func newAccessEnv(t testing.TB, limits hookhttp.Limits) *accessEnv {
 		Access: db, TokenHash: sha256.Sum256([]byte(token)), Limits: limits,
 		// A stand-in for package web: the routes are what is tested here.
 		UI:         http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ui") }),
-		Deliveries: db, Dispatcher: e.disp, Logs: db, Monitors: db,
+		Deliveries: db, Dispatcher: e.disp, Logs: db, Monitors: db, ScheduledSearches: db,
 	}
 	if err := e.srv.Open(); err != nil {
 		t.Fatal(err)
@@ -269,6 +269,10 @@ var routeFixtures = map[string]fixture{
 		return "POST", "/api/v1/alerts", mustJSON(alertObj(map[string]any{
 			"notifications": []any{map[string]any{"connectionId": e.connection().ID}}}))
 	}),
+	"GET /api/v1/alerts": build(func(e *accessEnv, _ *caller) (string, string, string) {
+		e.alert()
+		return "GET", "/api/v1/alerts?limit=5", ""
+	}),
 	"GET /api/v1/alerts/{id}": build(func(e *accessEnv, _ *caller) (string, string, string) {
 		id, _ := e.alert()
 		return "GET", "/api/v1/alerts/" + id, ""
@@ -406,66 +410,86 @@ var routeFixtures = map[string]fixture{
 	"DELETE /api/v1/monitors/{id}": build(func(e *accessEnv, _ *caller) (string, string, string) {
 		return "DELETE", "/api/v1/monitors/" + e.monitor().ID, ""
 	}),
+	"GET /api/v1/scheduledSearches": plain("GET", "/api/v1/scheduledSearches", ""),
+	"POST /api/v1/scheduledSearches": build(func(e *accessEnv, _ *caller) (string, string, string) {
+		return "POST", "/api/v1/scheduledSearches", mustJSON(e.scheduledSearchDef(e.unique("search")))
+	}),
+	"GET /api/v1/scheduledSearches/{id}": build(func(e *accessEnv, _ *caller) (string, string, string) {
+		return "GET", "/api/v1/scheduledSearches/" + e.scheduledSearch().ID, ""
+	}),
+	"PUT /api/v1/scheduledSearches/{id}": build(func(e *accessEnv, _ *caller) (string, string, string) {
+		s := e.scheduledSearch()
+		return "PUT", "/api/v1/scheduledSearches/" + s.ID, mustJSON(e.scheduledSearchDef(s.Name + " renamed"))
+	}),
+	"DELETE /api/v1/scheduledSearches/{id}": build(func(e *accessEnv, _ *caller) (string, string, string) {
+		return "DELETE", "/api/v1/scheduledSearches/" + e.scheduledSearch().ID, ""
+	}),
 }
 
 // wantAccess is who may call each route, written down apart from the
 // server's own table, so that a route given the wrong capability fails.
 // "public" needs no sign-in; "" needs any signed-in caller.
 var wantAccess = map[string]hookline.Capability{
-	"GET /api/v1/connections":             hookline.ViewConnections,
-	"POST /api/v1/connections":            hookline.ManageConnections,
-	"POST /api/v1/connections/test":       hookline.ManageConnections,
-	"GET /api/v1/connections/types":       hookline.ViewConnections,
-	"GET /api/v1/connections/{id}":        hookline.ViewConnections,
-	"PUT /api/v1/connections/{id}":        hookline.ManageConnections,
-	"DELETE /api/v1/connections/{id}":     hookline.ManageConnections,
-	"POST /api/v1/connections/{id}/test":  hookline.ManageConnections,
-	"POST /api/v1/alerts":                 hookline.SendAlerts,
-	"GET /api/v1/alerts/{id}":             hookline.ViewAlerts,
-	"GET /api/v1/deliveries":              hookline.ViewAlerts,
-	"GET /api/v1/deliveries/stats":        hookline.ViewAlerts,
-	"GET /api/v1/deliveries/latest":       hookline.ViewAlerts,
-	"GET /api/v1/payload/variables":       "",
-	"POST /api/v1/payload/preview":        "",
-	"GET /ui/":                            "public",
-	"GET /{$}":                            "public",
-	"GET /api/v1/deliveries/{id}":         hookline.ViewAlerts,
-	"POST /api/v1/deliveries/{id}/retry":  hookline.ManageConnections,
-	"POST /api/v1/receivers/alertmanager": hookline.SendAlerts,
-	"POST /api/v1/session":                "public",
-	"GET /api/v1/session":                 "",
-	"DELETE /api/v1/session":              "",
-	"PUT /api/v1/session/password":        "",
-	"POST /api/v1/setup":                  "public",
-	"GET /setup":                          "public",
-	"POST /setup":                         "public",
-	"GET /api/v1/accessKeys":              "",
-	"POST /api/v1/accessKeys":             "",
-	"DELETE /api/v1/accessKeys/{id}":      "",
-	"GET /api/v1/users":                   hookline.ManageUsersAndRoles,
-	"POST /api/v1/users":                  hookline.ManageUsersAndRoles,
-	"GET /api/v1/users/{id}":              hookline.ManageUsersAndRoles,
-	"PUT /api/v1/users/{id}":              hookline.ManageUsersAndRoles,
-	"DELETE /api/v1/users/{id}":           hookline.ManageUsersAndRoles,
-	"GET /api/v1/roles":                   "",
-	"POST /api/v1/roles":                  hookline.ManageUsersAndRoles,
-	"GET /api/v1/roles/{id}":              "",
-	"PUT /api/v1/roles/{id}":              hookline.ManageUsersAndRoles,
-	"DELETE /api/v1/roles/{id}":           hookline.ManageUsersAndRoles,
-	"GET /api/v1/audit":                   hookline.ViewAuditLog,
-	"POST /receiver/v1/http/{token}":      "public",
-	"GET /api/v1/sources":                 hookline.ManageCollectors,
-	"POST /api/v1/sources":                hookline.ManageCollectors,
-	"GET /api/v1/sources/{id}":            hookline.ManageCollectors,
-	"PUT /api/v1/sources/{id}":            hookline.ManageCollectors,
-	"DELETE /api/v1/sources/{id}":         hookline.ManageCollectors,
-	"POST /api/v1/sources/{id}/token":     hookline.ManageCollectors,
-	"POST /api/v1/search":                 hookline.ViewMonitors,
-	"GET /api/v1/monitors":                hookline.ViewMonitors,
-	"POST /api/v1/monitors":               hookline.ManageMonitors,
-	"GET /api/v1/monitors/{id}":           hookline.ViewMonitors,
-	"PUT /api/v1/monitors/{id}":           hookline.ManageMonitors,
-	"DELETE /api/v1/monitors/{id}":        hookline.ManageMonitors,
+	"GET /api/v1/connections":               hookline.ViewConnections,
+	"POST /api/v1/connections":              hookline.ManageConnections,
+	"POST /api/v1/connections/test":         hookline.ManageConnections,
+	"GET /api/v1/connections/types":         hookline.ViewConnections,
+	"GET /api/v1/connections/{id}":          hookline.ViewConnections,
+	"PUT /api/v1/connections/{id}":          hookline.ManageConnections,
+	"DELETE /api/v1/connections/{id}":       hookline.ManageConnections,
+	"POST /api/v1/connections/{id}/test":    hookline.ManageConnections,
+	"POST /api/v1/alerts":                   hookline.SendAlerts,
+	"GET /api/v1/alerts":                    hookline.ViewAlerts,
+	"GET /api/v1/alerts/{id}":               hookline.ViewAlerts,
+	"GET /api/v1/deliveries":                hookline.ViewAlerts,
+	"GET /api/v1/deliveries/stats":          hookline.ViewAlerts,
+	"GET /api/v1/deliveries/latest":         hookline.ViewAlerts,
+	"GET /api/v1/payload/variables":         "",
+	"POST /api/v1/payload/preview":          "",
+	"GET /ui/":                              "public",
+	"GET /{$}":                              "public",
+	"GET /api/v1/deliveries/{id}":           hookline.ViewAlerts,
+	"POST /api/v1/deliveries/{id}/retry":    hookline.ManageConnections,
+	"POST /api/v1/receivers/alertmanager":   hookline.SendAlerts,
+	"POST /api/v1/session":                  "public",
+	"GET /api/v1/session":                   "",
+	"DELETE /api/v1/session":                "",
+	"PUT /api/v1/session/password":          "",
+	"POST /api/v1/setup":                    "public",
+	"GET /setup":                            "public",
+	"POST /setup":                           "public",
+	"GET /api/v1/accessKeys":                "",
+	"POST /api/v1/accessKeys":               "",
+	"DELETE /api/v1/accessKeys/{id}":        "",
+	"GET /api/v1/users":                     hookline.ManageUsersAndRoles,
+	"POST /api/v1/users":                    hookline.ManageUsersAndRoles,
+	"GET /api/v1/users/{id}":                hookline.ManageUsersAndRoles,
+	"PUT /api/v1/users/{id}":                hookline.ManageUsersAndRoles,
+	"DELETE /api/v1/users/{id}":             hookline.ManageUsersAndRoles,
+	"GET /api/v1/roles":                     "",
+	"POST /api/v1/roles":                    hookline.ManageUsersAndRoles,
+	"GET /api/v1/roles/{id}":                "",
+	"PUT /api/v1/roles/{id}":                hookline.ManageUsersAndRoles,
+	"DELETE /api/v1/roles/{id}":             hookline.ManageUsersAndRoles,
+	"GET /api/v1/audit":                     hookline.ViewAuditLog,
+	"POST /receiver/v1/http/{token}":        "public",
+	"GET /api/v1/sources":                   hookline.ManageCollectors,
+	"POST /api/v1/sources":                  hookline.ManageCollectors,
+	"GET /api/v1/sources/{id}":              hookline.ManageCollectors,
+	"PUT /api/v1/sources/{id}":              hookline.ManageCollectors,
+	"DELETE /api/v1/sources/{id}":           hookline.ManageCollectors,
+	"POST /api/v1/sources/{id}/token":       hookline.ManageCollectors,
+	"POST /api/v1/search":                   hookline.ViewMonitors,
+	"GET /api/v1/monitors":                  hookline.ViewMonitors,
+	"POST /api/v1/monitors":                 hookline.ManageMonitors,
+	"GET /api/v1/monitors/{id}":             hookline.ViewMonitors,
+	"PUT /api/v1/monitors/{id}":             hookline.ManageMonitors,
+	"DELETE /api/v1/monitors/{id}":          hookline.ManageMonitors,
+	"GET /api/v1/scheduledSearches":         hookline.ViewMonitors,
+	"POST /api/v1/scheduledSearches":        hookline.ManageMonitors,
+	"GET /api/v1/scheduledSearches/{id}":    hookline.ViewMonitors,
+	"PUT /api/v1/scheduledSearches/{id}":    hookline.ManageMonitors,
+	"DELETE /api/v1/scheduledSearches/{id}": hookline.ManageMonitors,
 }
 
 // publicAnswers are what the public routes answer on a server that is set

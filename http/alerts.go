@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -358,8 +359,8 @@ func (d *alertDecoder) decodeNotifications(p *hookline.Problems, raw json.RawMes
 			}
 			seen[c.ID] = i
 		}
-		d.checkOverride(p, at+".payloadOverride", alert)
-		d.checkOverride(p, at+".resolutionPayloadOverride", recovery)
+		d.checkOverride(p, at+".payloadOverride", alert, hookline.MaxDefaultPayloadLen)
+		d.checkOverride(p, at+".resolutionPayloadOverride", recovery, hookline.MaxResolutionPayloadLen)
 		if c == nil {
 			continue
 		}
@@ -383,12 +384,15 @@ func blankIsNone(s string) string {
 	return s
 }
 
-func (d *alertDecoder) checkOverride(p *hookline.Problems, field, src string) {
+// checkOverride checks an override against the limit of the connection
+// payload it replaces: MaxDefaultPayloadLen for the alert payload,
+// MaxResolutionPayloadLen for the recovery payload.
+func (d *alertDecoder) checkOverride(p *hookline.Problems, field, src string, limit int) {
 	if blankIsNone(src) == "" {
 		return
 	}
-	if len(src) > hookline.MaxDefaultPayloadLen {
-		p.Add(field, "is %d bytes long; at most %d are allowed", len(src), hookline.MaxDefaultPayloadLen)
+	if len(src) > limit {
+		p.Add(field, "is %d bytes long; at most %d are allowed", len(src), limit)
 		return
 	}
 	if err := d.templates.check(src); err != nil {
@@ -539,14 +543,29 @@ func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	out, err := acceptedAlertJSON(a, true)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// acceptedAlertJSON is an accepted alert as the API answers it: the
+// alert's own wire form, its ID, source and times, and its deliveries.
+// Lists leave out the result rows, which may be hundreds per alert.
+func acceptedAlertJSON(a *hookline.AcceptedAlert, results bool) (map[string]any, error) {
 	wire, err := json.Marshal(a.Alert)
 	if err != nil {
-		return fmt.Errorf("encode alert %s: %w", a.ID, err)
+		return nil, fmt.Errorf("encode alert %s: %w", a.ID, err)
 	}
 	// The alert's fields stay as encoded, so result numbers keep their text.
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(wire, &fields); err != nil {
-		return fmt.Errorf("encode alert %s: %w", a.ID, err)
+		return nil, fmt.Errorf("encode alert %s: %w", a.ID, err)
+	}
+	if !results {
+		delete(fields, "results")
 	}
 	out := make(map[string]any, len(fields)+5)
 	for k, v := range fields {
@@ -561,6 +580,83 @@ func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) error {
 		ds[i] = newDeliveryJSON(dl)
 	}
 	out["deliveries"] = ds
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
+}
+
+// alertFilterParams are the parameters of GET /alerts, each taken once.
+var alertFilterParams = []string{"source", "triggerType", "since", "until", "limit", "token"}
+
+// alertFilter reads the query of GET /alerts, naming every bad parameter
+// at once; an unknown one is refused, as a misspelt filter would list
+// every alert.
+func alertFilter(r *http.Request) (hookline.AlertFilter, error) {
+	var p hookline.Problems
+	q := queryParams(&p, r, alertFilterParams, alertFilterParams...)
+	f := hookline.AlertFilter{
+		Source:      strings.TrimSpace(q.Get("source")),
+		TriggerType: hookline.TriggerType(strings.TrimSpace(q.Get("triggerType"))),
+		Limit:       hookline.DefaultListLimit,
+		Token:       q.Get("token"),
+	}
+	checkText(&p, "source", f.Source, hookline.MaxSourceLen)
+	if f.TriggerType != "" && !f.TriggerType.Valid() {
+		p.Add("triggerType", "must be one of %s, not %q", triggerTypeList(), f.TriggerType)
+	}
+	for _, t := range []struct {
+		name string
+		to   *time.Time
+	}{{"since", &f.Since}, {"until", &f.Until}} {
+		v := q.Get(t.name)
+		if v == "" {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			p.Add(t.name, "must be an RFC 3339 time such as 2026-11-26T12:00:00Z, not %q", v)
+			continue
+		}
+		*t.to = at
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && f.Until.Before(f.Since) {
+		p.Add("until", "is before since")
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > hookline.MaxListLimit {
+			p.Add("limit", "must be a whole number from 1 to %d", hookline.MaxListLimit)
+		}
+		f.Limit = n
+	}
+	return f, p.Err()
+}
+
+func triggerTypeList() string {
+	return strings.Join([]string{string(hookline.TriggerNormal), string(hookline.TriggerCritical),
+		string(hookline.TriggerWarning), string(hookline.TriggerMissingData), string(hookline.TriggerResolvedCritical),
+		string(hookline.TriggerResolvedWarning), string(hookline.TriggerResolvedMissingData)}, ", ")
+}
+
+// listAlerts answers a page of accepted alerts, newest first, with their
+// deliveries' states.
+func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) error {
+	store, err := s.needDeliveries()
+	if err != nil {
+		return err
+	}
+	f, err := alertFilter(r)
+	if err != nil {
+		return err
+	}
+	list, next, err := store.Alerts(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	data := make([]map[string]any, len(list))
+	for i, a := range list {
+		if data[i], err = acceptedAlertJSON(a, false); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": data, "next": nextOrNil(next)})
 	return nil
 }

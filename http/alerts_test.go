@@ -296,9 +296,11 @@ func TestPostSingleAlert(t *testing.T) {
 	chicago, _ := time.LoadLocation("America/Chicago")
 	wantAlert := hookline.Alert{
 		Name: "Suspicious IP", Description: "17 requests", TriggerType: hookline.TriggerCritical,
-		Results:     []hookline.Row{{"client_ip": "203.0.113.9", "_count": json.Number("17")}},
-		TriggerTime: time.Date(2026, 11, 26, 11, 59, 0, 0, time.UTC),
-		Variables:   map[string]string{"Playbook": "block"}, Location: chicago,
+		Results: []hookline.Row{{"client_ip": "203.0.113.9", "_count": json.Number("17")}},
+		// Without numQueryResults, the rows sent are the count.
+		NumQueryResults: 1,
+		TriggerTime:     time.Date(2026, 11, 26, 11, 59, 0, 0, time.UTC),
+		Variables:       map[string]string{"Playbook": "block"}, Location: chicago,
 	}
 	if diff := cmp.Diff(wantAlert, g.Alert, cmp.Comparer(func(a, b *time.Location) bool { return a.String() == b.String() })); diff != "" {
 		t.Errorf("alert (-want +got):\n%s", diff)
@@ -629,5 +631,193 @@ func TestConnectionIndexFindsNewConnections(t *testing.T) {
 	}
 	if code := post("third"); code != http.StatusBadRequest {
 		t.Fatalf("an unknown connection: %d, want 400", code)
+	}
+}
+
+// TestResolutionOverrideLimit: a recovery override is held to the limit
+// of the recovery payload it replaces, as connections are.
+func TestResolutionOverrideLimit(t *testing.T) {
+	a := newAlertAPI(t, false)
+	override := func(n int) string { return `{"a": "` + strings.Repeat("x", n-len(`{"a": ""}`)) + `"}` }
+	for _, tt := range []struct {
+		field string
+		size  int
+		want  int
+	}{
+		{"resolutionPayloadOverride", hookline.MaxResolutionPayloadLen, http.StatusAccepted},
+		{"resolutionPayloadOverride", hookline.MaxResolutionPayloadLen + 1, http.StatusBadRequest},
+		// The alert payload's own limit is larger.
+		{"payloadOverride", hookline.MaxResolutionPayloadLen + 1, http.StatusAccepted},
+	} {
+		src := override(tt.size)
+		if len(src) != tt.size {
+			t.Fatalf("override of %d bytes, want %d", len(src), tt.size)
+		}
+		body := mustJSON(alertObj(map[string]any{"triggerType": "ResolvedCritical",
+			"notifications": []any{map[string]any{"connectionName": "pager", tt.field: src}}}))
+		code, resp := a.post("/api/v1/alerts", body)
+		if code != tt.want {
+			t.Errorf("%s of %d bytes: %d %v, want %d", tt.field, tt.size, code, resp, tt.want)
+		}
+		if code == http.StatusBadRequest {
+			msg, _ := resp["message"].(string)
+			if got := fieldsOf(resp); !slices.Equal(got, []string{"notifications[0]." + tt.field}) || !strings.Contains(msg, "at most 4096") {
+				t.Errorf("fields %q, message %q; want %s at most 4096", got, msg, tt.field)
+			}
+		}
+	}
+}
+
+// listedAlerts is a page of GET /api/v1/alerts.
+type listedAlerts struct {
+	Data []map[string]any `json:"data"`
+	Next *string          `json:"next"`
+}
+
+func (a *alertAPI) listAlerts(query string) (int, listedAlerts, map[string]any) {
+	a.t.Helper()
+	code, raw := a.do("GET", "/api/v1/alerts"+query, "")
+	var page listedAlerts
+	b, _ := json.Marshal(raw)
+	if err := json.Unmarshal(b, &page); err != nil {
+		a.t.Fatal(err)
+	}
+	return code, page, raw
+}
+
+func idsOf(page listedAlerts) []string {
+	ids := make([]string, len(page.Data))
+	for i, x := range page.Data {
+		ids[i], _ = x["id"].(string)
+	}
+	return ids
+}
+
+func TestListAlerts(t *testing.T) {
+	a := newAlertAPI(t, true)
+	send := func(source, trigger string, n int) []string {
+		t.Helper()
+		alerts := make([]any, n)
+		for i := range alerts {
+			alerts[i] = alertObj(map[string]any{"source": source, "triggerType": trigger, "numQueryResults": 3,
+				"triggerTime": "2026-11-26T11:59:00Z", "name": fmt.Sprintf("%s alert %d", trigger, i)})
+		}
+		code, resp := a.post("/api/v1/alerts", mustJSON(map[string]any{"alerts": alerts}))
+		if code != http.StatusAccepted {
+			t.Fatalf("post: %d %v", code, resp)
+		}
+		var ids []string
+		for _, x := range resp["alerts"].([]any) {
+			ids = append(ids, x.(map[string]any)["id"].(string))
+		}
+		return ids
+	}
+	monitor := send("monitor:M1", "Critical", 3)
+	time.Sleep(20 * time.Millisecond)
+	mid := time.Now().UTC()
+	time.Sleep(20 * time.Millisecond)
+	search := send("search:S1", "Warning", 2)
+	api := send("", "ResolvedCritical", 1)
+
+	code, all, raw := a.listAlerts("")
+	if code != http.StatusOK || len(all.Data) != 6 || all.Next != nil {
+		t.Fatalf("list: %d %v", code, raw)
+	}
+	first := all.Data[0]
+	ds, _ := first["deliveries"].([]any)
+	d, _ := ds[0].(map[string]any)
+	if first["id"] != api[0] || first["source"] != "api" || first["name"] != "ResolvedCritical alert 0" || first["triggerType"] != "ResolvedCritical" ||
+		first["numQueryResults"] != 3.0 || first["triggerTime"] != "2026-11-26T11:59:00Z" || first["receivedAt"] == nil ||
+		len(ds) != 1 || d["connectionId"] != a.conns["Blocker"] || d["state"] != "pending" || d["attempts"] != 0.0 {
+		t.Errorf("newest alert: %v", first)
+	}
+	for _, x := range all.Data {
+		if _, ok := x["results"]; ok {
+			t.Errorf("a listed alert has its results: %v", x)
+		}
+	}
+	// Newest first: each batch is stored in one transaction, so only the
+	// batches' order is certain.
+	if got := idsOf(all); !sameSet(got[:1], api) || !sameSet(got[1:3], search) || !sameSet(got[3:], monitor) {
+		t.Errorf("order %v; want %v, then %v, then %v", got, api, search, monitor)
+	}
+
+	tests := []struct {
+		query string
+		want  []string
+	}{
+		{"?source=monitor:M1", monitor},
+		{"?source=search:S1", search},
+		{"?source=api", api},
+		{"?source=search:S2", nil},
+		{"?triggerType=Warning", search},
+		{"?triggerType=Critical&source=monitor:M1", monitor},
+		{"?triggerType=Critical&source=search:S1", nil},
+		{"?since=" + mid.Format(time.RFC3339Nano), append(append([]string{}, search...), api...)},
+		{"?until=" + mid.Format(time.RFC3339Nano), monitor},
+		{"?since=" + mid.Add(-time.Hour).Format(time.RFC3339) + "&until=" + mid.Format(time.RFC3339Nano) + "&source=monitor:M1", monitor},
+	}
+	for _, tt := range tests {
+		code, page, raw := a.listAlerts(tt.query)
+		if code != http.StatusOK || !sameSet(idsOf(page), tt.want) {
+			t.Errorf("%s: %d %v, want %v", tt.query, code, raw, tt.want)
+		}
+	}
+
+	// Pages of two follow each other to the whole list.
+	var paged []string
+	query := "?limit=2"
+	for range 10 {
+		code, page, raw := a.listAlerts(query)
+		if code != http.StatusOK || len(page.Data) > 2 {
+			t.Fatalf("%s: %d %v", query, code, raw)
+		}
+		paged = append(paged, idsOf(page)...)
+		if page.Next == nil {
+			break
+		}
+		query = "?limit=2&token=" + *page.Next
+	}
+	if !slices.Equal(paged, idsOf(all)) {
+		t.Errorf("paged %v, want %v", paged, idsOf(all))
+	}
+	// A filter holds across pages.
+	code, page, _ := a.listAlerts("?source=monitor:M1&limit=2")
+	if code != http.StatusOK || len(page.Data) != 2 || page.Next == nil {
+		t.Fatalf("first filtered page: %d %v", code, page)
+	}
+	_, rest, _ := a.listAlerts("?source=monitor:M1&limit=2&token=" + *page.Next)
+	if got := append(idsOf(page), idsOf(rest)...); !sameSet(got, monitor) || rest.Next != nil {
+		t.Errorf("filtered pages %v, want %v", got, monitor)
+	}
+}
+
+// sameSet reports whether a and b hold the same IDs in any order.
+func sameSet(a, b []string) bool {
+	return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
+}
+
+func TestListAlertsInvalid(t *testing.T) {
+	a := newAlertAPI(t, true)
+	tests := []struct {
+		query string
+		field string
+	}{
+		{"?limit=0", "limit"},
+		{"?limit=1001", "limit"},
+		{"?limit=many", "limit"},
+		{"?triggerType=Bad", "triggerType"},
+		{"?since=yesterday", "since"},
+		{"?until=2026-11-26", "until"},
+		{"?since=2026-11-26T12:00:00Z&until=2026-11-26T11:00:00Z", "until"},
+		{"?state=failed", "state"},
+		{"?source=a&source=b", "source"},
+		{"?token=not-a-token", "token"},
+	}
+	for _, tt := range tests {
+		code, resp := a.do("GET", "/api/v1/alerts"+tt.query, "")
+		if code != http.StatusBadRequest || !slices.Equal(fieldsOf(resp), []string{tt.field}) {
+			t.Errorf("%s: %d %v, want 400 naming %s", tt.query, code, resp, tt.field)
+		}
 	}
 }

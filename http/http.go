@@ -58,6 +58,9 @@ type Server struct {
 	// Monitors keeps monitors and their evaluation state; nil serves no
 	// Monitors API.
 	Monitors hookline.MonitorStore
+	// ScheduledSearches keeps scheduled searches and their run
+	// bookkeeping; nil serves no Scheduled Searches API.
+	ScheduledSearches hookline.ScheduledSearchStore
 
 	ln        net.Listener
 	server    *http.Server
@@ -175,6 +178,7 @@ func (s *Server) Routes() []Route {
 		rt("DELETE /api/v1/connections/{id}", hookline.ManageConnections, s.deleteConnection),
 		rt("POST /api/v1/connections/{id}/test", hookline.ManageConnections, s.testConnection),
 		{Pattern: "POST /api/v1/alerts", Capability: hookline.SendAlerts, Alert: true, h: s.postAlerts},
+		rt("GET /api/v1/alerts", hookline.ViewAlerts, s.listAlerts),
 		rt("GET /api/v1/alerts/{id}", hookline.ViewAlerts, s.getAlert),
 		rt("GET /api/v1/deliveries", hookline.ViewAlerts, s.listDeliveries),
 		rt("GET /api/v1/deliveries/stats", hookline.ViewAlerts, s.deliveryStats),
@@ -212,6 +216,14 @@ func (s *Server) Routes() []Route {
 			rt("GET /api/v1/monitors/{id}", hookline.ViewMonitors, s.getMonitor),
 			rt("PUT /api/v1/monitors/{id}", hookline.ManageMonitors, s.updateMonitor),
 			rt("DELETE /api/v1/monitors/{id}", hookline.ManageMonitors, s.deleteMonitor))
+	}
+	if s.ScheduledSearches != nil {
+		routes = append(routes,
+			rt("GET /api/v1/scheduledSearches", hookline.ViewMonitors, s.listScheduledSearches),
+			rt("POST /api/v1/scheduledSearches", hookline.ManageMonitors, s.createScheduledSearch),
+			rt("GET /api/v1/scheduledSearches/{id}", hookline.ViewMonitors, s.getScheduledSearch),
+			rt("PUT /api/v1/scheduledSearches/{id}", hookline.ManageMonitors, s.updateScheduledSearch),
+			rt("DELETE /api/v1/scheduledSearches/{id}", hookline.ManageMonitors, s.deleteScheduledSearch))
 	}
 	if s.Access == nil {
 		return routes

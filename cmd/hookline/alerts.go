@@ -1,7 +1,7 @@
 package main
 
 // "hookline alerts": send an alert to connections by hand or from a file,
-// and show an accepted alert with its deliveries.
+// list accepted alerts, and show one with its deliveries.
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,17 +27,18 @@ func newAlertsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "alerts",
 		Aliases: []string{"alert"},
-		Short:   "Send alerts to connections and show accepted alerts",
+		Short:   "Send alerts to connections, and list and show accepted alerts",
 		Long: `Send alerts to a running Hookline server, which stores each with one delivery
 per connection before it answers and then delivers them, retrying failures.
 
 ` + apiHelp,
 		Example: `  hookline alerts send --connection block-ip --name "Suspicious IP" --trigger Critical \
       --result-json '{"client_ip": "203.0.113.7"}'
+  hookline alerts list --source search:0192F1C2A1B2C3D4 --since 24h
   hookline alerts get 68856E2A41C0B5F3`,
 	}
 	o.register(cmd)
-	cmd.AddCommand(newAlertsSendCmd(o), newAlertsGetCmd(o))
+	cmd.AddCommand(newAlertsSendCmd(o), newAlertsListCmd(o), newAlertsGetCmd(o))
 	return cmd
 }
 
@@ -562,4 +564,105 @@ func printAlertDetails(w io.Writer, a client.Alert, names map[string]string) err
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// alertTriggerTypes are the values of --trigger-type.
+var alertTriggerTypes = []string{"Normal", client.TriggerCritical, client.TriggerWarning, client.TriggerMissingData,
+	client.TriggerResolvedCritical, client.TriggerResolvedWarning, client.TriggerResolvedMissingData}
+
+func newAlertsListCmd(o *apiOptions) *cobra.Command {
+	var (
+		f            client.AlertFilter
+		since, until string
+	)
+	cmd := &cobra.Command{
+		Use:   "list [flags]",
+		Short: "List accepted alerts, newest first, with their deliveries' states",
+		Long: `List accepted alerts, newest first: one page of --limit (default 100).
+Filters combine.
+
+--source is who raised the alert: api, alertmanager, monitor:ID for a
+monitor's alerts or search:ID for a scheduled search's.
+
+--since and --until take an RFC 3339 time (2026-11-26T12:00:00Z) or an age
+such as 90m, 6h or 2d, and select on the time an alert was received.
+
+-o json prints a JSON array of alerts (without their result rows: "alerts
+get" shows them); -o yaml a YAML list.`,
+		Example: `  hookline alerts list
+  hookline alerts list --source search:0192F1C2A1B2C3D4 --since 24h
+  hookline alerts list --trigger-type Critical --limit 20 -o json | jq -r '.[].id'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			if f.TriggerType != "" && !slices.Contains(alertTriggerTypes, f.TriggerType) {
+				return fmt.Errorf("--trigger-type must be one of %s, not %q", strings.Join(alertTriggerTypes, ", "), f.TriggerType)
+			}
+			if f.Limit < 0 || f.Limit > 1000 {
+				return fmt.Errorf("--limit must be from 1 to 1000, not %d", f.Limit)
+			}
+			now := time.Now()
+			if f.Since, err = parseSince("--since", since, now); err != nil {
+				return err
+			}
+			if f.Until, err = parseSince("--until", until, now); err != nil {
+				return err
+			}
+			page, err := c.ListAlerts(cmd.Context(), f)
+			if err != nil {
+				return o.explain("list alerts", err)
+			}
+			if o.output != outputTable {
+				return printObject(cmd.OutOrStdout(), o.output, nonNil(page.Data))
+			}
+			if len(page.Data) == 0 {
+				fmt.Fprintln(cmd.ErrOrStderr(), "No alerts match.")
+				return nil
+			}
+			if err := printAlertTable(cmd.OutOrStdout(), page.Data); err != nil {
+				return err
+			}
+			if page.Next != "" {
+				fmt.Fprintln(cmd.ErrOrStderr(), "More alerts match: raise --limit (up to 1000) or narrow with --since and --until.")
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.Source, "source", "", "only alerts from this source: api, alertmanager, monitor:ID, search:ID")
+	fl.StringVar(&f.TriggerType, "trigger-type", "", "only alerts of this trigger type: "+strings.Join(alertTriggerTypes, ", "))
+	fl.StringVar(&since, "since", "", "only alerts received at or after this time, or within this age (1h, 2d)")
+	fl.StringVar(&until, "until", "", "only alerts received before this time, or before this age")
+	fl.IntVar(&f.Limit, "limit", 0, "at most this many alerts (1 to 1000, default 100)")
+	return cmd
+}
+
+// deliveryStatesText sums up an alert's deliveries by state: "2 delivered,
+// 1 pending", in the order of deliveryStates.
+func deliveryStatesText(ds []client.Delivery) string {
+	if len(ds) == 0 {
+		return "-"
+	}
+	n := map[string]int{}
+	for _, d := range ds {
+		n[d.State]++
+	}
+	var parts []string
+	for _, st := range deliveryStates {
+		if n[st] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[st], st))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func printAlertTable(w io.Writer, alerts []client.Alert) error {
+	rows := make([][]string, len(alerts))
+	for i, a := range alerts {
+		rows[i] = []string{a.ID, formatTime(a.ReceivedAt), a.Source, a.TriggerType, a.Name, deliveryStatesText(a.Deliveries)}
+	}
+	return printTable(w, []string{"ID", "RECEIVED", "SOURCE", "TRIGGER", "NAME", "DELIVERIES"}, rows)
 }

@@ -370,3 +370,63 @@ func TestAlertsHelpHasExamples(t *testing.T) {
 		}
 	}
 }
+
+// TestAlertsListCLI lists alerts sent through the CLI to the whole
+// program, by source, trigger type, age and page.
+func TestAlertsListCLI(t *testing.T) {
+	server := cliServer(t)
+	clearCredentials(t)
+	mustSucceed(t, admin(t, server, "", "connections", "create", "--type", "Webhook",
+		"--name", "waf", "--url", "http://127.0.0.1:9/hook", "--alert-payload", `{"n": "{{Name}}"}`))
+	send := func(name, trigger, source string) string {
+		t.Helper()
+		res := decodeJSON[client.AcceptResult](t, mustSucceed(t, admin(t, server, "", "alerts", "send", "--connection", "waf",
+			"--name", name, "--trigger", trigger, "--source", source, "-o", "json")).stdout)
+		return res.Alerts[0].ID
+	}
+	first := send("Suspicious IP", "Critical", "monitor:M1")
+	second := send("Top talkers", "Warning", "search:S1")
+	third := send("Top talkers", "Warning", "search:S1")
+
+	r := mustSucceed(t, admin(t, server, "", "alerts", "list"))
+	rows := tableRows(r.stdout)
+	if len(rows) != 4 || strings.Join(rows[0], " ") != "ID RECEIVED SOURCE TRIGGER NAME DELIVERIES" {
+		t.Fatalf("list:\n%s", r.stdout)
+	}
+	if len(rows[3]) != 6 || rows[3][0] != first || rows[3][2] != "monitor:M1" || rows[3][3] != "Critical" || rows[3][4] != "Suspicious IP" ||
+		!strings.HasPrefix(rows[3][5], "1 ") {
+		t.Errorf("oldest row %q, want the first alert with its one delivery", rows[3])
+	}
+
+	listed := decodeJSON[[]client.Alert](t, mustSucceed(t, admin(t, server, "", "alerts", "list", "--source", "search:S1", "-o", "json")).stdout)
+	if len(listed) != 2 || listed[0].ID != third || listed[1].ID != second || listed[0].Results != nil || len(listed[0].Deliveries) != 1 {
+		t.Errorf("--source search:S1: %+v", listed)
+	}
+	listed = decodeJSON[[]client.Alert](t, mustSucceed(t, admin(t, server, "", "alerts", "list", "--trigger-type", "Critical", "--since", "1h", "-o", "json")).stdout)
+	if len(listed) != 1 || listed[0].ID != first {
+		t.Errorf("--trigger-type Critical --since 1h: %+v", listed)
+	}
+	r = mustSucceed(t, admin(t, server, "", "alerts", "list", "--until", "1h"))
+	if r.stdout != "" || !strings.Contains(r.stderr, "No alerts match") {
+		t.Errorf("--until 1h:\n%s\n%s", r.stdout, r.stderr)
+	}
+	r = mustSucceed(t, admin(t, server, "", "alerts", "list", "--limit", "1"))
+	if rows := tableRows(r.stdout); len(rows) != 2 || rows[1][0] != third || !strings.Contains(r.stderr, "More alerts match") {
+		t.Errorf("--limit 1:\n%s\n%s", r.stdout, r.stderr)
+	}
+
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--trigger-type", "Bad"}, "--trigger-type must be one of"},
+		{[]string{"--limit", "2000"}, "--limit must be from 1 to 1000"},
+		{[]string{"--since", "yesterday"}, "--since"},
+		{[]string{"--source", strings.Repeat("s", 200)}, "source"},
+	} {
+		r := admin(t, server, "", append([]string{"alerts", "list"}, tt.args...)...)
+		if r.code == 0 || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("alerts list %v: exit %d\n%s\nwant an error saying %q", tt.args, r.code, r.stderr, tt.want)
+		}
+	}
+}

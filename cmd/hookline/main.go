@@ -72,6 +72,6 @@ Start the server with "hookline serve"; manage connections with
 	root.AddCommand(newAlertsCmd(), newDeliveriesCmd())
 	root.AddCommand(newSecretsCmd())
 	root.AddCommand(newKeysCmd(), newUsersCmd(), newRolesCmd(), newAuditCmd(), newWhoamiCmd())
-	root.AddCommand(newSourcesCmd(), newLogsCmd(), newSearchCmd(), newMonitorsCmd())
+	root.AddCommand(newSourcesCmd(), newLogsCmd(), newSearchCmd(), newMonitorsCmd(), newSearchesCmd())
 	return root
 }
