@@ -16,13 +16,13 @@ import (
 )
 
 // startServerAt runs the whole program as startServer does, with the
-// monitor scheduler on the given clock.
+// monitor and scheduled-search schedulers on the given clock.
 func startServerAt(t *testing.T, c clock.Clock) *testServer {
 	t.Helper()
 	logs := &syncBuffer{}
 	m := &Main{
 		Config: Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", AdminToken: testToken, LogFormat: "json", LogLevel: slog.LevelDebug,
-			AllowTargets: allowLoopback, MonitorClock: c},
+			AllowTargets: allowLoopback, SchedulerClock: c},
 		Stderr: logs,
 	}
 	if err := m.Run(context.Background()); err != nil {

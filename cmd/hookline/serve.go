@@ -34,6 +34,7 @@ import (
 	"github.com/hookline/hookline/notify"
 	"github.com/hookline/hookline/notify/awslambda"
 	"github.com/hookline/hookline/notify/webhook"
+	"github.com/hookline/hookline/scheduledsearch"
 	"github.com/hookline/hookline/sqlite"
 	"github.com/hookline/hookline/web"
 )
@@ -70,9 +71,18 @@ type Config struct {
 	AllowPrivateTargets bool           // --allow-private-targets: all of them but the metadata addresses
 	AllowTargets        []netip.Prefix // --allow-targets: these ranges, whatever they hold
 
-	// MonitorClock is the monitor scheduler's clock; nil is the real one.
-	// Not a flag: end-to-end tests set a fake one to make windows pass.
-	MonitorClock clock.Clock
+	// Monitors and scheduled searches. EvaluationDelay holds every
+	// evaluation back so that late records, those sent with their own
+	// timestamp, are counted; EvaluationWorkers bounds the queries in
+	// flight (each scheduler's), QueryTimeout each one's run.
+	EvaluationDelay   time.Duration
+	EvaluationWorkers int
+	QueryTimeout      time.Duration
+
+	// SchedulerClock is the clock of the monitor and scheduled-search
+	// schedulers; nil is the real one. Not a flag: end-to-end tests set a
+	// fake one to make windows pass.
+	SchedulerClock clock.Clock
 }
 
 // guard is the rule every outbound connection is dialled under.
@@ -86,7 +96,8 @@ func DefaultConfig() Config {
 		DataDir: "./hookline-data", Addr: "127.0.0.1:8080", LogFormat: "text", LogLevel: slog.LevelInfo,
 		RequestTimeout: notify.DefaultTimeout, PerConnection: 32, Workers: 512,
 		APIRate: hookhttp.DefaultLimits.API.Rate, AlertRate: hookhttp.DefaultLimits.Alert.Rate,
-		LogRetention: DefaultLogRetention,
+		LogRetention:      DefaultLogRetention,
+		EvaluationWorkers: monitor.DefaultWorkers, QueryTimeout: monitor.DefaultQueryTimeout,
 	}
 }
 
@@ -123,6 +134,12 @@ func (c *Config) Validate() error {
 	if c.LogRetention < 0 || c.LogPruneInterval < 0 {
 		return errors.New("--log-retention and the prune interval must not be negative")
 	}
+	if c.EvaluationDelay < 0 || c.EvaluationDelay > time.Hour {
+		return fmt.Errorf("--evaluation-delay must be from 0 to 1h, not %s", c.EvaluationDelay)
+	}
+	if c.EvaluationWorkers < 0 || c.QueryTimeout < 0 {
+		return errors.New("--evaluation-workers and --query-timeout must not be negative")
+	}
 	if c.RequestTimeout < 0 || c.PerConnection < 0 || c.Workers < 0 {
 		return errors.New("--request-timeout, --per-connection and --workers must not be negative")
 	}
@@ -148,7 +165,8 @@ type Main struct {
 	lock       *os.File // holds the data directory's lock while running
 	DB         *sqlite.DB
 	Dispatcher *dispatch.Dispatcher
-	Monitors   *monitor.Scheduler // evaluates monitors every interval
+	Monitors   *monitor.Scheduler         // evaluates monitors every interval
+	Searches   *scheduledsearch.Scheduler // runs scheduled searches on their schedules
 	Server     *hookhttp.Server
 	pruner     *pruner // deletes log records past the retention; nil: kept forever
 }
@@ -209,27 +227,23 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Metrics:       dispatch.NewMetrics(metrics, m.DB.QueueStats),
 	}, m.DB, m.DB, sender)
 	m.Dispatcher.Start()
-	// The dispatcher's owner is random per process: monitor leases and
-	// held deliveries name the same process.
-	m.Monitors = &monitor.Scheduler{Monitors: m.DB, Logs: m.DB, Accept: m.Dispatcher.Accept,
-		Owner: m.Dispatcher.Owner(), Clock: m.Config.MonitorClock, Logger: m.Logger.With("component", "monitors")}
-	m.Monitors.Start()
 	m.Server = &hookhttp.Server{
-		Addr:       m.Config.Addr,
-		Store:      m.DB,
-		Registry:   registry,
-		Sender:     sender,
-		Logger:     m.Logger,
-		TokenHash:  tokenHash,
-		Access:     m.DB,
-		PublicURL:  strings.TrimSuffix(m.Config.PublicURL, "/"),
-		Limits:     hookhttp.NewLimits(m.Config.APIRate, m.Config.AlertRate),
-		Deliveries: m.DB,
-		Dispatcher: m.Dispatcher,
-		Metrics:    promhttp.HandlerFor(metrics, promhttp.HandlerOpts{}),
-		UI:         web.Handler(),
-		Logs:       m.DB,
-		Monitors:   m.DB,
+		Addr:              m.Config.Addr,
+		Store:             m.DB,
+		Registry:          registry,
+		Sender:            sender,
+		Logger:            m.Logger,
+		TokenHash:         tokenHash,
+		Access:            m.DB,
+		PublicURL:         strings.TrimSuffix(m.Config.PublicURL, "/"),
+		Limits:            hookhttp.NewLimits(m.Config.APIRate, m.Config.AlertRate),
+		Deliveries:        m.DB,
+		Dispatcher:        m.Dispatcher,
+		Metrics:           promhttp.HandlerFor(metrics, promhttp.HandlerOpts{}),
+		UI:                web.Handler(),
+		Logs:              m.DB,
+		Monitors:          m.DB,
+		ScheduledSearches: m.DB,
 	}
 	if setupToken != "" {
 		m.Server.SetupTokenHash = sha256.Sum256([]byte(setupToken))
@@ -237,15 +251,16 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.Server.Open(); err != nil {
 		return err
 	}
+	base := m.Server.PublicURL
+	if base == "" {
+		base = m.Server.URL()
+	}
+	m.startSchedulers(base)
 	if m.Config.LogRetention > 0 {
 		m.pruner = newPruner(m.DB, m.Config.LogRetention, m.Config.LogPruneInterval, clock.Real{}, m.Logger)
 		m.pruner.Start()
 	}
 	if setupToken != "" {
-		base := m.Server.PublicURL
-		if base == "" {
-			base = m.Server.URL()
-		}
 		fmt.Fprintf(m.Stderr, `
   Hookline has no users yet. Open this link to create the first administrator
   (it works once, until this process stops):
@@ -259,6 +274,28 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.Logger.Info("hookline is serving", "url", m.Server.URL(), "data_dir", m.Config.DataDir, "version", version,
 		"log_retention", formatRetention(m.Config.LogRetention))
 	return nil
+}
+
+// startSchedulers starts evaluating monitors, once the server is serving
+// at base: their alerts link back to it.
+func (m *Main) startSchedulers(base string) {
+	// The dispatcher's owner is random per process: monitor leases and
+	// held deliveries name the same process.
+	accept := linkAlerts(base, m.Dispatcher.Accept)
+	m.Monitors = &monitor.Scheduler{
+		Monitors: m.DB, Logs: m.DB, Accept: accept,
+		Owner: m.Dispatcher.Owner(), Clock: m.Config.SchedulerClock, Delay: m.Config.EvaluationDelay,
+		Workers: m.Config.EvaluationWorkers, QueryTimeout: m.Config.QueryTimeout,
+		Logger: m.Logger.With("component", "monitors"),
+	}
+	m.Monitors.Start()
+	m.Searches = &scheduledsearch.Scheduler{
+		Searches: m.DB, Logs: m.DB, Accept: accept,
+		Owner: m.Dispatcher.Owner(), Clock: m.Config.SchedulerClock, Delay: m.Config.EvaluationDelay,
+		Workers: m.Config.EvaluationWorkers, QueryTimeout: m.Config.QueryTimeout,
+		Logger: m.Logger.With("component", "searches"),
+	}
+	m.Searches.Start()
 }
 
 // firstAdmin makes sure someone can administer a new installation: with
@@ -296,8 +333,8 @@ func newToken() string {
 }
 
 // Close stops the server, waiting up to ctx for requests in flight, then
-// the log pruner, canceling a round in progress, the monitor scheduler,
-// canceling the queries in flight, and the dispatcher, waiting for
+// the log pruner, canceling a round in progress, the monitor and
+// scheduled-search schedulers, canceling the queries in flight, and the dispatcher, waiting for
 // attempts in flight, and closes the database.
 func (m *Main) Close(ctx context.Context) error {
 	var errs []error
@@ -308,10 +345,14 @@ func (m *Main) Close(ctx context.Context) error {
 		m.pruner.Stop()
 		m.pruner = nil
 	}
+	// The schedulers before the dispatcher, whose Accept they call.
 	if m.Monitors != nil {
-		// Before the dispatcher, whose Accept evaluations call.
 		errs = append(errs, m.Monitors.Stop(ctx))
 		m.Monitors = nil
+	}
+	if m.Searches != nil {
+		errs = append(errs, m.Searches.Stop(ctx))
+		m.Searches = nil
 	}
 	if m.Dispatcher != nil {
 		errs = append(errs, m.Dispatcher.Stop(ctx))
@@ -442,6 +483,9 @@ hookline dev lambda); --allow-private-targets opens all of them but the metadata
 	f.Float64Var(&cfg.APIRate, "api-rate-limit", cfg.APIRate, "API requests a second per access key, session or token (burst twice that); 0: no limit")
 	f.Float64Var(&cfg.AlertRate, "alert-rate-limit", cfg.AlertRate, "alert posts a second per access key or token, and requests per HTTP source (burst twice that); 0: no limit")
 	f.Var(retentionFlag{&cfg.LogRetention}, "log-retention", "how long log records are kept, by their time: days (7d), a duration (36h) or both (1d12h); 0 keeps them forever")
+	f.DurationVar(&cfg.EvaluationDelay, "evaluation-delay", cfg.EvaluationDelay, "how long monitors and scheduled searches wait after a window ends before they read it, so that records sent late with their own timestamps are counted")
+	f.IntVar(&cfg.EvaluationWorkers, "evaluation-workers", cfg.EvaluationWorkers, "monitor evaluations, and scheduled-search runs, in flight at most (each)")
+	f.DurationVar(&cfg.QueryTimeout, "query-timeout", cfg.QueryTimeout, "deadline of one monitor evaluation's or scheduled search's query; a query that runs out sends nothing and is tried again at the next time")
 	f.BoolVar(&cfg.AllowPrivateTargets, "allow-private-targets", false, "let connections reach loopback, private and link-local addresses (not metadata addresses: only --allow-targets opens those)")
 	return cmd
 }
