@@ -1,5 +1,6 @@
 // Package web is Hookline's browser UI: the sign-in page, the connections
-// list with the Create/Edit Connection dialog, and the delivery log. It owns
+// list with the Create/Edit Connection dialog, the delivery log, and the
+// pages of HTTP sources, monitors, scheduled searches and alerts. It owns
 // the pages' templates, scripts and styles, embedded in the binary, and the
 // headers they are served with.
 //
@@ -52,6 +53,13 @@ type page struct {
 // /ui/connections/new?type=AWSLambda or /ui/connections/<id> opens it.
 var connectionPath = regexp.MustCompile(`^/ui/connections/(new|[0-9A-Fa-f]{16})$`)
 
+// monitorPath and searchPath are the addresses of a monitor's and a
+// scheduled search's dialog, which the alerts list links to.
+var (
+	monitorPath = regexp.MustCompile(`^/ui/monitors/(new|[0-9A-Fa-f]{16})$`)
+	searchPath  = regexp.MustCompile(`^/ui/searches/(new|[0-9A-Fa-f]{16})$`)
+)
+
 func pageFor(p string) (page, bool) {
 	switch {
 	case p == "/ui/login":
@@ -60,6 +68,18 @@ func pageFor(p string) (page, bool) {
 		return page{file: "connections", nav: "connections", signedIn: true}, true
 	case p == "/ui/deliveries":
 		return page{file: "deliveries", nav: "deliveries", signedIn: true}, true
+	case p == "/ui/sources":
+		return page{file: "sources", nav: "sources", signedIn: true}, true
+	case p == "/ui/monitors" || monitorPath.MatchString(p):
+		return page{file: "monitors", nav: "monitors", signedIn: true}, true
+	case p == "/ui/searches" || searchPath.MatchString(p):
+		return page{file: "searches", nav: "searches", signedIn: true}, true
+	case p == "/ui/alerts":
+		return page{file: "alerts", nav: "alerts", signedIn: true}, true
+	case p == "/ui/search":
+		// Also where the alerts of monitors and scheduled searches link
+		// to ({{QueryURL}}).
+		return page{file: "search", nav: "search", signedIn: true}, true
 	}
 	return page{}, false
 }
@@ -114,7 +134,7 @@ func newHandler() (*handler, error) {
 		return nil, fmt.Errorf("read assets: %w", err)
 	}
 	h.version = hex.EncodeToString(sum.Sum(nil))[:12]
-	for _, name := range []string{"login", "connections", "deliveries", "notfound"} {
+	for _, name := range []string{"login", "connections", "deliveries", "sources", "monitors", "searches", "alerts", "search", "notfound"} {
 		t, err := template.New("layout.html").ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse page %s: %w", name, err)

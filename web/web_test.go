@@ -51,6 +51,8 @@ func TestPages(t *testing.T) {
 	defer srv.Close()
 	for _, p := range []string{
 		"/ui/login", "/ui/connections", "/ui/connections/new", "/ui/connections/0A1B2C3D4E5F6071", "/ui/deliveries",
+		"/ui/sources", "/ui/monitors", "/ui/monitors/new", "/ui/monitors/0A1B2C3D4E5F6071",
+		"/ui/searches", "/ui/searches/new", "/ui/searches/0A1B2C3D4E5F6071", "/ui/alerts", "/ui/search",
 	} {
 		t.Run(p, func(t *testing.T) {
 			resp, body := get(t, srv, "GET", p)
@@ -96,7 +98,7 @@ func TestAssets(t *testing.T) {
 	types := map[string]string{".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 	seen := map[string]bool{}
 	var queue []string
-	for _, p := range []string{"/ui/login", "/ui/connections", "/ui/deliveries"} {
+	for _, p := range []string{"/ui/login", "/ui/connections", "/ui/deliveries", "/ui/sources", "/ui/monitors", "/ui/searches", "/ui/alerts", "/ui/search"} {
 		_, body := get(t, srv, "GET", p)
 		for _, m := range assetRefRE.FindAllStringSubmatch(body, -1) {
 			queue = append(queue, m[1])
@@ -173,6 +175,7 @@ func TestNotFoundAndRedirects(t *testing.T) {
 	dir := path.Dir(css[1])
 	for _, p := range []string{
 		"/ui/nothing", "/ui/login/extra", "/ui/connections/new/x", "/ui/connections/not-an-id", "/ui/deliveries/x",
+		"/ui/sources/x", "/ui/monitors/not-an-id", "/ui/monitors/new/x", "/ui/searches/not-an-id", "/ui/alerts/x", "/ui/search/x",
 		dir + "/missing.js", "/ui/static/000000000000/app.css", "/ui/static/app.css", dir + "/../app.css", dir + "/",
 	} {
 		resp, _ := get(t, srv, "GET", p)

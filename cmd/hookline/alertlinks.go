@@ -11,7 +11,7 @@ import (
 
 // linkAlerts returns accept with the links of the alerts Hookline's own
 // monitors and scheduled searches raise filled in first, pointing into the
-// web UI at base: {{SourceURL}} at the monitor or search, {{AlertResponseUrl}}
+// web UI at base: {{SourceURL}} at the monitor's or search's dialog, {{AlertResponseUrl}}
 // at its alerts, {{QueryURL}} at its query over the alert's time range.
 // Alerts from elsewhere keep the links their senders gave.
 func linkAlerts(base string, accept func(context.Context, []*hookline.AcceptedAlert) error) func(context.Context, []*hookline.AcceptedAlert) error {
@@ -23,7 +23,7 @@ func linkAlerts(base string, accept func(context.Context, []*hookline.AcceptedAl
 				continue
 			}
 			al := &a.Alert
-			al.SourceURL = base + "/ui/" + page + "?id=" + url.QueryEscape(id)
+			al.SourceURL = base + "/ui/" + page + "/" + url.PathEscape(id)
 			al.AlertResponseURL = base + "/ui/alerts?source=" + url.QueryEscape(a.Source)
 			q := url.Values{"query": {al.Query}}
 			if !al.TriggerTimeStart.IsZero() {

@@ -20,15 +20,15 @@ func TestLinkAlerts(t *testing.T) {
 		keepsSenderLinks, tooLongURL bool
 	}{
 		{source: "monitor:m1", query: `_sourceCategory=web | count by ip`,
-			wantSource: "http://h:8080/ui/monitors?id=m1", wantAlerts: "http://h:8080/ui/alerts?source=monitor%3Am1",
+			wantSource: "http://h:8080/ui/monitors/m1", wantAlerts: "http://h:8080/ui/alerts?source=monitor%3Am1",
 			wantQueryFrom: "2026-11-26T07:00:00Z", wantQueryTo: "2026-11-26T07:05:00Z"},
 		{source: "search:s/2", query: `"a b" & c`,
-			wantSource: "http://h:8080/ui/searches?id=s%2F2", wantAlerts: "http://h:8080/ui/alerts?source=search%3As%2F2",
+			wantSource: "http://h:8080/ui/searches/s%2F2", wantAlerts: "http://h:8080/ui/alerts?source=search%3As%2F2",
 			wantQueryFrom: "2026-11-26T07:00:00Z", wantQueryTo: "2026-11-26T07:05:00Z"},
 		{source: "api", keepsSenderLinks: true},
 		{source: "alertmanager", keepsSenderLinks: true},
 		{source: "monitor:m3", query: strings.Repeat("x", hookline.MaxURLLen), tooLongURL: true,
-			wantSource: "http://h:8080/ui/monitors?id=m3", wantAlerts: "http://h:8080/ui/alerts?source=monitor%3Am3"},
+			wantSource: "http://h:8080/ui/monitors/m3", wantAlerts: "http://h:8080/ui/alerts?source=monitor%3Am3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.source, func(t *testing.T) {

@@ -31,7 +31,9 @@ function say(text) {
 }
 
 if (!mayView) {
-  if (mayViewAlerts) location.replace('/ui/deliveries');
+  // The first page of the navigation the caller may see, if any.
+  const first = document.querySelector('nav a[href]:not([hidden])');
+  if (first) location.replace(first.getAttribute('href'));
   loading.hidden = true;
   setMessage(listError, 'Your roles do not include View Connections, so there is nothing to show here. Ask an administrator for a role with it.');
 } else {

@@ -129,3 +129,206 @@ export function debounce(f, ms) {
     timer = setTimeout(() => f(...args), ms);
   };
 }
+
+// --- shared by the pages of sources, monitors, searches and alerts ----------
+
+// modal wires a <dialog>: Tab kept inside, [data-close] buttons close it,
+// and focus goes back to what opened it. onClose runs when it closes.
+export function modal(dialog, { onClose } = {}) {
+  let opener = null;
+  trapFocus(dialog);
+  for (const el of dialog.querySelectorAll('[data-close]')) {
+    el.addEventListener('click', () => dialog.close());
+  }
+  dialog.addEventListener('close', () => {
+    // The event comes a moment after the dialog closed: if it is open
+    // again by now, this one belongs to the earlier opening.
+    if (dialog.open) return;
+    if (onClose) onClose();
+    if (opener && opener.isConnected) opener.focus();
+  });
+  return {
+    open() {
+      if (!dialog.open) {
+        opener = document.activeElement;
+        dialog.showModal();
+      }
+    },
+    close() { dialog.close(); },
+  };
+}
+
+// formErrors places a 400's problems next to their fields. A field is the
+// control inside root whose data-field is the API's field name; its
+// message goes to the element its data-err names (else #<id>-err), after
+// its label (data-label, else its <label>). A name without a control of its
+// own goes to its parent's: triggers[0].threshold, then triggers[0], then
+// triggers. rename maps the API's names to the form's first.
+export function formErrors(root, topError) {
+  topError.tabIndex = -1;
+  const find = (field) => [...root.querySelectorAll('[data-field]')].find((el) => el.dataset.field === field && !el.closest('[hidden]'));
+  function target(field) {
+    for (let f = field; f;) {
+      const input = find(f);
+      if (input) {
+        const err = document.getElementById(input.dataset.err || `${input.id}-err`);
+        if (err) return { input, err };
+      }
+      const parent = /^(.*)\[\d+\]$/.exec(f) || /^(.*)\.[^.]+$/.exec(f);
+      f = parent ? parent[1] : '';
+    }
+    return null;
+  }
+  function labelOf(input) {
+    if (input.dataset.label) return input.dataset.label;
+    const label = input.id && root.querySelector(`label[for="${input.id}"]`);
+    return label ? label.firstChild.textContent.trim() : '';
+  }
+  // A query's or template's error ("line 2, column 5: …") reads better
+  // without the label; the API's other messages follow a field's name.
+  function phrase(input, message) {
+    if (/^line \d+/.test(message)) return message;
+    const label = labelOf(input);
+    return label ? `${label} ${message}` : message;
+  }
+  function clearAll() {
+    for (const el of root.querySelectorAll('.field-error')) setMessage(el, '');
+    for (const el of root.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+    clear(topError);
+    topError.hidden = true;
+  }
+  function show(err, rename = (f) => f) {
+    clearAll();
+    const unplaced = [];
+    let first = null;
+    const problems = err.errors && err.errors.length ? err.errors : [{ message: err.message }];
+    for (const e of problems) {
+      const t = e.field ? target(rename(e.field)) : null;
+      if (!t) {
+        unplaced.push(e.field ? `${e.field} ${e.message}` : e.message);
+        continue;
+      }
+      const text = phrase(t.input, e.message);
+      // Several problems of one field (or of one row) are all said.
+      setMessage(t.err, t.err.hidden ? text : `${t.err.textContent} ${text}`);
+      t.input.setAttribute('aria-invalid', 'true');
+      first = first || t.input;
+    }
+    // A problem inside folded details would not be seen.
+    for (const d of root.querySelectorAll('details')) {
+      if (d.querySelector('[aria-invalid="true"]')) d.open = true;
+    }
+    if (first) topError.append(h('p', {}, 'Some fields need attention; they are marked below.'));
+    if (unplaced.length) topError.append(h('ul', {}, unplaced.map((m) => h('li', {}, m))));
+    topError.hidden = false;
+    (first || topError).focus();
+  }
+  function fail(message) {
+    clearAll();
+    topError.append(h('p', {}, message));
+    topError.hidden = false;
+    topError.focus();
+  }
+  return { clear: clearAll, show, fail };
+}
+
+// confirmAction asks in the page's #confirm dialog (#confirm-title,
+// #confirm-text, #confirm-error, #confirm-cancel, #confirm-delete) and runs
+// run() when the action is chosen; a failure is said in the dialog, which
+// stays open. It settles true once run succeeded (a 404 counts: the thing
+// is gone), false when cancelled; focus goes back to the opener on cancel,
+// and is the caller's to place after success.
+let confirmState = null;
+
+export function confirmAction({ title, text, action = 'Delete', run }) {
+  const dialog = $('#confirm');
+  if (!dialog.dataset.wired) {
+    dialog.dataset.wired = '1';
+    trapFocus(dialog);
+    $('form', dialog).addEventListener('submit', async (e) => {
+      const st = confirmState;
+      if (!e.submitter || e.submitter.value !== 'delete' || !st) return;
+      e.preventDefault();
+      const button = e.submitter;
+      button.disabled = true;
+      try {
+        await st.run();
+        st.done = true;
+      } catch (err) {
+        if (err.status === 404) {
+          st.done = true;
+        } else {
+          setMessage($('#confirm-error'), `Not done: ${err.message}`);
+        }
+      }
+      button.disabled = false;
+      if (st.done) dialog.close();
+    });
+    dialog.addEventListener('close', () => {
+      if (dialog.open) return;
+      const st = confirmState;
+      confirmState = null;
+      if (!st) return;
+      if (!st.done && st.opener && st.opener.isConnected) st.opener.focus();
+      st.resolve(st.done);
+    });
+  }
+  return new Promise((resolve) => {
+    confirmState = { run, resolve, done: false, opener: document.activeElement };
+    $('#confirm-title').textContent = title;
+    $('#confirm-text').textContent = text;
+    $('#confirm-delete').textContent = action;
+    setMessage($('#confirm-error'), '');
+    dialog.showModal();
+    $('#confirm-cancel').focus();
+  });
+}
+
+// copyButton copies text() to the clipboard and says so on the button.
+export function copyButton(text, label = 'Copy') {
+  const button = h('button', { type: 'button', class: 'secondary small' }, label);
+  button.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(text());
+      button.textContent = 'Copied';
+    } catch {
+      button.textContent = 'Select and copy by hand';
+    }
+    setTimeout(() => { button.textContent = label; }, 2000);
+  });
+  return button;
+}
+
+// pool runs f over items with at most n at a time.
+export async function pool(items, n, f) {
+  const queue = [...items];
+  const workers = Array.from({ length: Math.min(n, queue.length) }, async () => {
+    while (queue.length) await f(queue.shift());
+  });
+  await Promise.all(workers);
+}
+
+// triggerTypes are the alerts' trigger types, in the order lists offer them.
+export const triggerTypes = ['Critical', 'Warning', 'MissingData', 'ResolvedCritical', 'ResolvedWarning', 'ResolvedMissingData', 'Normal'];
+
+// operators are the threshold types of monitors and searches, in words.
+export const operators = [
+  ['gt', 'greater than'], ['ge', 'greater than or equal to'], ['lt', 'less than'],
+  ['le', 'less than or equal to'], ['eq', 'equal to'],
+];
+
+export function operatorWord(op) {
+  const o = operators.find((x) => x[0] === op);
+  return o ? o[1] : op;
+}
+
+// openOnClick makes a link open something in the page on a plain click,
+// and still open its address in a new tab with a modifier.
+export function openOnClick(link, f) {
+  link.addEventListener('click', (e) => {
+    if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+    e.preventDefault();
+    f();
+  });
+  return link;
+}
