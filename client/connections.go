@@ -516,12 +516,16 @@ type Attempt struct {
 	ResponseContent   string      `json:"responseContent"`
 	ResponseTruncated bool        `json:"responseTruncated,omitempty"`
 	LatencyMs         float64     `json:"latencyMs"`
-	Error             string      `json:"error,omitempty"` // why no answer came: timeout, refused, ...
+	Error             string      `json:"error,omitempty"` // why no answer came, or the failure a 2xx reported
 	Request           SentRequest `json:"request"`
+	// Failed: the target answered 2xx yet reported a failure, such as a
+	// Lambda function's error (X-Amz-Function-Error); Error says which.
+	Failed bool `json:"failed,omitempty"`
 }
 
-// OK reports whether the target answered with a 2xx status.
-func (a *Attempt) OK() bool { return a.StatusCode >= 200 && a.StatusCode <= 299 }
+// OK reports whether the target answered with a 2xx status and reported
+// no failure in it.
+func (a *Attempt) OK() bool { return a.StatusCode >= 200 && a.StatusCode <= 299 && !a.Failed }
 
 // SentRequest is the request as it went on the wire, with signatures and
 // secrets replaced by REDACTED.

@@ -1,18 +1,23 @@
-// Package devlambda is a local stand-in for an AWS Lambda Function URL or an
-// API Gateway stage whose authorization type is AWS_IAM. It checks each
-// request's Signature Version 4 the way AWS does and refuses it with AWS's
-// status codes and messages, so that Hookline's tests, and a user trying
-// Hookline offline ("hookline dev lambda"), find signing mistakes without an
-// AWS account.
+// Package devlambda is a local stand-in for AWS Lambda as Hookline reaches
+// it: a Function URL or an API Gateway stage whose authorization type is
+// AWS_IAM, the Lambda Invoke API (POST /2015-03-31/functions/{name}/
+// invocations), and, when Config.STS is set, STS AssumeRole, whose
+// temporary credentials it then accepts. It checks each request's
+// Signature Version 4 the way AWS does and refuses it with AWS's status
+// codes and messages, so that Hookline's tests, and a user trying Hookline
+// offline ("hookline dev lambda"), find signing mistakes without an AWS
+// account.
 //
 // The signature is recomputed with the AWS SDK's signer over a request
 // rebuilt from only the headers the client says it signed, which is what AWS
 // does; a client's mistake therefore shows as AWS's "signature we calculated
 // does not match", while Request.Err keeps the precise reason for tests.
 //
-// What it does not do: check IAM policies, expire session tokens, accept
-// the Date header in place of X-Amz-Date, query-string (presigned)
-// authentication, or verify signatures over the few headers the SDK never
+// What it does not do: check IAM policies (beyond Config.STS's roles and
+// external IDs), expire the session tokens of Config.SessionTokens (it
+// expires those it issues), accept the Date header in place of
+// X-Amz-Date, query-string (presigned) authentication, STS actions other
+// than AssumeRole, or verify signatures over the few headers the SDK never
 // signs (User-Agent, Expect, X-Amzn-Trace-Id, Transfer-Encoding).
 package devlambda
 
@@ -56,9 +61,25 @@ type Config struct {
 	Now     func() time.Time // nil: time.Now
 	MaxSkew time.Duration    // 0: DefaultMaxSkew
 
-	// Respond answers a verified request. Nil: 200 with a JSON summary of
-	// what arrived.
+	// Respond answers a verified request to a Function URL or API Gateway
+	// path. Nil: 200 with a JSON summary of what arrived.
 	Respond func(r Request) (status int, body []byte)
+
+	// Invoke answers a verified synchronous (RequestResponse) call of the
+	// Lambda Invoke API, which the server serves when Service is "lambda":
+	// the function's result, and the kind of its error ("Unhandled"), if
+	// it failed, which the answer carries in X-Amz-Function-Error (make the
+	// result with ErrorResult). Nil: the JSON summary, no error.
+	// Asynchronous (Event) calls are answered 202 without calling it.
+	Invoke func(r Request) (result []byte, functionError string)
+
+	// Functions, when not nil, are the function names the Invoke API
+	// knows; a call of another answers 404 ResourceNotFoundException.
+	Functions []string
+
+	// STS, when not nil, makes the server answer STS AssumeRole too:
+	// requests whose credential scope names service "sts".
+	STS *STSConfig
 
 	Logger *slog.Logger // nil: discard
 
@@ -92,6 +113,18 @@ type Request struct {
 	Status      int    // the status code answered
 	Err         string // why it was refused: the answer's message, and more detail for tests
 	AccessKeyID string // from the credential scope, when one could be read
+
+	// Set for a call of the Invoke API: the function's name (from a name
+	// or an ARN), its version or alias, the invocation type
+	// (RequestResponse when the header is absent) and the function error
+	// answered, if any.
+	Function, Qualifier, InvocationType, FunctionError string
+	// ClientContext is the Invoke API's X-Amz-Client-Context, decoded.
+	ClientContext string
+
+	// Action is the STS action of a call to STS ("AssumeRole"); RoleARN
+	// the role it asked for.
+	Action, RoleARN string
 }
 
 // Server is an http.Handler that verifies SigV4 and records every request.
@@ -102,7 +135,25 @@ type Server struct {
 
 	mu       sync.Mutex
 	history  history
-	received int // every request ever, for the request id
+	received int                  // every request ever, for the request id
+	issued   map[string]issuedKey // temporary credentials STS gave out, by access key id
+}
+
+// issuedKey is a key the server accepts: configured or issued by STS.
+type issuedKey struct {
+	secret, token string
+	expires       time.Time // zero: never
+}
+
+// key returns what the server knows of an access key id.
+func (s *Server) key(id string) (issuedKey, bool) {
+	if secret, ok := s.cfg.Keys[id]; ok {
+		return issuedKey{secret: secret, token: s.cfg.SessionTokens[id]}, true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, ok := s.issued[id]
+	return k, ok
 }
 
 // New returns a server with cfg's defaults filled in.
@@ -129,7 +180,8 @@ func New(cfg Config) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, log: log, history: history{max: cfg.MaxRecorded, maxBytes: cfg.MaxRecordedBytes}}
+	return &Server{cfg: cfg, log: log, history: history{max: cfg.MaxRecorded, maxBytes: cfg.MaxRecordedBytes},
+		issued: map[string]issuedKey{}}
 }
 
 // Requests returns a copy of the requests received so far, oldest first:
@@ -199,6 +251,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		RawQuery: r.URL.RawQuery,
 		Header:   r.Header.Clone(),
 	}
+	rt := s.route(r)
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 	rec.Body = body
 	var ae *awsError
@@ -210,28 +263,43 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ae = &awsError{status: http.StatusRequestEntityTooLarge, kind: "RequestEntityTooLargeException",
 			msg: fmt.Sprintf("Request must be smaller than %d bytes for the InvokeFunction operation", MaxBody)}
 	default:
-		rec.AccessKeyID, ae = s.verify(r, body, now)
+		service := s.cfg.Service
+		if rt == routeSTS {
+			service = "sts"
+		}
+		rec.AccessKeyID, ae = s.verify(r, body, now, service)
 	}
 
-	status, answer := http.StatusOK, []byte(nil)
+	out := answer{status: http.StatusOK, header: http.Header{"Content-Type": {"application/json"}}}
+	if ae == nil {
+		rec.Verified = true
+		switch rt {
+		case routeSTS:
+			ae = s.assumeRole(&rec, now, &out)
+		case routeInvoke:
+			ae = s.invoke(r, &rec, &out)
+		default:
+			if s.cfg.Respond != nil {
+				out.status, out.body = s.cfg.Respond(rec)
+			} else {
+				out.body = s.summary(rec)
+			}
+		}
+	}
 	if ae != nil {
-		status = ae.status
 		rec.Err = ae.msg
 		if ae.detail != "" {
 			rec.Err += " (" + ae.detail + ")"
 		}
-		answer, _ = json.Marshal(map[string]string{"Message": ae.public(s.cfg.Service)})
-		w.Header().Set("X-Amzn-ErrorType", ae.kind)
-	} else {
-		rec.Verified = true
-		if s.cfg.Respond != nil {
-			status, answer = s.cfg.Respond(rec)
+		if rt == routeSTS {
+			out = stsError(ae)
 		} else {
-			answer, _ = json.Marshal(summary{OK: true, Method: rec.Method, Path: rec.Path, Bytes: len(body), AccessKeyID: rec.AccessKeyID,
-				BodySHA256: hex.EncodeToString(sha256Sum(body))})
+			out.status = ae.status
+			out.body, _ = json.Marshal(map[string]string{"Message": ae.public(s.cfg.Service)})
+			out.header.Set("X-Amzn-ErrorType", ae.kind)
 		}
 	}
-	rec.Status = status
+	rec.Status = out.status
 
 	s.mu.Lock()
 	s.received++
@@ -243,12 +311,47 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// session token is a credential. rec.Err may hold the canonical
 	// request, whose token line checkSignature has redacted.
 	s.log.Info("devlambda request", "n", n, "method", rec.Method, "path", rec.Path, "bytes", len(body),
-		"accessKeyId", rec.AccessKeyID, "verified", rec.Verified, "status", status, "error", rec.Err)
+		"accessKeyId", rec.AccessKeyID, "verified", rec.Verified, "status", out.status, "error", rec.Err)
 
-	w.Header().Set("Content-Type", "application/json")
+	for k, vs := range out.header {
+		w.Header()[k] = vs
+	}
 	w.Header().Set("X-Amzn-RequestId", fmt.Sprintf("devlambda-%08d", n))
-	w.WriteHeader(status)
-	_, _ = w.Write(answer)
+	w.WriteHeader(out.status)
+	_, _ = w.Write(out.body)
+}
+
+// answer is what the server answers a request with.
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// The kinds of request the server tells apart.
+const (
+	routeURL    = iota // a Function URL or API Gateway path: anything else
+	routeInvoke        // the Lambda Invoke API
+	routeSTS           // STS: signed for service "sts", when Config.STS is set
+)
+
+func (s *Server) route(r *http.Request) int {
+	if s.cfg.STS != nil {
+		if a, _ := parseAuthorization(r.Header.Get("Authorization")); a.Service == "sts" {
+			return routeSTS
+		}
+	}
+	if s.cfg.Service == "lambda" && r.Method == http.MethodPost && invocationsRE.MatchString(r.URL.EscapedPath()) {
+		return routeInvoke
+	}
+	return routeURL
+}
+
+// summary is the default answer to a verified request.
+func (s *Server) summary(rec Request) []byte {
+	b, _ := json.Marshal(summary{OK: true, Method: rec.Method, Path: rec.Path, Bytes: len(rec.Body), AccessKeyID: rec.AccessKeyID,
+		BodySHA256: hex.EncodeToString(sha256Sum(rec.Body))})
+	return b
 }
 
 type summary struct {

@@ -29,6 +29,7 @@ const (
 	MsgSignatureMismatch = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 	MsgBodyHashMismatch  = "The provided 'x-amz-content-sha256' header does not match what was computed."
 	MsgInvalidRegion     = "Credential should be scoped to a valid region."
+	MsgExpiredToken      = "The security token included in the request is expired"
 )
 
 // authorization is a parsed "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=..." header.
@@ -106,9 +107,9 @@ func forbidden(kind, msg string) *awsError {
 	return &awsError{status: http.StatusForbidden, kind: kind, msg: msg}
 }
 
-// verify checks r as AWS would, in AWS's order, and returns the access key
-// id it names (when readable) and the refusal, or nil.
-func (s *Server) verify(r *http.Request, body []byte, now time.Time) (string, *awsError) {
+// verify checks r as AWS would for service, in AWS's order, and returns
+// the access key id it names (when readable) and the refusal, or nil.
+func (s *Server) verify(r *http.Request, body []byte, now time.Time, service string) (string, *awsError) {
 	header := r.Header.Get("Authorization")
 	if header == "" {
 		return "", forbidden("MissingAuthenticationTokenException", MsgMissingToken)
@@ -118,7 +119,8 @@ func (s *Server) verify(r *http.Request, body []byte, now time.Time) (string, *a
 		e := forbidden("IncompleteSignatureException", err.Error())
 		return a.AccessKeyID, e
 	}
-	secret, known := s.cfg.Keys[a.AccessKeyID]
+	key, known := s.key(a.AccessKeyID)
+	secret := key.secret
 	if !known {
 		e := forbidden("UnrecognizedClientException", MsgInvalidToken)
 		e.detail = fmt.Sprintf("access key id %q is not configured", a.AccessKeyID)
@@ -146,8 +148,8 @@ func (s *Server) verify(r *http.Request, body []byte, now time.Time) (string, *a
 		e.detail = fmt.Sprintf("scope names %q, the endpoint is in %q", a.Region, s.cfg.Region)
 		return a.AccessKeyID, e
 	}
-	if a.Service != s.cfg.Service {
-		return a.AccessKeyID, forbidden("InvalidSignatureException", fmt.Sprintf("Credential should be scoped to correct service: '%s'.", s.cfg.Service))
+	if a.Service != service {
+		return a.AccessKeyID, forbidden("InvalidSignatureException", fmt.Sprintf("Credential should be scoped to correct service: '%s'.", service))
 	}
 	if a.Terminator != "aws4_request" {
 		return a.AccessKeyID, forbidden("InvalidSignatureException", fmt.Sprintf("Credential should be scoped with a valid terminator: 'aws4_request', not '%s'.", a.Terminator))
@@ -158,13 +160,18 @@ func (s *Server) verify(r *http.Request, body []byte, now time.Time) (string, *a
 	if !slices.Contains(a.SignedHeaders, "x-amz-date") {
 		return a.AccessKeyID, forbidden("InvalidSignatureException", "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.")
 	}
-	if want, ok := s.cfg.SessionTokens[a.AccessKeyID]; ok {
+	if key.token != "" {
 		got := r.Header.Get("X-Amz-Security-Token")
-		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		if subtle.ConstantTimeCompare([]byte(got), []byte(key.token)) != 1 {
 			e := forbidden("UnrecognizedClientException", MsgInvalidToken)
 			e.detail = "the session token is missing or not the one configured for this key"
 			return a.AccessKeyID, e
 		}
+	}
+	if !key.expires.IsZero() && !now.Before(key.expires) {
+		e := forbidden("ExpiredTokenException", MsgExpiredToken)
+		e.detail = fmt.Sprintf("the temporary credentials expired at %s", key.expires.UTC().Format(time.RFC3339))
+		return a.AccessKeyID, e
 	}
 	if claimed := r.Header.Get("X-Amz-Content-Sha256"); claimed != "" && !bodyHashMatches(claimed, body) {
 		// 403 like every other signature fault: the hash is part of what is
@@ -174,7 +181,7 @@ func (s *Server) verify(r *http.Request, body []byte, now time.Time) (string, *a
 		e.detail = fmt.Sprintf("header says %s, body hashes to %s", claimed, hex.EncodeToString(sha256Sum(body)))
 		return a.AccessKeyID, e
 	}
-	return a.AccessKeyID, s.checkSignature(r, a, secret, body, date)
+	return a.AccessKeyID, s.checkSignature(r, a, secret, body, date, service)
 }
 
 func (s *Server) checkSkew(date, now time.Time) *awsError {
@@ -201,7 +208,7 @@ var unverifiable = []string{"authorization", "user-agent", "x-amzn-trace-id", "e
 
 // checkSignature rebuilds the request from its signed headers alone, signs
 // it with the SDK signer at the request's own time, and compares.
-func (s *Server) checkSignature(r *http.Request, a authorization, secret string, body []byte, date time.Time) *awsError {
+func (s *Server) checkSignature(r *http.Request, a authorization, secret string, body []byte, date time.Time, service string) *awsError {
 	mismatch := func(detail string) *awsError {
 		e := forbidden("InvalidSignatureException", MsgSignatureMismatch)
 		e.detail = detail
@@ -225,7 +232,7 @@ func (s *Server) checkSignature(r *http.Request, a authorization, secret string,
 	})
 	creds := aws.Credentials{AccessKeyID: a.AccessKeyID, SecretAccessKey: secret}
 	payloadHash := hex.EncodeToString(sha256Sum(body))
-	if err := signer.SignHTTP(context.Background(), creds, rebuilt, payloadHash, s.cfg.Service, s.cfg.Region, date); err != nil {
+	if err := signer.SignHTTP(context.Background(), creds, rebuilt, payloadHash, service, s.cfg.Region, date); err != nil {
 		return mismatch("signing the rebuilt request failed: " + err.Error())
 	}
 	want, err := parseAuthorization(rebuilt.Header.Get("Authorization"))

@@ -275,8 +275,11 @@ func TestConnectionTypeOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string][]string{
-		"AWSLambda/region":      awslambda.Regions(),
-		"AWSLambda/serviceName": {"lambda", "execute-api"},
+		"AWSLambda/region":         awslambda.Regions(),
+		"AWSLambda/serviceName":    {"lambda", "execute-api"},
+		"AWSLambda/authMode":       {"accessKey", "assumeRole"},
+		"AWSLambda/invokeMode":     {"functionUrl", "invoke"},
+		"AWSLambda/invocationType": {"RequestResponse", "Event"},
 	}
 	seen := 0
 	for _, k := range got.Data {

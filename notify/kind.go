@@ -50,5 +50,22 @@ type Kind interface {
 	// NewRequest builds the request that delivers body to c at time now,
 	// with every header set (User-Agent: UserAgent among them) and, where
 	// the type signs, signed. It must not send it.
+	//
+	// An error with code hookline.EUNAVAILABLE says the request cannot be
+	// built now but may be later (temporary credentials could not be
+	// fetched): Sender reports it as an attempt that got no answer, which
+	// is retried. Any other error fails the attempt for good.
 	NewRequest(ctx context.Context, c *hookline.Connection, body []byte, now time.Time) (*http.Request, error)
+}
+
+// ResponseChecker is implemented by a Kind whose target may report a
+// failure inside a 2xx answer, as AWS Lambda's Invoke API does when the
+// function itself failed (200 with X-Amz-Function-Error). Sender asks it
+// about every answer.
+type ResponseChecker interface {
+	// CheckResponse returns why the answer to a request built for c is a
+	// failure despite its status, or "" when it is not one; retry says
+	// whether trying again may help. body holds what Sender kept of the
+	// answer (at most MaxResponse bytes).
+	CheckResponse(c *hookline.Connection, status int, header http.Header, body []byte) (failure string, retry bool)
 }

@@ -10,10 +10,10 @@ import (
 type Verdict int
 
 const (
-	// Delivered: the target took it (2xx).
+	// Delivered: the target took it (2xx, and no failure reported in it).
 	Delivered Verdict = iota
 	// Retry: the target could not take it now (no answer, timeout, 408,
-	// 429, 5xx); try again later.
+	// 429, 5xx, credentials that could not be fetched); try again later.
 	Retry
 	// Refused: the target will never take it as it is (any other answer),
 	// or the Guard forbids its address; trying again would only repeat the
@@ -36,6 +36,10 @@ func Judge(a *Attempt) Verdict {
 	switch code := a.StatusCode; {
 	case a.Forbidden:
 		return Refused // the guard refused the address: a retry meets the same rule
+	case a.Failed && a.RetryFailure:
+		return Retry
+	case a.Failed:
+		return Refused // the target said no in a 2xx answer; its kind judged a retry futile
 	case code == 0:
 		return Retry // no answer: network error, reset, timeout
 	case code >= 200 && code < 300:

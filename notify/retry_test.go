@@ -18,6 +18,25 @@ func TestJudge(t *testing.T) {
 	}
 }
 
+// A target that answers 2xx but reports a failure (a Lambda function's
+// error) is not delivered; its kind says whether to try again.
+func TestJudgeReportedFailure(t *testing.T) {
+	for _, tc := range []struct {
+		a    Attempt
+		want Verdict
+		ok   bool
+	}{
+		{Attempt{StatusCode: 200}, Delivered, true},
+		{Attempt{StatusCode: 200, Failed: true}, Refused, false},
+		{Attempt{StatusCode: 202, Failed: true, RetryFailure: true}, Retry, false},
+		{Attempt{StatusCode: 200, Failed: true, RetryFailure: true, Forbidden: true}, Refused, false},
+	} {
+		if got := Judge(&tc.a); got != tc.want || tc.a.OK() != tc.ok {
+			t.Errorf("Judge(%+v) = %s, OK %v; want %s, %v", tc.a, got, tc.a.OK(), tc.want, tc.ok)
+		}
+	}
+}
+
 func TestRetryPolicy(t *testing.T) {
 	p := RetryPolicy{}
 	if p.MaxAttempts() != 10 {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -61,8 +62,16 @@ type Attempt struct {
 	ResponseTruncated bool          `json:"responseTruncated,omitempty"`
 	Latency           time.Duration `json:"-"`
 	LatencyMs         float64       `json:"latencyMs"`
-	Error             string        `json:"error,omitempty"` // why no answer came: timeout, refused, ...
-	Request           SentRequest   `json:"request"`
+	// Error says why the attempt failed where the status cannot: why no
+	// answer came (timeout, refused, ...), or how a target that answered
+	// 2xx reported a failure (see Failed).
+	Error   string      `json:"error,omitempty"`
+	Request SentRequest `json:"request"`
+	// Failed reports that the target answered 2xx yet said the work
+	// failed, as a Kind's ResponseChecker judged: a Lambda function's
+	// error. Error says how; RetryFailure whether trying again may help.
+	Failed       bool `json:"failed,omitempty"`
+	RetryFailure bool `json:"-"`
 	// RetryAfter is how long the target asked to be left alone (its
 	// Retry-After header), 0 when it did not ask.
 	RetryAfter time.Duration `json:"-"`
@@ -72,8 +81,9 @@ type Attempt struct {
 	Forbidden bool `json:"-"`
 }
 
-// OK reports whether the target answered with a 2xx status.
-func (a *Attempt) OK() bool { return a.StatusCode >= 200 && a.StatusCode < 300 }
+// OK reports whether the target answered with a 2xx status and did not
+// report a failure in it.
+func (a *Attempt) OK() bool { return a.StatusCode >= 200 && a.StatusCode < 300 && !a.Failed }
 
 // SentRequest is the request as it went on the wire, redacted.
 type SentRequest struct {
@@ -167,10 +177,17 @@ func (s *Sender) send(ctx context.Context, c *hookline.Connection, body []byte, 
 	defer cancel()
 
 	req, err := k.NewRequest(ctx, c, body, s.now())
+	if hookline.ErrorCode(err) == hookline.EUNAVAILABLE {
+		// Nothing was sent; like a target that did not answer, it may
+		// work next time.
+		return &Attempt{Error: newRedactor(c).string(hookline.ErrorMessage(err))}, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("build %s request for connection %q: %w", c.WebhookType, c.Name, err)
 	}
-	red := newRedactor(c)
+	// A session token the kind fetched itself (an assumed role's) is no
+	// connection secret, yet a target may echo it.
+	red := newRedactor(c, req.Header.Get("X-Amz-Security-Token"))
 	a := &Attempt{Request: red.request(req, body)}
 
 	start := time.Now()
@@ -198,6 +215,12 @@ func (s *Sender) send(ctx context.Context, c *hookline.Connection, body []byte, 
 	a.ResponseContent = red.string(strings.ToValidUTF8(string(content), "\uFFFD"))
 	if err != nil {
 		a.Error = red.string("reading the answer failed: " + describeTransportError(err, timeout))
+	}
+	if rc, ok := k.(ResponseChecker); ok {
+		if failure, retry := rc.CheckResponse(c, resp.StatusCode, resp.Header, content); failure != "" {
+			a.Failed, a.RetryFailure = true, retry
+			a.Error = red.string(failure)
+		}
 	}
 	return a, nil
 }
@@ -281,7 +304,8 @@ var sensitiveHeaders = map[string]bool{
 	"Cookie":               true,
 }
 
-func newRedactor(c *hookline.Connection) *redactor {
+// newRedactor removes c's secrets, and the extra values, in every form.
+func newRedactor(c *hookline.Connection, extra ...string) *redactor {
 	r := &redactor{}
 	seen := map[string]bool{}
 	add := func(v string) {
@@ -290,7 +314,8 @@ func newRedactor(c *hookline.Connection) *redactor {
 			r.secrets = append(r.secrets, v)
 		}
 	}
-	for _, v := range c.Secrets {
+	values := slices.Collect(maps.Values(c.Secrets))
+	for _, v := range append(values, extra...) {
 		forms := []string{v}
 		// A target that refuses "Bearer <token>" often quotes the token alone.
 		if _, cred, ok := strings.Cut(v, " "); ok {

@@ -70,6 +70,11 @@ type Config struct {
 	// metadata addresses; see package netguard.
 	AllowPrivateTargets bool           // --allow-private-targets: all of them but the metadata addresses
 	AllowTargets        []netip.Prefix // --allow-targets: these ranges, whatever they hold
+	// AWSDefaultCredentials (--aws-default-credentials) lets AWS Lambda
+	// connections use the credentials of the machine Hookline runs on (the
+	// SDK's default chain), directly or to assume a role. Off: whoever may
+	// edit connections could otherwise act as this server's AWS identity.
+	AWSDefaultCredentials bool
 
 	// Monitors and scheduled searches. EvaluationDelay holds every
 	// evaluation back so that late records, those sent with their own
@@ -215,7 +220,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	registry := notify.NewRegistry(awslambda.Kind{}, webhook.Kind{})
+	registry := notify.NewRegistry(awslambda.New(awslambda.Options{AmbientCredentials: m.Config.AWSDefaultCredentials}), webhook.Kind{})
 	sender := &notify.Sender{Registry: registry, Timeout: m.Config.RequestTimeout, Guard: m.Config.guard()}
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -486,6 +491,7 @@ hookline dev lambda); --allow-private-targets opens all of them but the metadata
 	f.DurationVar(&cfg.EvaluationDelay, "evaluation-delay", cfg.EvaluationDelay, "how long monitors and scheduled searches wait after a window ends before they read it, so that records sent late with their own timestamps are counted")
 	f.IntVar(&cfg.EvaluationWorkers, "evaluation-workers", cfg.EvaluationWorkers, "monitor evaluations, and scheduled-search runs, in flight at most (each)")
 	f.DurationVar(&cfg.QueryTimeout, "query-timeout", cfg.QueryTimeout, "deadline of one monitor evaluation's or scheduled search's query; a query that runs out sends nothing and is tried again at the next time")
+	f.BoolVar(&cfg.AWSDefaultCredentials, "aws-default-credentials", false, "let AWS Lambda connections use this machine's AWS credentials (environment, shared config, web identity, instance or container role), directly or to assume a role")
 	f.BoolVar(&cfg.AllowPrivateTargets, "allow-private-targets", false, "let connections reach loopback, private and link-local addresses (not metadata addresses: only --allow-targets opens those)")
 	return cmd
 }

@@ -288,12 +288,17 @@ func TestFieldsAndHeaders(t *testing.T) {
 			t.Errorf("field %s lacks label or help", f.Name)
 		}
 	}
-	if diff := cmp.Diff([]string{"accessKeyId", "secretAccessKey", "sessionToken", "region", "serviceName"}, order); diff != "" {
+	if diff := cmp.Diff([]string{"authMode", "accessKeyId", "secretAccessKey", "sessionToken", "roleArn", "externalId", "roleSessionName",
+		"region", "serviceName", "invokeMode", "functionName", "invocationType"}, order); diff != "" {
 		t.Errorf("fields (-want +got):\n%s", diff)
 	}
+	// The access key is required with authMode accessKey only, which
+	// Normalize checks; a form must not mark it required for every mode.
 	for name, want := range map[string][2]bool{ // secret, required
-		"accessKeyId": {false, true}, "secretAccessKey": {true, true}, "sessionToken": {true, false},
+		"authMode": {false, false}, "accessKeyId": {false, false}, "secretAccessKey": {true, false}, "sessionToken": {true, false},
+		"roleArn": {false, false}, "externalId": {false, false}, "roleSessionName": {false, false},
 		"region": {false, true}, "serviceName": {false, true},
+		"invokeMode": {false, false}, "functionName": {false, false}, "invocationType": {false, false},
 	} {
 		if f := got[name]; f.Secret != want[0] || f.Required != want[1] {
 			t.Errorf("%s: secret=%v required=%v, want %v", name, f.Secret, f.Required, want)
@@ -308,8 +313,18 @@ func TestFieldsAndHeaders(t *testing.T) {
 // is accepted: a user who picks from the list is never refused.
 func TestFieldOptions(t *testing.T) {
 	want := map[string][]string{
-		"region":      awslambda.Regions(),
-		"serviceName": {"lambda", "execute-api"},
+		"authMode":       {"accessKey", "assumeRole"}, // defaultChain only where the server allows it
+		"region":         awslambda.Regions(),
+		"serviceName":    {"lambda", "execute-api"},
+		"invokeMode":     {"functionUrl", "invoke"},
+		"invocationType": {"RequestResponse", "Event"},
+	}
+	// What an option needs besides: the fields its mode requires.
+	needs := map[string]map[string]string{
+		"assumeRole":      {"roleArn": "arn:aws:iam::123456789012:role/hookline"},
+		"invoke":          {"functionName": "my-function"},
+		"RequestResponse": {"functionName": "my-function"},
+		"Event":           {"functionName": "my-function"},
 	}
 	fields := awslambda.Kind{}.Fields()
 	for _, f := range fields {
@@ -320,6 +335,7 @@ func TestFieldOptions(t *testing.T) {
 			c := &hookline.Connection{URL: "http://127.0.0.1:9000/",
 				Settings: map[string]string{"accessKeyId": keyID, "region": "us-east-1", "serviceName": "lambda", f.Name: o},
 				Secrets:  map[string]string{"secretAccessKey": secret}}
+			maps.Copy(c.Settings, needs[o])
 			var p hookline.Problems
 			awslambda.Kind{}.Normalize(c, &p)
 			if err := p.Err(); err != nil {

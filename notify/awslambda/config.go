@@ -3,6 +3,7 @@ package awslambda
 import (
 	"cmp"
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
@@ -14,15 +15,22 @@ import (
 	"github.com/hookline/hookline/notify"
 )
 
-// JSON names of the fields an AWSLambda connection adds. Access key id,
-// region and service name are kept in Connection.Settings; the secret
-// access key and session token in Connection.Secrets.
+// JSON names of the fields an AWSLambda connection adds. The secret
+// access key and session token are kept in Connection.Secrets, the others
+// in Connection.Settings.
 const (
+	FieldAuthMode        = "authMode"
 	FieldAccessKeyID     = "accessKeyId"
 	FieldSecretAccessKey = "secretAccessKey"
 	FieldSessionToken    = "sessionToken"
+	FieldRoleARN         = "roleArn"
+	FieldExternalID      = "externalId"
+	FieldRoleSessionName = "roleSessionName"
 	FieldRegion          = "region"
 	FieldServiceName     = "serviceName"
+	FieldInvokeMode      = "invokeMode"
+	FieldFunctionName    = "functionName"
+	FieldInvocationType  = "invocationType"
 )
 
 // The two services a connection signs for.
@@ -30,6 +38,29 @@ const (
 	ServiceLambda     = "lambda"      // Lambda Function URLs (and the Invoke API)
 	ServiceExecuteAPI = "execute-api" // API Gateway stages
 )
+
+// Where a connection's credentials come from (authMode).
+const (
+	AuthAccessKey    = "accessKey"    // the connection's access key (the default)
+	AuthAssumeRole   = "assumeRole"   // STS AssumeRole, from the access key or the default chain
+	AuthDefaultChain = "defaultChain" // the machine's default credential chain
+)
+
+// How a connection reaches its function (invokeMode).
+const (
+	InvokeFunctionURL = "functionUrl" // POST to the URL: a Function URL or an API Gateway stage (the default)
+	InvokeAPI         = "invoke"      // the Lambda Invoke API at the URL's endpoint
+)
+
+// The Invoke API's invocation types a connection may use.
+const (
+	InvocationRequestResponse = "RequestResponse" // synchronous: the function's result or error is the answer
+	InvocationEvent           = "Event"           // asynchronous: Lambda queues the event and answers 202
+)
+
+// DefaultRoleSessionName names the role sessions Hookline opens, as seen
+// in CloudTrail, unless roleSessionName says otherwise.
+const DefaultRoleSessionName = "hookline"
 
 // Regions returns AWS region codes (commercial, GovCloud and China), for a
 // form's region select, a new slice on each call. A region missing here is
@@ -96,29 +127,119 @@ func InferFromURL(rawURL string) (region, service string, ok bool) {
 
 // Fields lists the fields an AWSLambda connection adds, in the order the
 // Create Connection dialog shows them.
-func (Kind) Fields() []notify.Field {
+func (k Kind) Fields() []notify.Field {
+	modes := []string{AuthAccessKey, AuthAssumeRole}
+	if k.store().opts.AmbientCredentials {
+		modes = append(modes, AuthDefaultChain)
+	}
 	return []notify.Field{
-		{Name: FieldAccessKeyID, Label: "Access Key ID", Required: true,
-			Help: "The access key id of an IAM user (or role session) allowed to invoke the function URL or API, such as AKIAIOSFODNN7EXAMPLE."},
-		{Name: FieldSecretAccessKey, Label: "Secret Access Key", Secret: true, Required: true,
+		{Name: FieldAuthMode, Label: "Authentication", Options: modes,
+			Help: "accessKey signs with the access key below; assumeRole signs with temporary credentials of the IAM role below, assumed through STS; defaultChain uses the credentials of the machine Hookline runs on, where its operator allows it. Default: assumeRole when a role ARN is given, else accessKey."},
+		{Name: FieldAccessKeyID, Label: "Access Key ID",
+			Help: "The access key id of an IAM user (or role session) allowed to invoke the target, or to assume the role, such as AKIAIOSFODNN7EXAMPLE. Required with accessKey; optional with assumeRole (else the machine's credentials assume the role)."},
+		{Name: FieldSecretAccessKey, Label: "Secret Access Key", Secret: true,
 			Help: "The secret half of the access key. It signs each request and is never sent, shown or logged."},
 		{Name: FieldSessionToken, Label: "Session Token", Secret: true,
 			Help: "Only for temporary credentials (keys starting with ASIA): sent as X-Amz-Security-Token."},
+		{Name: FieldRoleARN, Label: "Role ARN",
+			Help: "With assumeRole: the IAM role whose temporary credentials sign the requests, such as arn:aws:iam::123456789012:role/hookline-invoker."},
+		{Name: FieldExternalID, Label: "External ID",
+			Help: "With assumeRole: the external ID the role's trust policy requires (sts:ExternalId), if any."},
+		{Name: FieldRoleSessionName, Label: "Role Session Name",
+			Help: "With assumeRole: the session name CloudTrail shows for Hookline's calls. Default: hookline."},
 		{Name: FieldRegion, Label: "Region", Required: true, Options: Regions(),
-			Help: "The AWS region of the function URL or API, such as us-east-1. Filled in from the URL when it names one."},
+			Help: "The AWS region of the function URL, API or function, such as us-east-1. Filled in from the URL, or the function ARN, when it names one."},
 		{Name: FieldServiceName, Label: "Service Name", Required: true, Options: []string{ServiceLambda, ServiceExecuteAPI},
-			Help: "lambda for a Lambda Function URL, execute-api for an API Gateway invoke URL. Filled in from the URL when it shows which."},
+			Help: "lambda for a Lambda Function URL or the Invoke API, execute-api for an API Gateway invoke URL. Filled in from the URL when it shows which."},
+		{Name: FieldInvokeMode, Label: "Invoke Mode", Options: []string{InvokeFunctionURL, InvokeAPI},
+			Help: "functionUrl POSTs to the URL (a Function URL or an API Gateway stage); invoke calls the Lambda Invoke API at the URL's endpoint, such as https://lambda.us-east-1.amazonaws.com, for the function below. Default: invoke when a function name is given."},
+		{Name: FieldFunctionName, Label: "Function Name",
+			Help: "With invoke: the function's name, partial ARN (123456789012:function:name) or ARN, optionally with :version or :alias."},
+		{Name: FieldInvocationType, Label: "Invocation Type", Options: []string{InvocationRequestResponse, InvocationEvent},
+			Help: "With invoke: RequestResponse waits for the function and fails the delivery on its error; Event queues the alert in Lambda (202) and does not wait. Default: RequestResponse."},
 	}
 }
 
-// Normalize checks the connection's own fields, trims and lower-cases what
-// AWS treats as case-insensitive, and fills in region and service name from
-// the URL when they are left out.
-func (Kind) Normalize(c *hookline.Connection, p *hookline.Problems) {
+// Normalize checks the connection's own fields, trims and canonicalizes
+// what AWS treats as case-insensitive, fills in what can be inferred (the
+// modes, region and service name from the URL or the function ARN), and
+// drops the fields the chosen modes do not use.
+func (k Kind) Normalize(c *hookline.Connection, p *hookline.Problems) {
+	mode := normalizeAuthMode(c, p, k.store().opts.AmbientCredentials)
+	invoke := normalizeInvoke(c, p)
+
+	for i, h := range c.CustomHeaders {
+		if name := unsignable(h.Name); name != "" && !refusedElsewhere[name] {
+			p.Add(fmt.Sprintf("customHeaders[%d].name", i), "AWS SigV4 cannot sign %s; remove it (the SDK signer leaves it out of every signature, so it would travel unsigned)", name)
+		}
+		if invoke != nil && invokeOwned(h.Name) {
+			p.Add(fmt.Sprintf("customHeaders[%d].name", i), "%s is set by the Invoke API connection itself (from invocationType); remove it", http.CanonicalHeaderKey(h.Name))
+		}
+	}
+
+	urlRegion, urlService, named := InferFromURL(c.URL)
+	urlUsable := hookline.ValidateURL(c.URL) == nil
+	arnRegion := ""
+	if invoke != nil {
+		arnRegion = invoke.region
+	}
+
+	reg := strings.ToLower(strings.TrimSpace(c.Settings[FieldRegion]))
+	switch {
+	case reg == "" && named:
+		reg = urlRegion
+	case reg == "" && arnRegion != "":
+		reg = arnRegion
+	case reg == "" && urlUsable:
+		p.Add(FieldRegion, "is required: the URL does not show which AWS region it is in (a custom domain or a local endpoint), so name it, such as us-east-1")
+	case reg == "":
+		p.Add(FieldRegion, "is required")
+	case !regionRE.MatchString(reg):
+		// Not quoted: it may be a secret pasted in the wrong field.
+		p.Add(FieldRegion, "is not an AWS region code such as us-east-1, eu-west-2 or us-gov-west-1")
+	case named && reg != urlRegion:
+		p.Add(FieldRegion, "%q contradicts the URL, which names region %q", reg, urlRegion)
+	}
+	store(c.Settings, FieldRegion, reg)
+	if arnRegion != "" && reg != "" && arnRegion != reg && regionRE.MatchString(reg) {
+		p.Add(FieldFunctionName, "names region %q, but the connection is in %q: the Invoke API calls the functions of its own region only", arnRegion, reg)
+	}
+
+	svc := strings.ToLower(strings.TrimSpace(c.Settings[FieldServiceName]))
+	switch {
+	case svc == "" && invoke != nil:
+		svc = ServiceLambda
+	case svc == "" && named:
+		svc = urlService
+	case svc == "" && urlUsable:
+		p.Add(FieldServiceName, "is required: the URL does not show whether it is a Lambda Function URL (lambda) or an API Gateway stage (execute-api), so name it")
+	case svc == "":
+		p.Add(FieldServiceName, "is required: lambda or execute-api")
+	case svc != ServiceLambda && svc != ServiceExecuteAPI:
+		p.Add(FieldServiceName, "%q is not supported: use lambda for a Lambda Function URL or execute-api for API Gateway", svc)
+	case invoke != nil && svc != ServiceLambda:
+		p.Add(FieldServiceName, "%q cannot call the Lambda Invoke API, which is signed for lambda", svc)
+	case named && svc != urlService:
+		p.Add(FieldServiceName, "%q contradicts the URL, which names service %q", svc, urlService)
+	}
+	store(c.Settings, FieldServiceName, svc)
+
+	if mode == AuthAssumeRole && reg != "" {
+		checkPartition(p, FieldRoleARN, c.Settings[FieldRoleARN], reg)
+	}
+	if invoke != nil && reg != "" {
+		checkPartition(p, FieldFunctionName, c.Settings[FieldFunctionName], reg)
+	}
+}
+
+// normalizeAccessKey checks the access key fields; required says they
+// must be given.
+func normalizeAccessKey(c *hookline.Connection, p *hookline.Problems, required bool) {
 	id := strings.TrimSpace(c.Settings[FieldAccessKeyID])
 	switch {
-	case id == "":
+	case id == "" && required:
 		p.Add(FieldAccessKeyID, "is required: the access key id of the IAM user that may invoke the target")
+	case id == "":
 	case strings.ContainsFunc(id, func(r rune) bool { return unicode.IsLower(r) || r == '/' || r == '+' }):
 		// Most likely the secret access key in the wrong field: never quote it.
 		p.Add(FieldAccessKeyID, "has %d characters, including lower-case letters or / + (is this the secret access key?); an access key id is 16 to 128 capital letters and digits, like AKIAIOSFODNN7EXAMPLE", utf8.RuneCountInString(id))
@@ -133,64 +254,30 @@ func (Kind) Normalize(c *hookline.Connection, p *hookline.Problems) {
 	// have 40 characters, session tokens hundreds.
 	secret := strings.TrimSpace(c.Secrets[FieldSecretAccessKey])
 	switch {
-	case secret == "":
+	case secret == "" && (required || id != ""):
 		p.Add(FieldSecretAccessKey, "is required: the secret access key that signs each request")
+	case secret == "":
 	case !credentialChars(secret, 128):
 		p.Add(FieldSecretAccessKey, "must be at most 128 printable ASCII characters without spaces")
 	case len(secret) < minSecretLen:
 		p.Add(FieldSecretAccessKey, "has %d characters; a secret access key has at least %d (AWS's have 40)", len(secret), minSecretLen)
 	}
 	store(c.Secrets, FieldSecretAccessKey, secret)
+	if id == "" && secret != "" && !required {
+		p.Add(FieldAccessKeyID, "is required with a secret access key: the access key id it belongs to")
+	}
 
 	token := strings.TrimSpace(c.Secrets[FieldSessionToken])
 	switch {
 	case token == "":
+	case id == "" && !required:
+		p.Add(FieldSessionToken, "is only used with an access key; give the access key id and secret access key too, or leave it out")
 	case !credentialChars(token, hookline.MaxHeaderValueLen):
 		p.Add(FieldSessionToken, "must be at most %d printable ASCII characters without spaces", hookline.MaxHeaderValueLen)
 	case len(token) < minSecretLen:
 		p.Add(FieldSessionToken, "has %d characters; a session token has at least %d (AWS's have hundreds)", len(token), minSecretLen)
 	}
 	store(c.Secrets, FieldSessionToken, token)
-
-	for i, h := range c.CustomHeaders {
-		if name := unsignable(h.Name); name != "" && !refusedElsewhere[name] {
-			p.Add(fmt.Sprintf("customHeaders[%d].name", i), "AWS SigV4 cannot sign %s; remove it (the SDK signer leaves it out of every signature, so it would travel unsigned)", name)
-		}
-	}
-
-	urlRegion, urlService, named := InferFromURL(c.URL)
-	urlUsable := hookline.ValidateURL(c.URL) == nil
-
-	reg := strings.ToLower(strings.TrimSpace(c.Settings[FieldRegion]))
-	switch {
-	case reg == "" && named:
-		reg = urlRegion
-	case reg == "" && urlUsable:
-		p.Add(FieldRegion, "is required: the URL does not show which AWS region it is in (a custom domain or a local endpoint), so name it, such as us-east-1")
-	case reg == "":
-		p.Add(FieldRegion, "is required")
-	case !regionRE.MatchString(reg):
-		// Not quoted: it may be a secret pasted in the wrong field.
-		p.Add(FieldRegion, "is not an AWS region code such as us-east-1, eu-west-2 or us-gov-west-1")
-	case named && reg != urlRegion:
-		p.Add(FieldRegion, "%q contradicts the URL, which names region %q", reg, urlRegion)
-	}
-	store(c.Settings, FieldRegion, reg)
-
-	svc := strings.ToLower(strings.TrimSpace(c.Settings[FieldServiceName]))
-	switch {
-	case svc == "" && named:
-		svc = urlService
-	case svc == "" && urlUsable:
-		p.Add(FieldServiceName, "is required: the URL does not show whether it is a Lambda Function URL (lambda) or an API Gateway stage (execute-api), so name it")
-	case svc == "":
-		p.Add(FieldServiceName, "is required: lambda or execute-api")
-	case svc != ServiceLambda && svc != ServiceExecuteAPI:
-		p.Add(FieldServiceName, "%q is not supported: use lambda for a Lambda Function URL or execute-api for API Gateway", svc)
-	case named && svc != urlService:
-		p.Add(FieldServiceName, "%q contradicts the URL, which names service %q", svc, urlService)
-	}
-	store(c.Settings, FieldServiceName, svc)
 }
 
 // minSecretLen is the shortest secret access key or session token accepted.
@@ -240,14 +327,21 @@ func credentialChars(s string, max int) bool {
 	return true
 }
 
-// config is what signing needs, read from a connection.
+// config is what signing needs, read from a connection. The credential
+// fields are filled in from the connection's access key, or by
+// credentialStore.resolve.
 type config struct {
 	accessKeyID, secretAccessKey, sessionToken string
 	region, service                            string
+
+	authMode                             string
+	roleARN, externalID, roleSessionName string
+
+	invokeMode, functionName, invocationType string
 }
 
-// configOf reads c's settings, inferring region and service from the URL
-// when a connection that never went through Normalize lacks them.
+// configOf reads c's settings, inferring what Normalize would infer when a
+// connection that never went through Normalize lacks it.
 func configOf(c *hookline.Connection) (config, error) {
 	cfg := config{
 		accessKeyID:     c.Settings[FieldAccessKeyID],
@@ -255,6 +349,42 @@ func configOf(c *hookline.Connection) (config, error) {
 		sessionToken:    c.Secrets[FieldSessionToken],
 		region:          c.Settings[FieldRegion],
 		service:         c.Settings[FieldServiceName],
+		authMode:        c.Settings[FieldAuthMode],
+		roleARN:         c.Settings[FieldRoleARN],
+		externalID:      c.Settings[FieldExternalID],
+		roleSessionName: cmp.Or(c.Settings[FieldRoleSessionName], DefaultRoleSessionName),
+		invokeMode:      c.Settings[FieldInvokeMode],
+		functionName:    c.Settings[FieldFunctionName],
+		invocationType:  cmp.Or(c.Settings[FieldInvocationType], InvocationRequestResponse),
+	}
+	if cfg.authMode == "" {
+		cfg.authMode = AuthAccessKey
+		if cfg.roleARN != "" {
+			cfg.authMode = AuthAssumeRole
+		}
+	}
+	urlFunction, urlInvokes := functionFromURL(c.URL)
+	if cfg.invokeMode == "" {
+		cfg.invokeMode = InvokeFunctionURL
+		if cfg.functionName != "" || urlInvokes {
+			cfg.invokeMode = InvokeAPI
+		}
+	}
+	if cfg.invokeMode == InvokeAPI {
+		if c.Settings[FieldInvocationType] == "" {
+			// Before invocationType existed, an Invoke API URL chose Event
+			// with a custom header; such a connection keeps its choice.
+			for _, h := range c.CustomHeaders {
+				if t := canonical(h.Value, InvocationRequestResponse, InvocationEvent); t != "" && strings.EqualFold(h.Name, HeaderInvocationType) {
+					cfg.invocationType = t
+				}
+			}
+		}
+		cfg.functionName = cmp.Or(cfg.functionName, urlFunction)
+		cfg.service = cmp.Or(cfg.service, ServiceLambda)
+		if ref, err := parseFunctionName(cfg.functionName); err == nil {
+			cfg.region = cmp.Or(cfg.region, ref.region)
+		}
 	}
 	if cfg.region == "" || cfg.service == "" {
 		if r, s, ok := InferFromURL(c.URL); ok {
@@ -262,11 +392,27 @@ func configOf(c *hookline.Connection) (config, error) {
 			cfg.service = cmp.Or(cfg.service, s)
 		}
 	}
+	type field struct{ name, v string }
+	var required []field
+	switch cfg.authMode {
+	case AuthAccessKey:
+		required = append(required, field{FieldAccessKeyID, cfg.accessKeyID}, field{FieldSecretAccessKey, cfg.secretAccessKey})
+	case AuthAssumeRole:
+		required = append(required, field{FieldRoleARN, cfg.roleARN})
+	case AuthDefaultChain:
+	default:
+		return cfg, hookline.Errorf(hookline.EINVALID, "the AWSLambda connection's authMode %q is not one of %s, %s, %s", cfg.authMode, AuthAccessKey, AuthAssumeRole, AuthDefaultChain)
+	}
+	required = append(required, field{FieldRegion, cfg.region}, field{FieldServiceName, cfg.service})
+	switch cfg.invokeMode {
+	case InvokeFunctionURL:
+	case InvokeAPI:
+		required = append(required, field{FieldFunctionName, cfg.functionName})
+	default:
+		return cfg, hookline.Errorf(hookline.EINVALID, "the AWSLambda connection's invokeMode %q is not one of %s, %s", cfg.invokeMode, InvokeFunctionURL, InvokeAPI)
+	}
 	var missing []string
-	for _, f := range []struct{ name, v string }{
-		{FieldAccessKeyID, cfg.accessKeyID}, {FieldSecretAccessKey, cfg.secretAccessKey},
-		{FieldRegion, cfg.region}, {FieldServiceName, cfg.service},
-	} {
+	for _, f := range required {
 		if f.v == "" {
 			missing = append(missing, f.name)
 		}

@@ -604,7 +604,7 @@ function pretty(text) {
 // target answered and the request as it was sent (secrets redacted).
 function resultView(what, a, type) {
   const code = a.statusCode || 0;
-  const ok = code >= 200 && code < 300;
+  const ok = code >= 200 && code < 300 && !a.failed;
   const head = code ? `Test ${what}: ${statusLine(code)}` : `Test ${what}: no answer`;
   const latency = a.latencyMs ? formatMs(a.latencyMs) : '';
   const box = h('div', { class: `result ${ok ? 'ok' : 'fail'}` },
@@ -612,7 +612,7 @@ function resultView(what, a, type) {
     h('p', { class: 'result-explain' }, explain(a, type)));
   const said = targetMessage(a.responseContent);
   if (code && said) box.append(h('p', { class: 'target-says' }, 'The target says: ', h('q', {}, said)));
-  if (!code && a.error) box.append(h('p', { class: 'target-says' }, 'Details: ', h('code', {}, a.error)));
+  if ((!code || a.failed) && a.error) box.append(h('p', { class: 'target-says' }, 'Details: ', h('code', {}, a.error)));
   if (code) {
     box.append(h('h4', {}, 'Response body'),
       h('pre', { class: 'code', tabindex: '0' }, a.responseContent ? pretty(a.responseContent) : '(empty)'));
@@ -646,6 +646,9 @@ function explain(a, type) {
     if (/certificate|x509|tls/i.test(e)) return 'The secure connection failed: the target\'s TLS certificate was not accepted.';
     if (/render|template|payload/i.test(e)) return 'The payload could not be rendered, so nothing was sent.';
     return 'The request got no answer.';
+  }
+  if (code >= 200 && code < 300 && a.failed) {
+    return 'The target answered, but reported that the work failed (a Lambda function\'s error). A real delivery would not be tried again: fix the function or the payload.';
   }
   if (code >= 200 && code < 300) return 'The target accepted the request.';
   if (code >= 300 && code < 400) return 'The target answered with a redirect, which Hookline does not follow: use the final URL.';
