@@ -419,7 +419,8 @@ func TestUIAlerts(t *testing.T) {
 	b.waitText(apiRow, "API")
 	b.waitText(apiRow+` td[data-label="Deliveries"]`, "delivered")
 	b.waitText(apiRow+` td[data-label="Deliveries"]`, "ops-hook")
-	if href := eval[string](b, fmt.Sprintf(`document.querySelector(%s).getAttribute('href')`, js(apiRow+` td[data-label="Deliveries"] a`))); href != "/ui/deliveries?connectionId="+conn {
+	apiAlert := eval[string](b, `document.querySelector('#rows tr[data-id]:nth-child(2)').dataset.id`)
+	if href := eval[string](b, fmt.Sprintf(`document.querySelector(%s).getAttribute('href')`, js(apiRow+` td[data-label="Deliveries"] a`))); href != "/ui/deliveries?alertId="+apiAlert+"&connectionId="+conn {
 		t.Errorf("the delivery links to %q", href)
 	}
 
@@ -451,6 +452,28 @@ func TestUIAlerts(t *testing.T) {
 	b.waitGone("#editor")
 	b.waitText(fmt.Sprintf(`#rows tr[data-id="%s"] .state`, mon), "1 Critical")
 	b.waitText(fmt.Sprintf(`#rows tr[data-id="%s"] .state`, mon), "1 active alert")
+
+	// An alert's delivery link shows that alert's delivery only, though
+	// both API alerts went to the same connection; "Show all alerts"
+	// shows the connection's.
+	b.open("/ui/alerts?source=api&triggerType=Warning")
+	b.waitText("#rows", "Disk full")
+	diskFull := eval[string](b, `document.querySelector('#rows tr[data-id]').dataset.id`)
+	b.click(`#rows tr[data-id] td[data-label="Deliveries"] a`)
+	b.waitPath("/ui/deliveries")
+	b.waitVisible("#alert-filter")
+	b.waitJS("the alert's one delivery", `document.querySelectorAll('#rows tr[data-id]').length === 1`)
+	if got := b.text("#alert-filter-id"); got != diskFull {
+		t.Errorf("the deliveries page filters by alert %q, want %q", got, diskFull)
+	}
+	if got := eval[string](b, `document.querySelector('#rows tr[data-id]').dataset.id`); got != first[0] {
+		t.Errorf("the delivery shown is %s, want the alert's own %s", got, first[0])
+	}
+	b.click("#alert-filter-clear")
+	b.waitJS("both alerts' deliveries", `document.querySelectorAll('#rows tr[data-id]').length === 2`)
+	if got := eval[string](b, `location.search`); got != "?connectionId="+conn {
+		t.Errorf("after Show all alerts the address is %q", got)
+	}
 }
 
 // TestUIAlertingReadOnly: a role that may view monitors, alerts and

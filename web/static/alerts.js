@@ -148,9 +148,10 @@ function sourceCell(source) {
 function deliveriesCell(a) {
   const ds = a.deliveries || [];
   if (ds.length === 0) return h('span', { class: 'muted' }, 'none');
-  // The deliveries page filters by connection: each links to its own.
+  // Each links to the deliveries page showing this alert's deliveries to
+  // that connection, with their attempts.
   return h('ul', { class: 'plain' }, ds.map((d) => h('li', {},
-    h('a', { href: `/ui/deliveries?connectionId=${encodeURIComponent(d.connectionId)}`, class: 'last-link', title: d.lastError || '' },
+    h('a', { href: `/ui/deliveries?${new URLSearchParams({ alertId: a.id, connectionId: d.connectionId })}`, class: 'last-link', title: d.lastError || '' },
       badge(d.state), ' ', names.connection.get(d.connectionId) || d.connectionId),
     d.attempts > 1 ? h('span', { class: 'muted' }, ` · ${d.attempts} attempts`) : null)));
 }

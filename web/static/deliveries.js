@@ -31,6 +31,7 @@ const ranges = {
 };
 
 let names = new Map(); // connection ID → name
+let alertFilter = ''; // an alert's ID, from the alerts page's links
 let deliveries = [];
 let nextToken = null;
 let lastStats = null;
@@ -53,6 +54,11 @@ async function start() {
   const params = new URLSearchParams(location.search);
   const state = params.get('state') || '';
   if ([...stateFilter.options].some((o) => o.value === state)) stateFilter.value = state;
+  setAlertFilter(params.get('alertId') || '');
+  $('#alert-filter-clear').addEventListener('click', () => {
+    setAlertFilter('');
+    filtersChanged();
+  });
   await loadNames(params.get('connectionId') || '');
   connFilter.addEventListener('change', filtersChanged);
   stateFilter.addEventListener('change', filtersChanged);
@@ -84,8 +90,15 @@ async function loadNames(selected) {
   $('#connection-filter-field').hidden = !mayConnections && !selected;
 }
 
+function setAlertFilter(id) {
+  alertFilter = id;
+  $('#alert-filter-id').textContent = id;
+  $('#alert-filter').hidden = !id;
+}
+
 function filtersChanged() {
   const q = new URLSearchParams();
+  if (alertFilter) q.set('alertId', alertFilter);
   if (connFilter.value) q.set('connectionId', connFilter.value);
   if (stateFilter.value) q.set('state', stateFilter.value);
   const qs = q.toString();
@@ -123,6 +136,7 @@ async function loadList(token) {
   // Filters change faster than answers come: only the newest counts.
   const seq = ++listSeq;
   const q = new URLSearchParams({ limit: '50' });
+  if (alertFilter) q.set('alertId', alertFilter);
   if (connFilter.value) q.set('connectionId', connFilter.value);
   if (stateFilter.value) q.set('state', stateFilter.value);
   if (token) q.set('token', token);
