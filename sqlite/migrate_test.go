@@ -7,6 +7,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/hookline/hookline/schema"
 )
 
 // rawDB opens a plain connection to a new SQLite file, as the write pool
@@ -150,25 +152,25 @@ func TestLoadMigrationsRejectsBadFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ms, err := loadMigrations(tt.fsys)
+			ms, err := schema.Load(tt.fsys)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("loadMigrations = %v, %v; want error containing %q", ms, err, tt.want)
+				t.Fatalf("schema.Load = %v, %v; want error containing %q", ms, err, tt.want)
 			}
 		})
 	}
 }
 
 func TestEmbeddedMigrationsLoad(t *testing.T) {
-	ms, err := loadMigrations(Migrations())
+	ms, err := schema.Load(Migrations())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ms) == 0 || ms[0].version != 1 || ms[0].name != "connections" {
+	if len(ms) == 0 || ms[0].Version != 1 || ms[0].Name != "connections" {
 		t.Fatalf("embedded migrations = %+v; want 0001_connections first", ms)
 	}
 	for i, m := range ms {
-		if m.version != i+1 {
-			t.Errorf("embedded migration %d has version %04d; keep them numbered 1, 2, 3, ...", i, m.version)
+		if m.Version != i+1 {
+			t.Errorf("embedded migration %d has version %04d; keep them numbered 1, 2, 3, ...", i, m.Version)
 		}
 	}
 }
