@@ -422,65 +422,22 @@ func (db *DB) MonitorState(ctx context.Context, id string) (*hookline.MonitorSta
 	return r, nil
 }
 
-// ClaimDueMonitors leases due monitors to owner in one write transaction,
-// which holds SQLite's write lock: two claims, from this process or
-// another, never take the same monitor. A now or expiry beyond what Unix
-// nanoseconds can show (the years 1678 to 2262) is held at the bound.
+// claimMonitors leases monitors for ClaimDueMonitors.
+var claimMonitors = leased[*hookline.MonitorStateRecord, *hookline.Monitor]{
+	what: "monitor", claim: claimMonitorsSQL, definitions: claimedMonitorsSQL,
+	scanRecord: scanMonitorState, recordID: func(r *hookline.MonitorStateRecord) string { return r.MonitorID },
+	scanDef: scanMonitor, defID: func(m *hookline.Monitor) string { return m.ID },
+}
+
+// ClaimDueMonitors leases due monitors to owner (claimLeased).
 func (db *DB) ClaimDueMonitors(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*hookline.ClaimedMonitor, error) {
-	var p hookline.Problems
-	if owner == "" {
-		p.Add("owner", "is required")
-	}
-	if now.IsZero() {
-		p.Add("now", "is required")
-	}
-	if lease <= 0 {
-		p.Add("lease", "must be positive, not %s", lease)
-	}
-	if limit < 0 {
-		p.Add("limit", "must not be negative")
-	}
-	if err := p.Err(); err != nil {
-		return nil, fmt.Errorf("claim monitors: %w", err)
-	}
-	if limit == 0 {
-		return nil, nil
-	}
-	at := clampNanos(now)
-	var claimed []*hookline.ClaimedMonitor
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		records, err := queryAll(ctx, tx, scanMonitorState, claimMonitorsSQL, owner, at, addNanos(at, lease), limit)
-		if err != nil {
-			return err
-		}
-		if len(records) == 0 {
-			return nil
-		}
-		ids := make([]string, len(records))
-		for i, r := range records {
-			ids[i] = r.MonitorID
-		}
-		idsJSON, _ := json.Marshal(ids) // strings always encode
-		monitors, err := queryAll(ctx, tx, scanMonitor, claimedMonitorsSQL, string(idsJSON))
-		if err != nil {
-			return err
-		}
-		byID := make(map[string]*hookline.Monitor, len(monitors))
-		for _, m := range monitors {
-			byID[m.ID] = m
-		}
-		for _, r := range records {
-			m := byID[r.MonitorID]
-			if m == nil {
-				// The foreign key makes this impossible short of a damaged file.
-				return fmt.Errorf("monitor %s has a state but no definition", r.MonitorID)
-			}
-			claimed = append(claimed, &hookline.ClaimedMonitor{Monitor: m, Record: *r})
-		}
-		return nil
-	})
+	records, monitors, err := claimLeased(ctx, db, claimMonitors, owner, now, lease, limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim monitors: %w", err)
+	}
+	claimed := make([]*hookline.ClaimedMonitor, len(records))
+	for i, r := range records {
+		claimed[i] = &hookline.ClaimedMonitor{Monitor: monitors[i], Record: *r}
 	}
 	// RETURNING yields rows in no promised order.
 	slices.SortFunc(claimed, func(a, b *hookline.ClaimedMonitor) int {

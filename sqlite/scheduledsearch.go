@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -364,65 +363,22 @@ func (db *DB) SearchState(ctx context.Context, id string) (*hookline.SearchState
 	return r, nil
 }
 
-// ClaimDueSearches leases due searches to owner in one write transaction,
-// which holds SQLite's write lock: two claims, from this process or
-// another, never take the same search. A now or expiry beyond what Unix
-// nanoseconds can show (the years 1678 to 2262) is held at the bound.
+// claimSearches leases scheduled searches for ClaimDueSearches.
+var claimSearches = leased[*hookline.SearchStateRecord, *hookline.ScheduledSearch]{
+	what: "scheduled search", claim: claimSearchesSQL, definitions: claimedSearchesSQL,
+	scanRecord: scanSearchState, recordID: func(r *hookline.SearchStateRecord) string { return r.SearchID },
+	scanDef: scanScheduledSearch, defID: func(s *hookline.ScheduledSearch) string { return s.ID },
+}
+
+// ClaimDueSearches leases due searches to owner (claimLeased).
 func (db *DB) ClaimDueSearches(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*hookline.ClaimedSearch, error) {
-	var p hookline.Problems
-	if owner == "" {
-		p.Add("owner", "is required")
-	}
-	if now.IsZero() {
-		p.Add("now", "is required")
-	}
-	if lease <= 0 {
-		p.Add("lease", "must be positive, not %s", lease)
-	}
-	if limit < 0 {
-		p.Add("limit", "must not be negative")
-	}
-	if err := p.Err(); err != nil {
-		return nil, fmt.Errorf("claim scheduled searches: %w", err)
-	}
-	if limit == 0 {
-		return nil, nil
-	}
-	at := clampNanos(now)
-	var claimed []*hookline.ClaimedSearch
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		records, err := queryAll(ctx, tx, scanSearchState, claimSearchesSQL, owner, at, addNanos(at, lease), limit)
-		if err != nil {
-			return err
-		}
-		if len(records) == 0 {
-			return nil
-		}
-		ids := make([]string, len(records))
-		for i, r := range records {
-			ids[i] = r.SearchID
-		}
-		idsJSON, _ := json.Marshal(ids) // strings always encode
-		searches, err := queryAll(ctx, tx, scanScheduledSearch, claimedSearchesSQL, string(idsJSON))
-		if err != nil {
-			return err
-		}
-		byID := make(map[string]*hookline.ScheduledSearch, len(searches))
-		for _, s := range searches {
-			byID[s.ID] = s
-		}
-		for _, r := range records {
-			s := byID[r.SearchID]
-			if s == nil {
-				// The foreign key makes this impossible short of a damaged file.
-				return fmt.Errorf("scheduled search %s has a state but no definition", r.SearchID)
-			}
-			claimed = append(claimed, &hookline.ClaimedSearch{Search: s, Record: *r})
-		}
-		return nil
-	})
+	records, searches, err := claimLeased(ctx, db, claimSearches, owner, now, lease, limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim scheduled searches: %w", err)
+	}
+	claimed := make([]*hookline.ClaimedSearch, len(records))
+	for i, r := range records {
+		claimed[i] = &hookline.ClaimedSearch{Search: searches[i], Record: *r}
 	}
 	// RETURNING yields rows in no promised order.
 	slices.SortFunc(claimed, func(a, b *hookline.ClaimedSearch) int {
