@@ -7,6 +7,7 @@ package notify
 import (
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/hookline/hookline"
@@ -24,6 +25,40 @@ type Field struct {
 	// show them; nil for free text. They guide input, they do not bound
 	// it: Normalize decides what is accepted.
 	Options []string `json:"options,omitempty"`
+	// Default is the option a form preselects, and what an empty value
+	// means unless Help names other fields that change it ("Default:
+	// assumeRole when a role ARN is given"); "" for none.
+	Default string `json:"default,omitempty"`
+	// ShowWhen, when not nil, says the field is used only when each named
+	// field's value is one of those listed (an empty value counting as its
+	// Default): a form shows it then, and leaves it out otherwise.
+	// Normalize drops a field its modes do not use, so hiding one loses
+	// nothing.
+	ShowWhen map[string][]string `json:"showWhen,omitempty"`
+	// RequiredWhen, when not nil, makes the field required when each named
+	// field's value is one of those listed, as Required does always. A
+	// field ShowWhen hides is not required, whatever these say.
+	RequiredWhen map[string][]string `json:"requiredWhen,omitempty"`
+}
+
+// Applies reports whether a condition such as ShowWhen holds for a
+// connection's settings: a nil condition always holds. fields supplies the
+// named fields' Defaults.
+func Applies(cond map[string][]string, settings map[string]string, fields []Field) bool {
+	for name, values := range cond {
+		v := settings[name]
+		if v == "" {
+			for _, f := range fields {
+				if f.Name == name {
+					v = f.Default
+				}
+			}
+		}
+		if !slices.Contains(values, v) {
+			return false
+		}
+	}
+	return true
 }
 
 // Kind is one connection type: AWSLambda, Webhook, ... Each lives in its own

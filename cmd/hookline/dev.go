@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -26,10 +29,20 @@ func newDevCmd() *cobra.Command {
 	return cmd
 }
 
+// Defaults of hookline dev lambda --sts: the role it lets be assumed, and
+// the external ID that role's trust policy asks for.
+const (
+	devRoleARN    = "arn:aws:iam::123456789012:role/hookline-dev"
+	devExternalID = "hookline-dev"
+)
+
 func newDevLambdaCmd() *cobra.Command {
 	var (
 		addr, region, service, keyID, secret string
 		status                               int
+		withSTS                              bool
+		roleARN, externalID                  string
+		functionError                        string
 	)
 	cmd := &cobra.Command{
 		Use:   "lambda",
@@ -40,12 +53,28 @@ request's Signature Version 4 the way AWS does (known access key, credential
 scope, clock skew of at most 5 minutes, signed host header, body hash) and
 answers 403 with AWS's message when a check fails. Each request is printed.
 
+With --service lambda it also serves the Lambda Invoke API
+(POST /2015-03-31/functions/<name>/invocations): point a connection with
+invokeMode invoke at the printed URL. --status answers every verified call,
+of a Function URL path or of the Invoke API, with that status;
+--function-error makes synchronous Invoke API calls fail the way a function
+that threw does (200 with X-Amz-Function-Error).
+
+With --sts it also answers STS AssumeRole for the printed role ARN and
+external ID, signed with the printed key, and then accepts the temporary
+credentials it issued. Start hookline serve with AWS_ENDPOINT_URL_STS set to
+the printed URL, so that assumeRole connections call it instead of AWS.
+
 Point an AWSLambda connection at the printed URL with the printed region,
 service name and keys, then use Test Alert.`,
 		Example: `  hookline dev lambda --addr 127.0.0.1:9000
   hookline connections create --type AWSLambda --name dev --url http://127.0.0.1:9000/ \
       --region us-east-1 --service-name lambda --access-key-id AKIDEVEXAMPLE000 \
-      --secret-access-key-env DEV_SECRET --alert-payload '{"name": "{{Name}}"}'`,
+      --secret-access-key-env DEV_SECRET --alert-payload '{"name": "{{Name}}"}'
+
+  # assumeRole connections: STS too
+  hookline dev lambda --sts
+  AWS_ENDPOINT_URL_STS=http://127.0.0.1:9000 hookline serve --allow-targets 127.0.0.1/32`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if service != "lambda" && service != "execute-api" {
@@ -54,12 +83,15 @@ service name and keys, then use Test Alert.`,
 			if status < 100 || status > 599 {
 				return fmt.Errorf("--status must be an HTTP status code, not %d", status)
 			}
+			if functionError != "" && service != "lambda" {
+				return errors.New("--function-error needs --service lambda: only the Lambda Invoke API reports function errors")
+			}
 			if secret == "" {
 				secret = randomSecret()
 			}
 			out := cmd.OutOrStdout()
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
-			srv := devlambda.New(devlambda.Config{
+			cfg := devlambda.Config{
 				Region:  region,
 				Service: service,
 				Keys:    map[string]string{keyID: secret},
@@ -69,7 +101,15 @@ service name and keys, then use Test Alert.`,
 				Respond: func(r devlambda.Request) (int, []byte) {
 					return status, []byte(`{"ok":true}`)
 				},
-			})
+			}
+			if functionError != "" {
+				cfg.Invoke = func(r devlambda.Request) ([]byte, string) {
+					return devlambda.ErrorResult("DevLambdaError", "hookline dev lambda --function-error: the function failed"), functionError
+				}
+			}
+			if withSTS {
+				cfg.STS = &devlambda.STSConfig{Roles: map[string]string{roleARN: externalID}}
+			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", addr, err)
@@ -80,13 +120,30 @@ service name and keys, then use Test Alert.`,
   service name:      %s
   access key id:     %s
   secret access key: %s
-
+`, service, ln.Addr(), region, service, keyID, secret)
+			if service == "lambda" {
+				fmt.Fprintf(out, `
+The Lambda Invoke API is at the same URL (invokeMode invoke, any function name).
+`)
+			}
+			if withSTS {
+				fmt.Fprintf(out, `
+STS AssumeRole, with the key above:
+  role ARN:          %s
+  external ID:       %s
+Start hookline serve with this in its environment, so that assumeRole
+connections assume the role here rather than at AWS:
+  AWS_ENDPOINT_URL_STS=http://%s
+`, roleARN, externalID, ln.Addr())
+			}
+			fmt.Fprint(out, `
 hookline serve refuses loopback targets unless started with
 --allow-targets 127.0.0.1/32 (or --allow-private-targets).
 
 Press Ctrl-C to stop.
-`, service, ln.Addr(), region, service, keyID, secret)
-			hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+`)
+			hs := &http.Server{Handler: invokeStatus{next: devlambda.New(cfg), status: status, log: logger},
+				ReadHeaderTimeout: 10 * time.Second}
 			done := make(chan error, 1)
 			go func() { done <- hs.Serve(ln) }()
 			select {
@@ -108,8 +165,85 @@ Press Ctrl-C to stop.
 	f.StringVar(&service, "service", "lambda", "the service the credential scope must name: lambda or execute-api")
 	f.StringVar(&keyID, "access-key-id", "AKIDEVEXAMPLE000", "the access key id it accepts")
 	f.StringVar(&secret, "secret-access-key", "", "the secret access key it accepts (default: a random one, printed)")
-	f.IntVar(&status, "status", http.StatusOK, "the status code a verified request is answered with")
+	f.IntVar(&status, "status", http.StatusOK, "the status code a verified request is answered with, on a Function URL path or the Invoke API")
+	f.StringVar(&functionError, "function-error", "", "make synchronous Invoke API calls fail as a function that threw: the X-Amz-Function-Error value, such as Unhandled")
+	f.BoolVar(&withSTS, "sts", false, "also answer STS AssumeRole for --role-arn (point hookline serve at it with AWS_ENDPOINT_URL_STS)")
+	f.StringVar(&roleARN, "role-arn", devRoleARN, "with --sts: the role that may be assumed")
+	f.StringVar(&externalID, "external-id", devExternalID, "with --sts: the external ID the role requires (empty: none)")
 	return cmd
+}
+
+// invokeStatus answers the Invoke API's verified calls with --status, as
+// devlambda's Respond does for Function URL paths: Lambda's own answers,
+// such as 429 when it throttles, are what a user tries Hookline against.
+type invokeStatus struct {
+	next   http.Handler
+	status int
+	log    *slog.Logger
+}
+
+// invocationsPath is the Invoke API's path.
+var invocationsPath = regexp.MustCompile(`^/2015-03-31/functions/[^/]+/invocations/?$`)
+
+// lambdaErrorTypes are the X-Amzn-ErrorType values Lambda answers
+// statuses with.
+var lambdaErrorTypes = map[int]string{
+	http.StatusBadRequest:            "InvalidRequestContentException",
+	http.StatusForbidden:             "AccessDeniedException",
+	http.StatusNotFound:              "ResourceNotFoundException",
+	http.StatusRequestEntityTooLarge: "RequestTooLargeException",
+	http.StatusTooManyRequests:       "TooManyRequestsException",
+	http.StatusInternalServerError:   "ServiceException",
+	http.StatusBadGateway:            "ServiceException",
+	http.StatusServiceUnavailable:    "ServiceException",
+}
+
+func (h invokeStatus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.status == http.StatusOK || r.Method != http.MethodPost || !invocationsPath.MatchString(r.URL.EscapedPath()) {
+		h.next.ServeHTTP(w, r)
+		return
+	}
+	rec := &heldAnswer{header: w.Header()}
+	h.next.ServeHTTP(rec, r)
+	if rec.status < 200 || rec.status > 299 || w.Header().Get("X-Amz-Function-Error") != "" {
+		// Refused (the signature, an unknown function) or failed: as it is.
+		w.WriteHeader(rec.status)
+		_, _ = w.Write(rec.body.Bytes())
+		return
+	}
+	body := rec.body.Bytes()
+	if h.status > 299 {
+		w.Header().Del("X-Amz-Executed-Version")
+		w.Header().Set("Content-Type", "application/json")
+		if t, ok := lambdaErrorTypes[h.status]; ok {
+			w.Header().Set("X-Amzn-ErrorType", t)
+		}
+		body, _ = json.Marshal(map[string]string{"Type": "Service",
+			"message": fmt.Sprintf("hookline dev lambda answers verified calls with --status %d", h.status)})
+	}
+	h.log.Info("devlambda invoke answered with --status", "path", r.URL.EscapedPath(), "status", h.status)
+	w.WriteHeader(h.status)
+	_, _ = w.Write(body)
+}
+
+// heldAnswer keeps an answer for invokeStatus to change before it is sent.
+type heldAnswer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (a *heldAnswer) Header() http.Header { return a.header }
+
+func (a *heldAnswer) WriteHeader(status int) {
+	if a.status == 0 {
+		a.status = status
+	}
+}
+
+func (a *heldAnswer) Write(b []byte) (int, error) {
+	a.WriteHeader(http.StatusOK)
+	return a.body.Write(b)
 }
 
 func randomSecret() string {

@@ -126,36 +126,52 @@ func InferFromURL(rawURL string) (region, service string, ok bool) {
 }
 
 // Fields lists the fields an AWSLambda connection adds, in the order the
-// Create Connection dialog shows them.
+// Create Connection dialog shows them. ShowWhen and RequiredWhen tell a
+// form which fields the chosen modes use (Normalize drops the others), so
+// the dialog shows only those; a test holds them to Normalize.
 func (k Kind) Fields() []notify.Field {
+	ambient := k.store().opts.AmbientCredentials
 	modes := []string{AuthAccessKey, AuthAssumeRole}
-	if k.store().opts.AmbientCredentials {
+	if ambient {
 		modes = append(modes, AuthDefaultChain)
 	}
+	withKey := map[string][]string{FieldAuthMode: {AuthAccessKey, AuthAssumeRole}}
+	// Without the machine's credentials, assuming a role needs a key too.
+	keyRequired := map[string][]string{FieldAuthMode: {AuthAccessKey}}
+	keyHelp := "Required with accessKey; optional with assumeRole, which then uses this server's own AWS credentials."
+	if !ambient {
+		keyRequired = withKey
+		keyHelp = "Required: with assumeRole it is the key that assumes the role (this server does not let connections use its own AWS credentials)."
+	}
+	role := map[string][]string{FieldAuthMode: {AuthAssumeRole}}
+	invoke := map[string][]string{FieldInvokeMode: {InvokeAPI}}
 	return []notify.Field{
-		{Name: FieldAuthMode, Label: "Authentication", Options: modes,
+		{Name: FieldAuthMode, Label: "Authentication", Options: modes, Default: AuthAccessKey,
 			Help: "accessKey signs with the access key below; assumeRole signs with temporary credentials of the IAM role below, assumed through STS; defaultChain uses the credentials of the machine Hookline runs on, where its operator allows it. Default: assumeRole when a role ARN is given, else accessKey."},
-		{Name: FieldAccessKeyID, Label: "Access Key ID",
-			Help: "The access key id of an IAM user (or role session) allowed to invoke the target, or to assume the role, such as AKIAIOSFODNN7EXAMPLE. Required with accessKey; optional with assumeRole (else the machine's credentials assume the role)."},
-		{Name: FieldSecretAccessKey, Label: "Secret Access Key", Secret: true,
+		{Name: FieldAccessKeyID, Label: "Access Key ID", ShowWhen: withKey, RequiredWhen: keyRequired,
+			Help: "The access key id of an IAM user (or role session) allowed to invoke the target, or to assume the role, such as AKIAIOSFODNN7EXAMPLE. " + keyHelp},
+		{Name: FieldSecretAccessKey, Label: "Secret Access Key", Secret: true, ShowWhen: withKey, RequiredWhen: keyRequired,
 			Help: "The secret half of the access key. It signs each request and is never sent, shown or logged."},
-		{Name: FieldSessionToken, Label: "Session Token", Secret: true,
+		{Name: FieldSessionToken, Label: "Session Token", Secret: true, ShowWhen: withKey,
 			Help: "Only for temporary credentials (keys starting with ASIA): sent as X-Amz-Security-Token."},
-		{Name: FieldRoleARN, Label: "Role ARN",
+		{Name: FieldRoleARN, Label: "Role ARN", ShowWhen: role, RequiredWhen: role,
 			Help: "With assumeRole: the IAM role whose temporary credentials sign the requests, such as arn:aws:iam::123456789012:role/hookline-invoker."},
-		{Name: FieldExternalID, Label: "External ID",
+		{Name: FieldExternalID, Label: "External ID", ShowWhen: role,
 			Help: "With assumeRole: the external ID the role's trust policy requires (sts:ExternalId), if any."},
-		{Name: FieldRoleSessionName, Label: "Role Session Name",
+		{Name: FieldRoleSessionName, Label: "Role Session Name", ShowWhen: role,
 			Help: "With assumeRole: the session name CloudTrail shows for Hookline's calls. Default: hookline."},
 		{Name: FieldRegion, Label: "Region", Required: true, Options: Regions(),
 			Help: "The AWS region of the function URL, API or function, such as us-east-1. Filled in from the URL, or the function ARN, when it names one."},
+		// The Invoke API is always signed for lambda, which Normalize fills in.
 		{Name: FieldServiceName, Label: "Service Name", Required: true, Options: []string{ServiceLambda, ServiceExecuteAPI},
-			Help: "lambda for a Lambda Function URL or the Invoke API, execute-api for an API Gateway invoke URL. Filled in from the URL when it shows which."},
-		{Name: FieldInvokeMode, Label: "Invoke Mode", Options: []string{InvokeFunctionURL, InvokeAPI},
+			ShowWhen: map[string][]string{FieldInvokeMode: {InvokeFunctionURL}},
+			Help:     "lambda for a Lambda Function URL, execute-api for an API Gateway invoke URL. Filled in from the URL when it shows which."},
+		{Name: FieldInvokeMode, Label: "Invoke Mode", Options: []string{InvokeFunctionURL, InvokeAPI}, Default: InvokeFunctionURL,
 			Help: "functionUrl POSTs to the URL (a Function URL or an API Gateway stage); invoke calls the Lambda Invoke API at the URL's endpoint, such as https://lambda.us-east-1.amazonaws.com, for the function below. Default: invoke when a function name is given."},
-		{Name: FieldFunctionName, Label: "Function Name",
+		{Name: FieldFunctionName, Label: "Function Name", ShowWhen: invoke, RequiredWhen: invoke,
 			Help: "With invoke: the function's name, partial ARN (123456789012:function:name) or ARN, optionally with :version or :alias."},
 		{Name: FieldInvocationType, Label: "Invocation Type", Options: []string{InvocationRequestResponse, InvocationEvent},
+			Default: InvocationRequestResponse, ShowWhen: invoke,
 			Help: "With invoke: RequestResponse waits for the function and fails the delivery on its error; Event queues the alert in Lambda (202) and does not wait. Default: RequestResponse."},
 	}
 }

@@ -17,6 +17,42 @@ const urlHelp = {
   Webhook: 'The URL that receives each alert as a POST with the payload as its JSON body.',
 };
 
+// What the URL field is under a mode: the Invoke API's URL is the Lambda
+// endpoint, not the function's own URL.
+const urlByMode = {
+  AWSLambda: {
+    invokeMode: {
+      invoke: {
+        label: 'Lambda endpoint',
+        help: 'The Lambda endpoint of the function\'s region, lambda.<region>.amazonaws.com over HTTPS (.amazonaws.com.cn in China), or a VPC or local endpoint. The region is filled in from it; Function Name below says which function to invoke.',
+      },
+    },
+  },
+};
+
+// modeNote says what a mode means beyond its fields' help. ambient is
+// whether the server lets connections use its own AWS credentials, which
+// it says by offering defaultChain.
+function modeNote(type, field, value, ambient) {
+  if (type !== 'AWSLambda') return '';
+  if (field === 'authMode' && value === 'assumeRole') {
+    return ambient
+      ? 'Hookline assumes the role through AWS STS and renews its temporary credentials. Leave the access key empty to assume the role with this server\'s own AWS credentials, which its administrator has allowed.'
+      : 'Hookline assumes the role through AWS STS with the access key below and renews its temporary credentials. The access key is required: this server\'s administrator has not allowed connections to use the server\'s own AWS credentials.';
+  }
+  if (field === 'authMode' && value === 'defaultChain') {
+    return 'Requests are signed with the AWS credentials of the machine Hookline runs on (its environment, shared config, web identity, or instance or container role), which this server\'s administrator has allowed. No access key is kept with the connection.';
+  }
+  if (field === 'invokeMode' && value === 'invoke') {
+    return 'Hookline calls the Lambda Invoke API for the function named below; the URL above is the Lambda endpoint. When the function fails, the delivery fails and is not tried again.';
+  }
+  return '';
+}
+
+// invocationsRE matches an Invoke API URL that names its function, which a
+// connection saved before invokeMode existed may have: it is in invoke mode.
+const invocationsRE = /\/2015-03-31\/functions\/[^/]+\/invocations\/?$/;
+
 const optionText = {
   serviceName: { lambda: 'lambda (Lambda Function URL)', 'execute-api': 'execute-api (API Gateway)' },
 };
@@ -112,11 +148,13 @@ export function createEditor({ types, onSaved, onMissing }) {
       let control;
       if (Array.isArray(f.options) && f.options.length > 0) {
         control = h('select', { id, name: f.name });
-        control.append(h('option', { value: '' }, optionPlaceholder[f.name] || 'Select…'));
+        // A field with a default always has a value: the default is a
+        // choice too, and the fields shown depend on it.
+        if (!f.default) control.append(h('option', { value: '' }, optionPlaceholder[f.name] || 'Select…'));
         for (const o of f.options) {
           control.append(h('option', { value: o }, (optionText[f.name] && optionText[f.name][o]) || o));
         }
-        setSelect(control, (conn && conn[f.name]) || '');
+        setSelect(control, (conn && conn[f.name]) || impliedValue(f, conn) || f.default || '');
       } else if (f.secret) {
         control = h('input', {
           id, name: f.name, type: 'password', autocomplete: 'new-password', spellcheck: 'false',
@@ -127,19 +165,90 @@ export function createEditor({ types, onSaved, onMissing }) {
         control = h('input', { id, name: f.name, autocomplete: 'off', spellcheck: 'false' });
         control.value = (conn && conn[f.name]) || '';
       }
+      if (controls(kind).has(f.name)) described.push(`${id}-mode`);
       control.setAttribute('aria-describedby', described.join(' '));
       control.dataset.label = f.label;
       if (f.required) control.setAttribute('aria-required', 'true');
       const field = h('div', { class: 'field', dataset: { field: f.name } },
-        h('label', { for: id }, f.label, f.required ? null : h('span', { class: 'optional' }, ' (optional)')),
+        h('label', { for: id }, f.label, h('span', { class: 'optional', hidden: Boolean(f.required || f.default) }, ' (optional)')),
         control,
         stored ? h('p', { class: 'note', id: `${id}-stored` }, 'A value is stored; it is never shown. Leave the field empty to keep it, or type a new one to replace it.') : null,
         stored && !f.required ? h('label', { class: 'check-label' },
           h('input', { type: 'checkbox', id: `${id}-clear` }), ` Remove the stored ${f.label}`) : null,
         h('p', { class: 'help', id: `${id}-help` }, f.help || ''),
+        controls(kind).has(f.name) ? h('p', { class: 'mode-note', id: `${id}-mode`, 'aria-live': 'polite' }) : null,
         h('p', { class: 'field-error', id: `${id}-err`, hidden: true }));
       typeBox.append(field);
+      if (controls(kind).has(f.name)) control.addEventListener('change', () => applyModes());
     }
+    applyModes();
+  }
+
+  // controls names the fields that other fields' showWhen or requiredWhen
+  // depend on: the modes.
+  function controls(kind) {
+    const names = new Set();
+    for (const f of kind.fields || []) {
+      for (const cond of [f.showWhen, f.requiredWhen]) {
+        for (const name of Object.keys(cond || {})) names.add(name);
+      }
+    }
+    return names;
+  }
+
+  // impliedValue is a mode an existing connection is in without saying so:
+  // an Invoke API URL that names its function means invokeMode invoke.
+  function impliedValue(f, conn) {
+    if (!conn || state.type !== 'AWSLambda') return '';
+    if (f.name === 'invokeMode' && invocationsRE.test(conn.url || '')) return 'invoke';
+    return '';
+  }
+
+  // modeValue is a field's current value, or its default when empty.
+  function modeValue(name) {
+    const el = $(`#f-${name}`, typeBox);
+    const f = (state.kind.fields || []).find((x) => x.name === name);
+    return (el && el.value) || (f && f.default) || '';
+  }
+
+  // holds says whether a showWhen or requiredWhen condition holds now: each
+  // named field's value is one of those listed. None always holds.
+  function holds(cond) {
+    return Object.entries(cond || {}).every(([name, values]) => values.includes(modeValue(name)));
+  }
+
+  // applyModes shows the fields the chosen modes use and hides the others
+  // (which are then not sent), marks which are required, and says what
+  // the modes mean, the URL's label among it.
+  function applyModes() {
+    if (!state || !state.kind) return;
+    const kind = state.kind;
+    for (const f of kind.fields || []) {
+      const box = typeBox.querySelector(`.field[data-field="${f.name}"]`);
+      if (!box) continue;
+      const shown = holds(f.showWhen);
+      box.hidden = !shown;
+      if (!shown) setFieldError(f.name, '');
+      const required = f.required || (f.requiredWhen ? holds(f.requiredWhen) : false);
+      const control = $(`#f-${f.name}`, box);
+      if (required) control.setAttribute('aria-required', 'true');
+      else control.removeAttribute('aria-required');
+      // A field with a default always has a value: nothing to leave out.
+      $('label > .optional', box).hidden = required || Boolean(f.default);
+    }
+    const authField = (kind.fields || []).find((f) => f.name === 'authMode');
+    const ambient = Boolean(authField && (authField.options || []).includes('defaultChain'));
+    for (const name of controls(kind)) {
+      const note = $(`#f-${name}-mode`, typeBox);
+      if (note) note.textContent = modeNote(state.type, name, modeValue(name), ambient);
+    }
+    let url = { label: 'URL', help: urlHelp[state.type] || '' };
+    for (const [name, byValue] of Object.entries(urlByMode[state.type] || {})) {
+      url = byValue[modeValue(name)] || url;
+    }
+    $('label[for="f-url"]', dialog).textContent = url.label;
+    urlInput.dataset.label = url.label;
+    $('#f-url-help').textContent = url.help;
   }
 
   function setSelect(select, value) {
@@ -170,7 +279,10 @@ export function createEditor({ types, onSaved, onMissing }) {
     setTypeField('serviceName', found.service);
     setFieldError('region', '');
     setFieldError('serviceName', '');
-    urlNote.textContent = `Region ${found.region} and service name ${found.service} were filled in from the URL.`;
+    const serviceBox = typeBox.querySelector('.field[data-field="serviceName"]');
+    urlNote.textContent = serviceBox && serviceBox.hidden
+      ? `Region ${found.region} was filled in from the URL.`
+      : `Region ${found.region} and service name ${found.service} were filled in from the URL.`;
   });
 
   // --- custom headers -----------------------------------------------------
@@ -240,7 +352,8 @@ export function createEditor({ types, onSaved, onMissing }) {
     };
     for (const f of state.kind.fields || []) {
       const el = $(`#f-${f.name}`, typeBox);
-      if (!el) continue;
+      // A field the chosen modes do not use is hidden, and not sent.
+      if (!el || el.closest('.field').hidden) continue;
       if (f.secret) {
         const remove = $(`#f-${f.name}-clear`, typeBox);
         if (remove && remove.checked) d[f.name] = '';
