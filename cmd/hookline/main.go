@@ -73,5 +73,6 @@ Start the server with "hookline serve"; manage connections with
 	root.AddCommand(newSecretsCmd())
 	root.AddCommand(newKeysCmd(), newUsersCmd(), newRolesCmd(), newAuditCmd(), newWhoamiCmd())
 	root.AddCommand(newSourcesCmd(), newLogsCmd(), newSearchCmd(), newMonitorsCmd(), newSearchesCmd())
+	root.AddCommand(newApplyCmd(), newExportCmd())
 	return root
 }
