@@ -1,8 +1,9 @@
 // Command hookline is Hookline's one binary: the server (hookline serve),
 // the CLI that talks to its API (hookline connections, alerts, deliveries,
 // keys, users, roles, audit and whoami for access control, sources and
-// logs send for log ingest, search and monitors for alerting on logs),
-// maintenance (hookline secrets rotate) and developer tools (hookline dev
+// logs send for log ingest, search, monitors and searches for alerting on
+// logs, export and apply for definitions kept as YAML files), maintenance
+// (hookline secrets rotate) and developer tools (hookline dev
 // lambda, hookline bench). It is the only place that wires packages
 // together.
 package main
