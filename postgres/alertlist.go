@@ -1,0 +1,152 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/hookline/hookline"
+)
+
+// The alerts list: accepted alerts, newest first, with their deliveries.
+
+// Alerts returns a page of accepted alerts, newest first by ReceivedAt and
+// then ID, filtered by f: Since is inclusive, Until exclusive. f.Limit
+// defaults to hookline.DefaultListLimit and is capped at
+// hookline.MaxListLimit, as the delivery log's; a negative limit, a Since
+// or Until out of range, or a token this list did not issue is EINVALID
+// naming "limit", "since", "until" or "token". Each alert comes whole, its
+// results included, with its deliveries in the order they were accepted.
+// The page and the deliveries are read in one snapshot.
+func (db *DB) Alerts(ctx context.Context, f hookline.AlertFilter) ([]*hookline.AcceptedAlert, string, error) {
+	var p hookline.Problems
+	limit := listLimit(&p, f.Limit)
+	for _, t := range []struct {
+		name string
+		v    time.Time
+	}{{"since", f.Since}, {"until", f.Until}} {
+		if !inRange(t.v) && !t.v.IsZero() {
+			p.Add(t.name, "is out of range")
+		}
+	}
+	after, err := decodePageToken(f.Token, func(k alertKey) bool { return idForm.MatchString(k.ID) })
+	if err != nil {
+		p.AddError("token", err)
+	}
+	if err := p.Err(); err != nil {
+		return nil, "", fmt.Errorf("list alerts: %w", err)
+	}
+	if !storableText(f.Source) || !storableText(string(f.TriggerType)) {
+		return []*hookline.AcceptedAlert{}, "", nil // no alert has it
+	}
+
+	var (
+		list []*hookline.AcceptedAlert
+		more bool
+	)
+	err = db.readTx(ctx, func(tx *sql.Tx) error {
+		query, args := listAlertsQuery(f, after, limit+1) // one more shows whether a page follows
+		rows, err := tx.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		if list, more, err = scanPage(rows, limit, scanListedAlert); err != nil || len(list) == 0 {
+			return err
+		}
+		return attachDeliveries(ctx, tx, list)
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("list alerts: %w", err)
+	}
+	next := ""
+	if more {
+		last := list[len(list)-1]
+		next = encodePageToken(alertKey{ReceivedAt: last.ReceivedAt.UnixNano(), ID: last.ID})
+	}
+	return list, next, nil
+}
+
+// alertListColumns are the columns scanListedAlert reads.
+const alertListColumns = `id, source, idempotency_key, received_at, body`
+
+// listAlertsQuery builds the list's query. Each filter has an index that
+// leads with it and continues with (received_at, id), so that a page is
+// read in order, not sorted.
+func listAlertsQuery(f hookline.AlertFilter, after *alertKey, limit int) (string, []any) {
+	var c conditions
+	if f.Source != "" {
+		c.add("source = $%d", f.Source)
+	}
+	if f.TriggerType != "" {
+		c.add("trigger_type = $%d", string(f.TriggerType))
+	}
+	if !f.Since.IsZero() {
+		c.add("received_at >= $%d", f.Since.UnixNano())
+	}
+	// One upper bound, the stricter, so that a page deep in the list seeks
+	// straight to its start.
+	switch {
+	case after != nil && (f.Until.IsZero() || after.ReceivedAt < f.Until.UnixNano()):
+		c.add("(received_at, id) < ($%d, $%d)", after.ReceivedAt, after.ID)
+	case !f.Until.IsZero():
+		c.add("received_at < $%d", f.Until.UnixNano())
+	}
+	where, args := c.sql(` ORDER BY received_at DESC, id DESC LIMIT $%d`, limit)
+	return `SELECT ` + alertListColumns + ` FROM alerts` + where, args
+}
+
+// scanListedAlert reads a row of alertListColumns; Deliveries are left to
+// attachDeliveries.
+func scanListedAlert(s scanner) (*hookline.AcceptedAlert, error) {
+	var (
+		a        hookline.AcceptedAlert
+		key      sql.NullString
+		received int64
+		body     string
+	)
+	if err := s.Scan(&a.ID, &a.Source, &key, &received, &body); err != nil {
+		return nil, err
+	}
+	a.IdempotencyKey, a.ReceivedAt = key.String, fromNanos(received)
+	alert, err := decodeAlert(a.ID, body)
+	if err != nil {
+		return nil, err
+	}
+	a.Alert = *alert
+	a.Deliveries = []*hookline.Delivery{}
+	return &a, nil
+}
+
+// pageDeliveriesSQL reads the deliveries of a page's alerts, given as one
+// array of IDs, in each alert's acceptance order (deliveries_alert).
+const pageDeliveriesSQL = `SELECT ` + deliveryColumns + ` FROM deliveries
+	WHERE alert_id = ANY ($1::text[]) ORDER BY alert_id, position`
+
+// attachDeliveries reads the deliveries of the listed alerts in one query
+// rather than one per alert.
+func attachDeliveries(ctx context.Context, tx *sql.Tx, list []*hookline.AcceptedAlert) error {
+	byID := make(map[string]*hookline.AcceptedAlert, len(list))
+	ids := make([]string, len(list))
+	for i, a := range list {
+		byID[a.ID], ids[i] = a, a.ID
+	}
+	ds, err := queryAll(ctx, tx, scanDeliveryRow, pageDeliveriesSQL, ids)
+	if err != nil {
+		return fmt.Errorf("read deliveries: %w", err)
+	}
+	for _, d := range ds {
+		if a := byID[d.AlertID]; a != nil {
+			a.Deliveries = append(a.Deliveries, d)
+		}
+	}
+	return nil
+}
+
+// alertKey is the sort key of the last alert of a page. Its JSON names
+// differ from deliveryKey's, so that a token of the delivery log is not
+// taken for one of this list.
+type alertKey struct {
+	ReceivedAt int64  `json:"r"`
+	ID         string `json:"a"`
+}

@@ -1,0 +1,200 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hookline/hookline"
+)
+
+// The audit log. Every change is recorded by the transaction that makes
+// it, so the log holds exactly the changes that were committed. Events are
+// listed by ID, which idGen draws from the real clock: within a process
+// IDs never repeat or go back; across processes they are ordered to the
+// millisecond. An event's Time is the store's clock (DB.Now). An update
+// that changes nothing is recorded all the same.
+
+// Audit actions.
+const (
+	actionCreate = "create"
+	actionUpdate = "update"
+	actionDelete = "delete"
+	actionSignIn = "signIn"
+)
+
+const auditColumns = `id, at, actor_kind, actor_id, actor_name, actor_access_id, action,
+	target_type, target_id, target_name, before, after`
+
+// change is one audit event to record. before and after are audit views
+// (values that json.Marshal encodes), nil when there is none.
+type change struct {
+	action                           string
+	targetType, targetID, targetName string
+	before, after                    any
+}
+
+// audit records c in tx as made by the actor in ctx.
+func (db *DB) audit(ctx context.Context, tx *sql.Tx, c change) error {
+	actor := hookline.ActorFrom(ctx)
+	if actor.Kind == "" {
+		actor.Kind = hookline.ActorSystem
+	}
+	before, err := auditJSON(c.before)
+	if err != nil {
+		return fmt.Errorf("record audit event: encode before: %w", err)
+	}
+	after, err := auditJSON(c.after)
+	if err != nil {
+		return fmt.Errorf("record audit event: encode after: %w", err)
+	}
+	at := db.now()
+	// A failed statement aborts a PostgreSQL transaction, so an ID another
+	// process drew in the same millisecond is skipped with ON CONFLICT
+	// rather than caught as an error.
+	for range 5 {
+		id, err := db.ids.next(time.Now())
+		if err != nil {
+			return fmt.Errorf("record audit event: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO audit_events (`+auditColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING`,
+			id, at, actor.Kind, actor.ID, actor.Name, actor.AccessID, c.action,
+			c.targetType, c.targetID, c.targetName, before, after)
+		if err != nil {
+			return fmt.Errorf("record audit event: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("record audit event: %w", err)
+		} else if n == 1 {
+			return nil
+		}
+	}
+	return errors.New("record audit event: five IDs were all taken")
+}
+
+// auditJSON encodes an audit view as the column's value, or NULL for none.
+func auditJSON(v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// auditKey is the ID of the last event on a page.
+type auditKey struct {
+	ID string `json:"i"`
+}
+
+// AuditEvents returns a page of audit events, newest first, selected by
+// f's non-empty fields. The limit and token rules are Connections'.
+func (db *DB) AuditEvents(ctx context.Context, f hookline.AuditFilter) ([]*hookline.AuditEvent, string, error) {
+	var p hookline.Problems
+	limit := listLimit(&p, f.Limit)
+	after, err := decodePageToken(f.Token, func(k auditKey) bool { return idForm.MatchString(k.ID) })
+	if err != nil {
+		p.AddError("token", err)
+	}
+	if err := p.Err(); err != nil {
+		return nil, "", fmt.Errorf("list audit events: %w", err)
+	}
+	if strings.ContainsRune(f.TargetType+f.TargetID+f.ActorID, 0) {
+		// No stored text holds NUL, and PostgreSQL refuses it as a value.
+		return []*hookline.AuditEvent{}, "", nil
+	}
+	query, args := auditEventsQuery(f, after, limit)
+	rows, err := db.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list audit events: %w", err)
+	}
+	list, more, err := scanPage(rows, limit, scanAuditEvent)
+	if err != nil {
+		return nil, "", fmt.Errorf("list audit events: %w", err)
+	}
+	next := ""
+	if more {
+		next = encodePageToken(auditKey{ID: list[len(list)-1].ID})
+	}
+	return list, next, nil
+}
+
+// auditEventsQuery returns the query of a page of audit events, asking for
+// one more than limit to show whether another page follows. Each filter
+// walks an index backwards: the primary key, audit_events_target or
+// audit_events_actor.
+func auditEventsQuery(f hookline.AuditFilter, after *auditKey, limit int) (string, []any) {
+	query := `SELECT ` + auditColumns + ` FROM audit_events WHERE true`
+	var args []any
+	arg := func(cond string, v any) {
+		args = append(args, v)
+		query += fmt.Sprintf(" AND "+cond, len(args))
+	}
+	if f.TargetType != "" {
+		arg(`target_type = $%d`, f.TargetType)
+	}
+	if f.TargetID != "" {
+		arg(`target_id = $%d`, f.TargetID)
+	}
+	if f.ActorID != "" {
+		arg(`actor_id = $%d`, f.ActorID)
+	}
+	if after != nil {
+		arg(`id < $%d`, after.ID)
+	}
+	args = append(args, limit+1)
+	return query + fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args)), args
+}
+
+func scanAuditEvent(s scanner) (*hookline.AuditEvent, error) {
+	var (
+		e             hookline.AuditEvent
+		before, after sql.NullString
+	)
+	err := s.Scan(&e.ID, &e.Time, &e.Actor.Kind, &e.Actor.ID, &e.Actor.Name, &e.Actor.AccessID, &e.Action,
+		&e.TargetType, &e.TargetID, &e.TargetName, &before, &after)
+	if err != nil {
+		return nil, err
+	}
+	e.Time = e.Time.UTC()
+	if before.Valid {
+		e.Before = json.RawMessage(before.String)
+	}
+	if after.Valid {
+		e.After = json.RawMessage(after.String)
+	}
+	return &e, nil
+}
+
+// idGen draws the IDs of audit events: 16 upper-case hex digits, like
+// connections', but ordered by time, so that the primary key is the
+// listing order. The top 42 bits are the milliseconds since 1970 (enough
+// until 2109), the low 22 start at a random value, and each ID is above
+// the last one this process drew.
+type idGen struct {
+	mu   sync.Mutex
+	last uint64
+}
+
+func (g *idGen) next(now time.Time) (string, error) {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("generate ID: %w", err)
+	}
+	id := uint64(now.UnixMilli())<<22 | uint64(binary.BigEndian.Uint32(b[:]))>>10
+	g.mu.Lock()
+	id = max(id, g.last+1)
+	g.last = id
+	g.mu.Unlock()
+	return fmt.Sprintf("%016X", id), nil
+}

@@ -1,0 +1,253 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/hookline/hookline"
+)
+
+// roleColumns are the columns scanRole reads; capabilities come as a JSON
+// array, which database/sql scans as text.
+const roleColumns = `id, name, description, to_json(capabilities)::text, built_in, created_at, modified_at`
+
+func roleNotFound(id string) error {
+	return hookline.Errorf(hookline.ENOTFOUND, "role %s not found", id)
+}
+
+func roleNameTaken(name string) error {
+	return conflictOn("name", "is already used by another role (names are compared ignoring case)",
+		"a role named %q already exists", name)
+}
+
+func builtInRole(r *hookline.Role, verb string) error {
+	return hookline.Errorf(hookline.EFORBIDDEN, "the %s role is built in and cannot be %s", r.Name, verb)
+}
+
+// capabilitySet returns cs without repeats, in hookline.Capabilities
+// order, never nil.
+func capabilitySet(cs []hookline.Capability) []hookline.Capability {
+	out := []hookline.Capability{}
+	for _, c := range hookline.Capabilities {
+		if slices.Contains(cs, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// capabilityNames is cs as the text[] column takes it.
+func capabilityNames(cs []hookline.Capability) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = string(c)
+	}
+	return out
+}
+
+// scanRole reads a row of roleColumns. A built-in role has every
+// capability there is, whatever its row says.
+func scanRole(s scanner) (*hookline.Role, error) {
+	var (
+		r    hookline.Role
+		caps string
+	)
+	if err := s.Scan(&r.ID, &r.Name, &r.Description, &caps, &r.BuiltIn, &r.CreatedAt, &r.ModifiedAt); err != nil {
+		return nil, err
+	}
+	r.CreatedAt, r.ModifiedAt = r.CreatedAt.UTC(), r.ModifiedAt.UTC()
+	if r.BuiltIn {
+		r.Capabilities = slices.Clone(hookline.Capabilities)
+	} else if err := json.Unmarshal([]byte(caps), &r.Capabilities); err != nil {
+		return nil, fmt.Errorf("role %s: decode capabilities: %w", r.ID, err)
+	}
+	if r.Capabilities == nil {
+		r.Capabilities = []hookline.Capability{}
+	}
+	return &r, nil
+}
+
+// readRole reads role id through q, with lock (" FOR UPDATE" or "")
+// appended to the query; ENOTFOUND when missing.
+func readRole(ctx context.Context, q querier, id, lock string) (*hookline.Role, error) {
+	r, err := scanRole(q.QueryRowContext(ctx, `SELECT `+roleColumns+` FROM roles WHERE id = $1`+lock, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, roleNotFound(id)
+	}
+	return r, err
+}
+
+// checkRoleName returns ECONFLICT when a role other than id has name,
+// compared case-insensitively; roles_name_key catches a name taken after
+// the check.
+func checkRoleName(ctx context.Context, tx *sql.Tx, name, id string) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM roles WHERE name_key = $1 AND id <> $2`, nameKey(name), id).Scan(&n); err != nil {
+		return fmt.Errorf("check name: %w", err)
+	}
+	if n > 0 {
+		return roleNameTaken(name)
+	}
+	return nil
+}
+
+func mapRoleConstraint(err error, name string) error {
+	if uniqueViolation(err, "roles_name_key") {
+		return roleNameTaken(name)
+	}
+	return err
+}
+
+// CreateRole validates and stores r, filling in its ID and times. Its
+// capabilities are stored, and copied into r, without repeats and in
+// hookline.Capabilities order; BuiltIn is always false.
+func (db *DB) CreateRole(ctx context.Context, r *hookline.Role) error {
+	if r == nil {
+		return fmt.Errorf("create role: %w", hookline.Errorf(hookline.EINVALID, "no role given"))
+	}
+	if err := r.Validate(); err != nil {
+		return fmt.Errorf("create role %q: %w", r.Name, err)
+	}
+	now := db.now()
+	row := *r
+	row.Capabilities = capabilitySet(r.Capabilities)
+	row.BuiltIn = false
+	row.CreatedAt, row.ModifiedAt = now, now
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := checkRoleName(ctx, tx, row.Name, ""); err != nil {
+			return err
+		}
+		var err error
+		if row.ID, err = unusedIDIn(ctx, tx, "roles"); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO roles (id, name, name_key, description, capabilities, built_in, created_at, modified_at)
+			VALUES ($1, $2, $3, $4, $5, false, $6, $7)`,
+			row.ID, row.Name, nameKey(row.Name), row.Description, capabilityNames(row.Capabilities), row.CreatedAt, row.ModifiedAt)
+		if err != nil {
+			return mapRoleConstraint(err, row.Name)
+		}
+		return db.audit(ctx, tx, change{action: actionCreate, targetType: hookline.AuditRole,
+			targetID: row.ID, targetName: row.Name, after: row.AuditView()})
+	})
+	if err != nil {
+		return fmt.Errorf("create role %q: %w", r.Name, err)
+	}
+	r.ID, r.Capabilities, r.BuiltIn, r.CreatedAt, r.ModifiedAt = row.ID, slices.Clone(row.Capabilities), false, row.CreatedAt, row.ModifiedAt
+	return nil
+}
+
+// Role returns the role with the given ID, or ENOTFOUND.
+func (db *DB) Role(ctx context.Context, id string) (*hookline.Role, error) {
+	r, err := readRole(ctx, db.db, id, "")
+	if err != nil {
+		return nil, fmt.Errorf("read role %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// Roles returns every role: the built-in ones first, then by lower-cased
+// name and ID.
+func (db *DB) Roles(ctx context.Context) ([]*hookline.Role, error) {
+	list, err := queryAll(ctx, db.db, scanRole, `SELECT `+roleColumns+` FROM roles ORDER BY built_in DESC, name_key, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list roles: %w", err)
+	}
+	return list, nil
+}
+
+// UpdateRole validates r and replaces the stored role r.ID's name,
+// description and capabilities (stored as CreateRole stores them, and
+// copied into r with the stored times and BuiltIn). EFORBIDDEN for a
+// built-in role. A role's users are not touched, so this needs no more
+// than the role's row lock.
+func (db *DB) UpdateRole(ctx context.Context, r *hookline.Role) error {
+	if r == nil {
+		return fmt.Errorf("update role: %w", hookline.Errorf(hookline.EINVALID, "no role given"))
+	}
+	row := *r
+	row.Capabilities = capabilitySet(r.Capabilities)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		old, err := readRole(ctx, tx, row.ID, " FOR NO KEY UPDATE")
+		if err != nil {
+			return err
+		}
+		if old.BuiltIn {
+			return builtInRole(old, "changed")
+		}
+		// Validated after the built-in check, so that any change to a
+		// built-in role is refused for that reason first.
+		if err := r.Validate(); err != nil {
+			return err
+		}
+		row.BuiltIn, row.CreatedAt = false, old.CreatedAt
+		row.ModifiedAt = notBefore(db.now(), old.CreatedAt)
+		if err := checkRoleName(ctx, tx, row.Name, row.ID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE roles SET name = $1, name_key = $2, description = $3, capabilities = $4, modified_at = $5
+			WHERE id = $6`, row.Name, nameKey(row.Name), row.Description, capabilityNames(row.Capabilities), row.ModifiedAt, row.ID)
+		if err != nil {
+			return mapRoleConstraint(err, row.Name)
+		}
+		return db.audit(ctx, tx, change{action: actionUpdate, targetType: hookline.AuditRole,
+			targetID: row.ID, targetName: row.Name, before: old.AuditView(), after: row.AuditView()})
+	})
+	if err != nil {
+		return fmt.Errorf("update role %s: %w", r.ID, err)
+	}
+	r.Capabilities, r.BuiltIn, r.CreatedAt, r.ModifiedAt = slices.Clone(row.Capabilities), false, row.CreatedAt, row.ModifiedAt
+	return nil
+}
+
+// DeleteRole removes the role from its users and deletes it, or returns
+// ENOTFOUND. EFORBIDDEN for a built-in role. It holds lockAccess, so that
+// the holders it reads, updates and records are those at the commit.
+func (db *DB) DeleteRole(ctx context.Context, id string) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := advisoryLock(ctx, tx, lockAccess); err != nil {
+			return err
+		}
+		old, err := readRole(ctx, tx, id, " FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		if old.BuiltIn {
+			return builtInRole(old, "deleted")
+		}
+		holders, err := queryAll(ctx, tx, scanUser, `SELECT `+userColumns+` FROM users
+			WHERE id IN (SELECT user_id FROM user_roles WHERE role_id = $1) ORDER BY email_key, id`, id)
+		if err != nil {
+			return fmt.Errorf("read users: %w", err)
+		}
+		now := db.now()
+		for _, u := range holders {
+			after := *u
+			after.RoleIDs = slices.DeleteFunc(slices.Clone(u.RoleIDs), func(r string) bool { return r == id })
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET modified_at = GREATEST(modified_at, $1) WHERE id = $2`, now, u.ID); err != nil {
+				return fmt.Errorf("update user %s: %w", u.ID, err)
+			}
+			err := db.audit(ctx, tx, change{action: actionUpdate, targetType: hookline.AuditUser,
+				targetID: u.ID, targetName: u.Email, before: u.AuditView(), after: after.AuditView()})
+			if err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM user_roles WHERE role_id = $1`, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM roles WHERE id = $1`, id); err != nil {
+			return err
+		}
+		return db.audit(ctx, tx, change{action: actionDelete, targetType: hookline.AuditRole,
+			targetID: id, targetName: old.Name, before: old.AuditView()})
+	})
+	if err != nil {
+		return fmt.Errorf("delete role %s: %w", id, err)
+	}
+	return nil
+}
