@@ -34,18 +34,40 @@ import (
 	"github.com/hookline/hookline/notify"
 	"github.com/hookline/hookline/notify/awslambda"
 	"github.com/hookline/hookline/notify/webhook"
+	"github.com/hookline/hookline/postgres"
 	"github.com/hookline/hookline/scheduledsearch"
 	"github.com/hookline/hookline/sqlite"
 	"github.com/hookline/hookline/web"
 )
 
+// Store is what Main needs of a database: the stores of every feature.
+// *sqlite.DB and *postgres.DB both are.
+type Store interface {
+	hookline.ConnectionStore
+	hookline.DeliveryStore
+	hookline.AccessStore
+	hookline.LogStore
+	hookline.MonitorStore
+	hookline.ScheduledSearchStore
+	Close() error
+}
+
+var (
+	_ Store = (*sqlite.DB)(nil)
+	_ Store = (*postgres.DB)(nil)
+)
+
 // Config is everything hookline serve reads from flags and environment.
 type Config struct {
-	DataDir    string
-	Addr       string
-	MasterKey  string   // HOOKLINE_MASTER_KEY: encrypts secrets at rest; empty means the key file
-	OldKeys    []string // HOOKLINE_MASTER_KEY_OLD: earlier master keys, to re-seal secrets under MasterKey
-	AdminToken string   // HOOKLINE_ADMIN_TOKEN: a bearer token with every capability; empty: none
+	DataDir string
+	// DatabaseURL (--database-url, HOOKLINE_DATABASE_URL) is a PostgreSQL
+	// database to keep everything in instead of DataDir's SQLite file;
+	// DataDir still holds the master key unless HOOKLINE_MASTER_KEY is set.
+	DatabaseURL string
+	Addr        string
+	MasterKey   string   // HOOKLINE_MASTER_KEY: encrypts secrets at rest; empty means the key file
+	OldKeys     []string // HOOKLINE_MASTER_KEY_OLD: earlier master keys, to re-seal secrets under MasterKey
+	AdminToken  string   // HOOKLINE_ADMIN_TOKEN: a bearer token with every capability; empty: none
 	// HOOKLINE_ADMIN_EMAIL, _PASSWORD and _NAME: the first administrator,
 	// created on a start that finds no user. Unset: a setup link is printed.
 	AdminEmail, AdminPassword, AdminName string
@@ -114,6 +136,9 @@ func (c *Config) Validate() error {
 	if c.Addr == "" {
 		return errors.New("--addr must not be empty")
 	}
+	if u := c.DatabaseURL; u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
+		return errors.New("--database-url must be a PostgreSQL URL, postgres://user@host:5432/database")
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat)
 	}
@@ -168,7 +193,7 @@ type Main struct {
 
 	Logger     *slog.Logger
 	lock       *os.File // holds the data directory's lock while running
-	DB         *sqlite.DB
+	DB         Store
 	Dispatcher *dispatch.Dispatcher
 	Monitors   *monitor.Scheduler         // evaluates monitors every interval
 	Searches   *scheduledsearch.Scheduler // runs scheduled searches on their schedules
@@ -207,9 +232,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.Logger.Warn("created a new master key; back it up with the database, secrets cannot be read without it",
 			"path", filepath.Join(m.Config.DataDir, "master.key"))
 	}
-	// sqlite.Open's errors name the database file; a wrong master key is
-	// caught there, before the API could answer 500 for every secret.
-	if m.DB, err = sqlite.Open(ctx, filepath.Join(m.Config.DataDir, "hookline.db"), kr); err != nil {
+	// Open's errors name the database; a wrong master key is caught
+	// there, before the API could answer 500 for every secret.
+	if m.DB, err = m.openStore(ctx, kr); err != nil {
 		return err
 	}
 	var tokenHash [sha256.Size]byte
@@ -279,6 +304,27 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.Logger.Info("hookline is serving", "url", m.Server.URL(), "data_dir", m.Config.DataDir, "version", version,
 		"log_retention", formatRetention(m.Config.LogRetention))
 	return nil
+}
+
+// openStore opens the PostgreSQL database of DatabaseURL, as the one
+// server working on it, or else the SQLite file in DataDir (which
+// lockDataDir keeps to one process).
+func (m *Main) openStore(ctx context.Context, kr *keyring.Keyring) (Store, error) {
+	if m.Config.DatabaseURL == "" {
+		db, err := sqlite.Open(ctx, filepath.Join(m.Config.DataDir, "hookline.db"), kr)
+		if err != nil {
+			return nil, err // not a nil *sqlite.DB in a non-nil Store
+		}
+		return db, nil
+	}
+	db, err := postgres.Open(ctx, m.Config.DatabaseURL, kr)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.LockServer(ctx); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	return db, nil
 }
 
 // startSchedulers starts evaluating monitors, once the server is serving
@@ -402,7 +448,7 @@ func newServeCmd() *cobra.Command {
 	var allowTargets []string
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the Hookline server on an embedded SQLite database",
+		Short: "Run the Hookline server on an embedded SQLite database, or on PostgreSQL",
 		Long: `Run the Hookline server. Everything it keeps (the SQLite database and, unless
 HOOKLINE_MASTER_KEY is set, the key that encrypts secrets) lives in --data-dir.
 
@@ -438,6 +484,11 @@ hookline dev lambda); --allow-private-targets opens all of them but the metadata
 			}
 			if cfg.MasterKey, err = envOr("HOOKLINE_MASTER_KEY", ""); err != nil {
 				return err
+			}
+			if cfg.DatabaseURL == "" {
+				if cfg.DatabaseURL, err = envOr("HOOKLINE_DATABASE_URL", ""); err != nil {
+					return err
+				}
 			}
 			for _, v := range []struct {
 				name string
@@ -475,6 +526,7 @@ hookline dev lambda); --allow-private-targets opens all of them but the metadata
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the database and the master key")
+	f.StringVar(&cfg.DatabaseURL, "database-url", "", "PostgreSQL database to use instead of the SQLite file in --data-dir (postgres://user@host/db; or HOOKLINE_DATABASE_URL, which keeps a password out of the process list)")
 	f.StringVar(&cfg.Addr, "addr", cfg.Addr, "address to listen on (host:port)")
 	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "log format: text or json")
 	f.StringVar(&level, "log-level", "info", "log level: debug, info, warn or error")

@@ -308,7 +308,7 @@ func openLogDB(t *testing.T) (*sqlite.DB, string) {
 	return db, src.ID
 }
 
-func appendAt(t *testing.T, db *sqlite.DB, sourceID string, times ...time.Time) {
+func appendAt(t *testing.T, db hookline.LogStore, sourceID string, times ...time.Time) {
 	t.Helper()
 	var recs []hookline.LogRecord
 	for _, at := range times {
@@ -319,7 +319,7 @@ func appendAt(t *testing.T, db *sqlite.DB, sourceID string, times ...time.Time) 
 	}
 }
 
-func storedTimes(t *testing.T, db *sqlite.DB) []string {
+func storedTimes(t *testing.T, db hookline.LogStore) []string {
 	t.Helper()
 	var out []string
 	err := db.ScanLogs(t.Context(), hookline.LogScan{}, func(r hookline.LogRecord) error {

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookline/hookline/clock"
+	"github.com/hookline/hookline/postgres/pgtest"
+)
+
+// TestMain gives the package's tests a private PostgreSQL cluster
+// (pgtest.Main); tests that do not ask for a database never touch it.
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// testMasterKey lets servers with different data directories open one
+// PostgreSQL database's secrets.
+var testMasterKey = strings.Repeat("5a", 32)
+
+// startServerOn runs the whole program on the PostgreSQL database at url,
+// its schedulers on c.
+func startServerOn(t *testing.T, url string, c clock.Clock) (*testServer, error) {
+	t.Helper()
+	logs := &syncBuffer{}
+	m := &Main{
+		Config: Config{DataDir: t.TempDir(), DatabaseURL: url, MasterKey: testMasterKey, Addr: "127.0.0.1:0",
+			AdminToken: testToken, LogFormat: "json", LogLevel: slog.LevelDebug, AllowTargets: allowLoopback,
+			SchedulerClock: c},
+		Stderr: logs,
+	}
+	if err := m.Run(context.Background()); err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := m.Close(ctx); err != nil {
+			t.Errorf("close server: %v", err)
+		}
+	})
+	return &testServer{t: t, main: m, url: m.Server.URL(), logs: logs}, nil
+}
+
+// TestPostgresEndToEnd runs hookline serve --database-url on a real
+// PostgreSQL: a second server on the same database is refused; an alert
+// reaches the SigV4-checking endpoint; log lines reach a source and a
+// scheduled search over them notifies; and a server started on the
+// database after the first stopped finds everything.
+func TestPostgresEndToEnd(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	fake := clock.NewFake(time.Now())
+	srv, err := startServerOn(t, url, fake)
+	if err != nil {
+		t.Fatalf("start server: %v", err)
+	}
+	if _, err := startServerOn(t, url, nil); err == nil || !strings.Contains(err.Error(), "another hookline is serving this database") {
+		t.Fatalf("a second server on the database started, or failed otherwise: %v", err)
+	}
+	dl, lambdaURL := startLambda(t, "lambda")
+
+	var conn map[string]any
+	if code := srv.do("POST", "/api/v1/connections", map[string]any{
+		"type": "WebhookDefinition", "webhookType": "AWSLambda", "name": "waf-lambda",
+		"url": lambdaURL + "/", "accessKeyId": testKeyID, "secretAccessKey": testSecret, "region": "us-east-1",
+		"serviceName": "lambda", "defaultPayload": `{"name": "{{Name}}", "n": {{NumQueryResults}}}`,
+	}, &conn); code != http.StatusOK {
+		t.Fatalf("create connection: %d %v", code, conn)
+	}
+	var accepted map[string]any
+	if code := srv.do("POST", "/api/v1/alerts", map[string]any{
+		"name": "From a script", "triggerType": "Critical", "notifications": []any{map[string]any{"connectionId": conn["id"]}},
+	}, &accepted); code != http.StatusAccepted {
+		t.Fatalf("post alert: %d %v", code, accepted)
+	}
+	reqs := waitRequests(t, fake, dl, 1)
+	if body := lambdaBody(t, reqs[0]); !reqs[0].Verified || body["name"] != "From a script" {
+		t.Fatalf("alert request: verified=%v err=%s body=%v", reqs[0].Verified, reqs[0].Err, body)
+	}
+
+	var src map[string]any
+	if code := srv.do("POST", "/api/v1/sources", map[string]any{"name": "web", "category": "prod/web"}, &src); code != http.StatusCreated {
+		t.Fatalf("create source: %d %v", code, src)
+	}
+	var search map[string]any
+	if code := srv.do("POST", "/api/v1/scheduledSearches", map[string]any{
+		"name": "Logins", "query": `_sourceCategory=prod/web POST /login`,
+		"scheduleType": "Custom", "cronExpression": "*/5 * * * *", "timeRange": "5m",
+		"threshold":    map[string]any{"operator": "ge", "count": 3},
+		"notification": map[string]any{"connectionId": conn["id"]},
+	}, &search); code != http.StatusCreated {
+		t.Fatalf("create scheduled search: %d %v", code, search)
+	}
+	var lines strings.Builder
+	for i := range 4 {
+		fmt.Fprintf(&lines, "POST /login user=%d from 203.0.113.7\n", i)
+	}
+	lines.WriteString("GET / from 198.51.100.1\n")
+	if code := postLines(t, src["url"].(string), lines.String()); code != http.StatusOK {
+		t.Fatalf("send lines: %d", code)
+	}
+	run := time.Now().Truncate(5 * time.Minute).Add(5 * time.Minute)
+	fake.Advance(run.Sub(fake.Now()) + time.Second)
+	reqs = waitRequests(t, fake, dl, 2)
+	if body := lambdaBody(t, reqs[1]); body["name"] != "Logins" || body["n"] != 4.0 {
+		t.Fatalf("search alert: %v", body)
+	}
+	waitSearchRun(t, fake, srv, search["id"].(string), run)
+
+	// Stop it; the next server on the database has it all.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.main.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	next, err := startServerOn(t, url, nil)
+	if err != nil {
+		t.Fatalf("start the next server: %v", err)
+	}
+	var list struct{ Data []map[string]any }
+	if code := next.do("GET", "/api/v1/alerts", nil, &list); code != http.StatusOK || len(list.Data) != 2 {
+		t.Fatalf("alerts after a restart: %d %v", code, list.Data)
+	}
+	var got map[string]any
+	if code := next.do("POST", "/api/v1/connections/"+conn["id"].(string)+"/test", nil, &got); code != http.StatusOK {
+		t.Fatalf("test the stored connection (its secret sealed by the first server): %d %v", code, got)
+	}
+}
