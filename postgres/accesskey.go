@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/listpage"
 )
 
 const accessKeyColumns = `id, label, user_id, key_hash, created_at, last_used_at`
@@ -147,9 +148,9 @@ type accessKeyKey struct {
 // none. The limit and token rules are Connections'.
 func (db *DB) AccessKeys(ctx context.Context, userID string, opt hookline.ListOptions) ([]*hookline.AccessKey, string, error) {
 	var p hookline.Problems
-	limit := listLimit(&p, opt.Limit)
+	limit := listpage.Limit(&p, opt.Limit)
 	var createdAt time.Time
-	after, err := decodePageToken(opt.Token, func(k accessKeyKey) bool {
+	after, err := listpage.Decode(opt.Token, func(k accessKeyKey) bool {
 		var err error
 		createdAt, err = time.Parse(time.RFC3339Nano, k.CreatedAt)
 		return err == nil && k.ID != "" && printable(k.ID)
@@ -175,7 +176,7 @@ func (db *DB) AccessKeys(ctx context.Context, userID string, opt hookline.ListOp
 	next := ""
 	if more {
 		last := list[len(list)-1]
-		next = encodePageToken(accessKeyKey{CreatedAt: last.CreatedAt.Format(time.RFC3339Nano), ID: last.ID})
+		next = listpage.Encode(accessKeyKey{CreatedAt: last.CreatedAt.Format(time.RFC3339Nano), ID: last.ID})
 	}
 	return list, next, nil
 }

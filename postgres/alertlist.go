@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/listpage"
 )
 
 // The alerts list: accepted alerts, newest first, with their deliveries.
@@ -21,7 +22,7 @@ import (
 // The page and the deliveries are read in one snapshot.
 func (db *DB) Alerts(ctx context.Context, f hookline.AlertFilter) ([]*hookline.AcceptedAlert, string, error) {
 	var p hookline.Problems
-	limit := listLimit(&p, f.Limit)
+	limit := listpage.Limit(&p, f.Limit)
 	for _, t := range []struct {
 		name string
 		v    time.Time
@@ -30,7 +31,7 @@ func (db *DB) Alerts(ctx context.Context, f hookline.AlertFilter) ([]*hookline.A
 			p.Add(t.name, "is out of range")
 		}
 	}
-	after, err := decodePageToken(f.Token, func(k alertKey) bool { return idForm.MatchString(k.ID) })
+	after, err := listpage.Decode(f.Token, func(k alertKey) bool { return idForm.MatchString(k.ID) })
 	if err != nil {
 		p.AddError("token", err)
 	}
@@ -62,7 +63,7 @@ func (db *DB) Alerts(ctx context.Context, f hookline.AlertFilter) ([]*hookline.A
 	next := ""
 	if more {
 		last := list[len(list)-1]
-		next = encodePageToken(alertKey{ReceivedAt: last.ReceivedAt.UnixNano(), ID: last.ID})
+		next = listpage.Encode(alertKey{ReceivedAt: last.ReceivedAt.UnixNano(), ID: last.ID})
 	}
 	return list, next, nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/listpage"
 )
 
 // The audit log. Every change is recorded by the transaction that makes
@@ -101,8 +102,8 @@ type auditKey struct {
 // f's non-empty fields. The limit and token rules are Connections'.
 func (db *DB) AuditEvents(ctx context.Context, f hookline.AuditFilter) ([]*hookline.AuditEvent, string, error) {
 	var p hookline.Problems
-	limit := listLimit(&p, f.Limit)
-	after, err := decodePageToken(f.Token, func(k auditKey) bool { return idForm.MatchString(k.ID) })
+	limit := listpage.Limit(&p, f.Limit)
+	after, err := listpage.Decode(f.Token, func(k auditKey) bool { return idForm.MatchString(k.ID) })
 	if err != nil {
 		p.AddError("token", err)
 	}
@@ -124,7 +125,7 @@ func (db *DB) AuditEvents(ctx context.Context, f hookline.AuditFilter) ([]*hookl
 	}
 	next := ""
 	if more {
-		next = encodePageToken(auditKey{ID: list[len(list)-1].ID})
+		next = listpage.Encode(auditKey{ID: list[len(list)-1].ID})
 	}
 	return list, next, nil
 }

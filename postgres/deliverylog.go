@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/listpage"
 )
 
 // The delivery log: reading alerts, deliveries and their attempts, replay,
@@ -172,7 +173,7 @@ func (db *DB) ReplayDelivery(ctx context.Context, owner, id string, at time.Time
 // whatever was added since.
 func (db *DB) Deliveries(ctx context.Context, f hookline.DeliveryFilter) ([]*hookline.Delivery, string, error) {
 	var p hookline.Problems
-	limit := listLimit(&p, f.Limit)
+	limit := listpage.Limit(&p, f.Limit)
 	if f.State != "" && !f.State.Valid() {
 		p.Add("state", "must be one of pending, delivered, failed or dead, not %q", f.State)
 	}
@@ -184,7 +185,7 @@ func (db *DB) Deliveries(ctx context.Context, f hookline.DeliveryFilter) ([]*hoo
 			p.Add(t.name, "is out of range")
 		}
 	}
-	after, err := decodePageToken(f.Token, func(k deliveryKey) bool { return idForm.MatchString(k.ID) })
+	after, err := listpage.Decode(f.Token, func(k deliveryKey) bool { return idForm.MatchString(k.ID) })
 	if err != nil {
 		p.AddError("token", err)
 	}
@@ -206,7 +207,7 @@ func (db *DB) Deliveries(ctx context.Context, f hookline.DeliveryFilter) ([]*hoo
 	next := ""
 	if more {
 		last := list[len(list)-1]
-		next = encodePageToken(deliveryKey{CreatedAt: last.CreatedAt.UnixNano(), ID: last.ID})
+		next = listpage.Encode(deliveryKey{CreatedAt: last.CreatedAt.UnixNano(), ID: last.ID})
 	}
 	return list, next, nil
 }

@@ -2,13 +2,12 @@ package postgres
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/listpage"
 )
 
 var idForm = regexp.MustCompile(`^[0-9A-F]{16}$`)
@@ -24,35 +23,9 @@ type pageKey struct {
 func decodeToken(token string) (*pageKey, error) {
 	// PostgreSQL's text cannot hold NUL: a key with one was not issued here,
 	// and passing it on would fail the query rather than name the token.
-	return decodePageToken(token, func(k pageKey) bool {
+	return listpage.Decode(token, func(k pageKey) bool {
 		return idForm.MatchString(k.ID) && k.NameKey != "" && !strings.ContainsRune(k.NameKey, 0)
 	})
-}
-
-// encodePageToken writes a keyset position as an opaque page token.
-func encodePageToken[K any](k K) string {
-	b, _ := json.Marshal(k) // the key types hold numbers and strings, which always encode
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// decodePageToken reads a token that encodePageToken wrote and valid
-// accepts; "" means the first page (nil).
-func decodePageToken[K any](token string, valid func(K) bool) (*K, error) {
-	if token == "" {
-		return nil, nil
-	}
-	bad := hookline.Errorf(hookline.EINVALID, "is not a page token this server issued; pass the next token of the previous page unchanged")
-	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
-	if err != nil {
-		return nil, bad
-	}
-	var k K
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&k); err != nil || dec.More() || !valid(k) {
-		return nil, bad
-	}
-	return &k, nil
 }
 
 // byName is the keyset paging that connections and users share: rows of
@@ -87,7 +60,7 @@ func (b byName[T]) query(after *pageKey, limit int) (string, []any) {
 // list returns one page and the token of the next ("" after the last).
 func (b byName[T]) list(ctx context.Context, q querier, opt hookline.ListOptions) ([]T, string, error) {
 	var p hookline.Problems
-	limit := listLimit(&p, opt.Limit)
+	limit := listpage.Limit(&p, opt.Limit)
 	after, err := decodeToken(opt.Token)
 	if err != nil {
 		p.AddError("token", err)
@@ -106,7 +79,7 @@ func (b byName[T]) list(ctx context.Context, q querier, opt hookline.ListOptions
 	}
 	next := ""
 	if more {
-		next = encodePageToken(b.key(list[len(list)-1]))
+		next = listpage.Encode(b.key(list[len(list)-1]))
 	}
 	return list, next, nil
 }

@@ -353,20 +353,6 @@ func notBefore(t, earliest time.Time) time.Time {
 	return t
 }
 
-// listLimit applies the limit rules every list shares: 0 is the default,
-// more than the maximum is the maximum, negative is a problem.
-func listLimit(p *hookline.Problems, limit int) int {
-	switch {
-	case limit < 0:
-		p.Add("limit", "must not be negative")
-	case limit == 0:
-		return hookline.DefaultListLimit
-	case limit > hookline.MaxListLimit:
-		return hookline.MaxListLimit
-	}
-	return limit
-}
-
 // conflictOn is ECONFLICT naming the field whose value another row holds,
 // so that a client can point at the input to change.
 func conflictOn(field, why, format string, args ...any) error {

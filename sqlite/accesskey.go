@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/listpage"
 )
 
 const accessKeyColumns = `id, label, user_id, key_hash, created_at, last_used_at`
@@ -142,8 +143,8 @@ type accessKeyKey struct {
 // none. The limit and token rules are Connections'.
 func (db *DB) AccessKeys(ctx context.Context, userID string, opt hookline.ListOptions) ([]*hookline.AccessKey, string, error) {
 	var p hookline.Problems
-	limit := listLimit(&p, opt.Limit)
-	after, err := decodePageToken(opt.Token, func(k accessKeyKey) bool {
+	limit := listpage.Limit(&p, opt.Limit)
+	after, err := listpage.Decode(opt.Token, func(k accessKeyKey) bool {
 		_, err := parseTime(k.CreatedAt)
 		return err == nil && k.ID != ""
 	})
@@ -165,7 +166,7 @@ func (db *DB) AccessKeys(ctx context.Context, userID string, opt hookline.ListOp
 	next := ""
 	if more {
 		last := list[len(list)-1]
-		next = encodePageToken(accessKeyKey{CreatedAt: formatTime(last.CreatedAt), ID: last.ID})
+		next = listpage.Encode(accessKeyKey{CreatedAt: formatTime(last.CreatedAt), ID: last.ID})
 	}
 	return list, next, nil
 }

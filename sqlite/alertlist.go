@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/listpage"
 )
 
 // The alerts list: accepted alerts, newest first, with their deliveries.
@@ -24,7 +25,7 @@ import (
 // state is the one it had when the page was read.
 func (db *DB) Alerts(ctx context.Context, f hookline.AlertFilter) ([]*hookline.AcceptedAlert, string, error) {
 	var p hookline.Problems
-	limit := listLimit(&p, f.Limit)
+	limit := listpage.Limit(&p, f.Limit)
 	for _, t := range []struct {
 		name string
 		v    time.Time
@@ -62,7 +63,7 @@ func (db *DB) Alerts(ctx context.Context, f hookline.AlertFilter) ([]*hookline.A
 	next := ""
 	if more {
 		last := list[len(list)-1]
-		next = encodePageToken(alertKey{ReceivedAt: last.ReceivedAt.UnixNano(), ID: last.ID})
+		next = listpage.Encode(alertKey{ReceivedAt: last.ReceivedAt.UnixNano(), ID: last.ID})
 	}
 	return list, next, nil
 }
@@ -175,5 +176,5 @@ type alertKey struct {
 
 // decodeAlertToken parses a page token; "" means the first page (nil).
 func decodeAlertToken(token string) (*alertKey, error) {
-	return decodePageToken(token, func(k alertKey) bool { return idForm.MatchString(k.ID) })
+	return listpage.Decode(token, func(k alertKey) bool { return idForm.MatchString(k.ID) })
 }

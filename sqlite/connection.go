@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/listpage"
 )
 
 const connectionColumns = `id, name, description, webhook_type, url, custom_headers, default_payload,
@@ -246,37 +246,11 @@ type pageKey struct {
 	ID      string `json:"i"`
 }
 
-func encodeToken(k pageKey) string { return encodePageToken(k) }
+func encodeToken(k pageKey) string { return listpage.Encode(k) }
 
 // decodeToken parses a page token; "" means the first page (nil).
 func decodeToken(token string) (*pageKey, error) {
-	return decodePageToken(token, func(k pageKey) bool { return idForm.MatchString(k.ID) && k.NameKey != "" })
-}
-
-// encodePageToken writes a keyset position as an opaque page token.
-func encodePageToken[K any](k K) string {
-	b, _ := json.Marshal(k) // the key types hold numbers and strings, which always encode
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// decodePageToken reads a token that encodePageToken wrote and valid
-// accepts; "" means the first page (nil).
-func decodePageToken[K any](token string, valid func(K) bool) (*K, error) {
-	if token == "" {
-		return nil, nil
-	}
-	bad := hookline.Errorf(hookline.EINVALID, "is not a page token this server issued; pass the next token of the previous page unchanged")
-	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
-	if err != nil {
-		return nil, bad
-	}
-	var k K
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&k); err != nil || dec.More() || !valid(k) {
-		return nil, bad
-	}
-	return &k, nil
+	return listpage.Decode(token, func(k pageKey) bool { return idForm.MatchString(k.ID) && k.NameKey != "" })
 }
 
 // UpdateConnection validates c and replaces the stored connection c.ID with

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/listpage"
 )
 
 // The delivery log: reading alerts, deliveries and their attempts, replay,
@@ -168,7 +169,7 @@ func (db *DB) ReplayDelivery(ctx context.Context, owner, id string, at time.Time
 // whatever was added since.
 func (db *DB) Deliveries(ctx context.Context, f hookline.DeliveryFilter) ([]*hookline.Delivery, string, error) {
 	var p hookline.Problems
-	limit := listLimit(&p, f.Limit)
+	limit := listpage.Limit(&p, f.Limit)
 	if f.State != "" && !f.State.Valid() {
 		p.Add("state", "must be one of pending, delivered, failed or dead, not %q", f.State)
 	}
@@ -249,11 +250,11 @@ type deliveryKey struct {
 	ID        string `json:"i"`
 }
 
-func encodeDeliveryToken(k deliveryKey) string { return encodePageToken(k) }
+func encodeDeliveryToken(k deliveryKey) string { return listpage.Encode(k) }
 
 // decodeDeliveryToken parses a page token; "" means the first page (nil).
 func decodeDeliveryToken(token string) (*deliveryKey, error) {
-	return decodePageToken(token, func(k deliveryKey) bool { return idForm.MatchString(k.ID) })
+	return listpage.Decode(token, func(k deliveryKey) bool { return idForm.MatchString(k.ID) })
 }
 
 // QueueStats counts the pending deliveries and finds the oldest. Both come

@@ -22,6 +22,7 @@ import (
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/keyring"
+	"github.com/hookline/hookline/listpage"
 
 	sqlitedriver "modernc.org/sqlite" // also registers the "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
@@ -325,20 +326,6 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// listLimit applies the limit rules every list shares: 0 is the default,
-// more than the maximum is the maximum, negative is a problem.
-func listLimit(p *hookline.Problems, limit int) int {
-	switch {
-	case limit < 0:
-		p.Add("limit", "must not be negative")
-	case limit == 0:
-		return hookline.DefaultListLimit
-	case limit > hookline.MaxListLimit:
-		return hookline.MaxListLimit
-	}
-	return limit
-}
-
 // conflictOn is ECONFLICT naming the field whose value another row holds,
 // so that a client can point at the input to change.
 func conflictOn(field, why, format string, args ...any) error {
@@ -405,7 +392,7 @@ func (b byName[T]) query(after *pageKey, limit int) (string, []any) {
 // list returns one page and the token of the next ("" after the last).
 func (b byName[T]) list(ctx context.Context, q querier, opt hookline.ListOptions) ([]T, string, error) {
 	var p hookline.Problems
-	limit := listLimit(&p, opt.Limit)
+	limit := listpage.Limit(&p, opt.Limit)
 	after, err := decodeToken(opt.Token)
 	if err != nil {
 		p.AddError("token", err)
