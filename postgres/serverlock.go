@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // serverLockKey is the session advisory lock one serving process holds.
@@ -38,14 +39,22 @@ func (db *DB) LockServer(ctx context.Context) error {
 	return nil
 }
 
-// unlock releases LockServer's lock by closing its connection.
+// unlock releases LockServer's lock and closes its connection. The lock
+// is released by name first: the server ends a closed connection's session
+// a moment later, and a successor starting at once must find it free.
 func (db *DB) unlock() error {
 	if db.lockConn == nil {
 		return nil
 	}
-	err := db.lockConn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, uerr := db.lockConn.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, int64(serverLockKey))
+	cerr := db.lockConn.Close()
 	db.lockConn = nil
-	if err != nil && !errors.Is(err, sql.ErrConnDone) {
+	if errors.Is(cerr, sql.ErrConnDone) {
+		cerr = nil
+	}
+	if err := errors.Join(uerr, cerr); err != nil {
 		return fmt.Errorf("unlock database %s: %w", db.name, err)
 	}
 	return nil
