@@ -154,8 +154,15 @@ func readError(r *http.Request, err error, tooLarge error, encoding string) erro
 		return tooLarge
 	case r.Context().Err() != nil:
 		return errCanceled()
-	case encoding != "" && !errors.Is(err, io.ErrUnexpectedEOF):
-		return hookline.Errorf(hookline.EINVALID, "The request body is not valid %s, as Content-Encoding says it is.", encoding)
+	case encoding != "":
+		// A short or cut-off stream ends unexpectedly too: say both.
+		var p hookline.Problems
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			p.Add("Content-Encoding", "says %s, but the body ends before its %s stream does (not %s, or cut off)", encoding, encoding, encoding)
+		} else {
+			p.Add("Content-Encoding", "says %s, but the body is not valid %s", encoding, encoding)
+		}
+		return p.Err()
 	}
 	return hookline.Errorf(hookline.EINVALID, "The request body could not be read.")
 }

@@ -275,8 +275,10 @@ func TestIngestEncodings(t *testing.T) {
 		{"x-gzip, any case", gzipped(t, body), "X-GZIP", http.StatusOK, ""},
 		{"deflate", deflated.Bytes(), "deflate", http.StatusOK, ""},
 		{"identity", body, "identity", http.StatusOK, ""},
-		{"not gzip", body, "gzip", http.StatusBadRequest, ""},
-		{"gzip cut short", gzipped(t, body)[:20], "gzip", http.StatusBadRequest, ""},
+		{"not gzip", body, "gzip", http.StatusBadRequest, "Content-Encoding"},
+		{"one byte, said to be gzip", []byte("x"), "gzip", http.StatusBadRequest, "Content-Encoding"},
+		{"gzip cut short", gzipped(t, body)[:20], "gzip", http.StatusBadRequest, "Content-Encoding"},
+		{"not deflate", body, "deflate", http.StatusBadRequest, "Content-Encoding"},
 		{"an encoding not supported", body, "br", http.StatusBadRequest, "Content-Encoding"},
 	}
 	for _, tt := range tests {
