@@ -95,7 +95,7 @@ func triggersText(ts []client.MonitorTrigger) string {
 			parts[i] = t.TriggerType
 			continue
 		}
-		subject := "count"
+		subject := "results" // the result count, not a column such as _count
 		if t.Field != "" {
 			subject = t.Field
 		}

@@ -43,7 +43,7 @@ notifications:
 	}
 
 	r := mustSucceed(t, admin(t, server, "", "monitors", "list"))
-	for _, want := range []string{created.ID, "Suspicious IP", "1m", "5m", "Critical: count gt 0", "enabled"} {
+	for _, want := range []string{created.ID, "Suspicious IP", "1m", "5m", "Critical: results gt 0", "enabled"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("list lacks %q:\n%s", want, r.stdout)
 		}
