@@ -93,7 +93,7 @@ func TestApplyParseDocuments(t *testing.T) {
 		{
 			name:  "monitor field unknown",
 			in:    "apiVersion: hookline/v1\nkind: Monitor\nname: m\nschedule: daily\n",
-			probs: []string{`1: Monitor "m": not a monitor: json: unknown field "schedule"`},
+			probs: []string{`1: Monitor "m": not a monitor: unknown field "schedule"`},
 		},
 		{
 			name: "search by connection name",

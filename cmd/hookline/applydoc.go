@@ -474,9 +474,8 @@ func (d *document) decodeMonitor(m map[string]json.RawMessage) []problem {
 		}
 	}
 	m["name"], _ = json.Marshal(d.name)
-	minutesAsText(m, "interval", "window")
 	js, _ := json.Marshal(m)
-	in, err := parseMonitorFile(js)
+	in, err := parseMonitorFile(js) // reads a bare number of minutes too
 	if err != nil {
 		return []problem{d.at("", "%v", err)}
 	}
@@ -502,9 +501,8 @@ func (d *document) decodeSearch(m map[string]json.RawMessage) []problem {
 		}
 	}
 	m["name"], _ = json.Marshal(d.name)
-	minutesAsText(m, "timeRange")
 	js, _ := json.Marshal(m)
-	in, err := parseSearchFile(js)
+	in, err := parseSearchFile(js) // reads a bare number of minutes too
 	if err != nil {
 		return []problem{d.at("", "%v", err)}
 	}

@@ -241,6 +241,7 @@ func parseMonitorFile(b []byte) (client.MonitorInput, error) {
 	for _, f := range monitorReadOnly {
 		delete(m, f)
 	}
+	minutesAsText(m, "interval", "window")
 	if raw, ok := m["notifications"]; ok {
 		var ns []map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &ns); err == nil {
@@ -263,7 +264,11 @@ func parseMonitorFile(b []byte) (client.MonitorInput, error) {
 	dec := json.NewDecoder(bytes.NewReader(clean))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&out); err != nil {
-		return out, fmt.Errorf("not a monitor: %v", err)
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return out, fmt.Errorf("%s: must be %s, not %s", strings.TrimPrefix(te.Field, "MonitorInput."), goTypeInWords(te.Type.String()), te.Value)
+		}
+		return out, fmt.Errorf("not a monitor: %v", strings.TrimPrefix(err.Error(), "json: "))
 	}
 	return out, nil
 }

@@ -90,3 +90,30 @@ notifications:
 		t.Errorf("get after delete succeeded:\n%s", r.stdout)
 	}
 }
+
+func TestParseMonitorFile(t *testing.T) {
+	tests := []struct {
+		name, in         string
+		interval, window string
+		err              string
+	}{
+		{"durations", "name: a\ninterval: 1m\nwindow: 5m\n", "1m", "5m", ""},
+		{"bare numbers are minutes", "name: a\ninterval: 1\nwindow: 5\n", "1", "5", ""},
+		{"a wrong type names the field", "name: a\ntriggers:\n- triggerType: Critical\n  threshold: lots\n", "", "", "triggers.threshold: must be a number, not string"},
+		{"unknown field", "name: a\nevery: 5m\n", "", "", `unknown field "every"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseMonitorFile([]byte(tt.in))
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want one saying %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || got.Interval != tt.interval || got.Window != tt.window {
+				t.Fatalf("got interval %q window %q, %v; want %q %q", got.Interval, got.Window, err, tt.interval, tt.window)
+			}
+		})
+	}
+}

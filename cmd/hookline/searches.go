@@ -264,6 +264,7 @@ func parseSearchFile(b []byte) (client.ScheduledSearchInput, error) {
 	for _, f := range searchReadOnly {
 		delete(m, f)
 	}
+	minutesAsText(m, "timeRange")
 	// The payload may be written as an object instead of a string holding
 	// one; it is sent as that object's JSON text.
 	if raw, ok := m["notification"]; ok {

@@ -179,6 +179,7 @@ func TestParseSearchFile(t *testing.T) {
 		{"payload as an object", "name: a\nnotification:\n  connectionId: C1\n  payload: {\"ip\": \"{{ResultsJson.ip}}\"}\n",
 			client.ScheduledSearchInput{Name: "a", Notification: client.SearchNotification{ConnectionID: "C1", Payload: `{"ip":"{{ResultsJson.ip}}"}`}}, ""},
 		{"threshold null", "name: a\nthreshold: null\n", client.ScheduledSearchInput{Name: "a"}, ""},
+		{"a bare number of minutes", "name: a\ntimeRange: 15\n", client.ScheduledSearchInput{Name: "a", TimeRange: "15"}, ""},
 		{"empty", "  \n", client.ScheduledSearchInput{}, "empty"},
 		{"a list", "[1]", client.ScheduledSearchInput{}, "one object"},
 		{"bad JSON", "{\"name\": }", client.ScheduledSearchInput{}, "line 1, column"},
