@@ -168,6 +168,15 @@ func parseSince(flag, v string, now time.Time) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
 		return t, nil
 	}
+	age, err := parseAge(v)
+	if err != nil || age < 0 {
+		return time.Time{}, fmt.Errorf("%s %q: want an RFC 3339 time such as 2026-11-26T12:00:00Z, or an age such as 90m, 6h or 2d", flag, v)
+	}
+	return now.Add(-age), nil
+}
+
+// parseAge reads a Go duration or a number of days: "90m", "6h", "2d".
+func parseAge(v string) (time.Duration, error) {
 	age, err := time.ParseDuration(v)
 	if days, ok := strings.CutSuffix(v, "d"); ok && err != nil {
 		var n float64
@@ -175,10 +184,7 @@ func parseSince(flag, v string, now time.Time) (time.Time, error) {
 			age = time.Duration(n * float64(24*time.Hour))
 		}
 	}
-	if err != nil || age < 0 {
-		return time.Time{}, fmt.Errorf("%s %q: want an RFC 3339 time such as 2026-11-26T12:00:00Z, or an age such as 90m, 6h or 2d", flag, v)
-	}
-	return now.Add(-age), nil
+	return age, err
 }
 
 // errNoSuchConnection is resolve's error when nothing matches.

@@ -67,7 +67,7 @@ API's answer in full.
 			if strings.TrimSpace(req.Query) == "" {
 				return fmt.Errorf(`the query is empty; "*" searches every record`)
 			}
-			if limit < 0 || limit > 1000 {
+			if limit < 0 || limit > 1000 || (limit == 0 && cmd.Flags().Changed("limit")) {
 				return fmt.Errorf("--limit must be from 1 to 1000, not %d", limit)
 			}
 			now := time.Now()
@@ -75,9 +75,9 @@ API's answer in full.
 				if from != "" || to != "" {
 					return fmt.Errorf("--last is the range up to now; give either it or --from and --to")
 				}
-				d, err := time.ParseDuration(last)
+				d, err := parseAge(last)
 				if err != nil || d <= 0 {
-					return fmt.Errorf("--last %q: want a positive duration such as 15m or 6h", last)
+					return fmt.Errorf("--last %q: want a positive age such as 15m, 6h or 2d", last)
 				}
 				req.From, req.To = now.Add(-d), now
 			}
@@ -115,7 +115,7 @@ API's answer in full.
 	f := cmd.Flags()
 	f.StringVar(&from, "from", "", "start of the range: an RFC 3339 time or an age such as 6h (default 15m before --to)")
 	f.StringVar(&to, "to", "", "end of the range: an RFC 3339 time or an age (default now)")
-	f.StringVar(&last, "last", "", "the range up to now, such as 15m or 24h, instead of --from and --to")
+	f.StringVar(&last, "last", "", "the range up to now, such as 15m, 24h or 2d, instead of --from and --to")
 	f.IntVar(&limit, "limit", 0, "messages to show, 1 to 1000 (default 100)")
 	return cmd
 }

@@ -32,6 +32,7 @@ func TestSearchEndToEnd(t *testing.T) {
 	mustSucceed(t, runCLI(t, lines.String(), "logs", "send", "--server", server, "--token", token))
 
 	example := `_sourceCategory=prod/web "GET" | parse "* from * " as req, ip | count by ip | where _count > 100 | sort by _count`
+	mustSucceed(t, admin(t, server, "", "search", example, "--last", "2d")) // days, as --from takes
 	r = mustSucceed(t, admin(t, server, "", "search", example, "--last", "1h"))
 	if r.stdout != "ip            _count\n203.0.113.7   117\n" || !strings.HasPrefix(r.stderr, "1 row; scanned 130 records") {
 		t.Errorf("aggregate:\nstdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
@@ -67,6 +68,8 @@ func TestSearchFlagErrors(t *testing.T) {
 		{[]string{"search", "x", "--last", "soon"}, "--last \"soon\""},
 		{[]string{"search", "x", "--from", "yesterday"}, "--from \"yesterday\""},
 		{[]string{"search", "x", "--limit", "5000"}, "--limit must be from 1 to 1000"},
+		{[]string{"search", "x", "--limit", "0"}, "--limit must be from 1 to 1000"},
+		{[]string{"search", "x", "--last", "-2d"}, "--last \"-2d\""},
 		{[]string{"search", "  "}, "the query is empty"},
 		{[]string{"search", "x", "-o", "csv"}, "-o/--output must be"},
 	}
