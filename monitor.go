@@ -229,6 +229,19 @@ func FormatThreshold(f float64) string {
 	return s
 }
 
+// limitText words a limit of a duration field as its JSON is written,
+// and in minutes past an hour: "1m", "168h (10080 minutes)".
+func limitText(d time.Duration) string {
+	s := strings.TrimSuffix(d.String(), "0s")
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	if d <= time.Hour {
+		return s
+	}
+	return s + " (" + minutes(d) + ")"
+}
+
 func minutes(d time.Duration) string {
 	n := int64(d / time.Minute)
 	if n == 1 {
@@ -262,9 +275,9 @@ func (m *Monitor) Validate() error {
 func validateMinutes(p *Problems, field string, d, lo, hi time.Duration) bool {
 	switch {
 	case d < lo:
-		p.Add(field, "must be at least %s", minutes(lo))
+		p.Add(field, "must be at least %s", limitText(lo))
 	case d > hi:
-		p.Add(field, "must be at most %s", minutes(hi))
+		p.Add(field, "must be at most %s", limitText(hi))
 	case d%time.Minute != 0:
 		p.Add(field, "must be a whole number of minutes, not %s", d)
 	default:

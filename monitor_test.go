@@ -219,3 +219,32 @@ func TestTriggerTypeResolution(t *testing.T) {
 		t.Error("Normal has a resolution")
 	}
 }
+
+func TestDurationLimitsAsWritten(t *testing.T) {
+	s := &hookline.ScheduledSearch{TimeRange: 200 * time.Hour}
+	err := s.Validate()
+	if msg := fieldMessage(err, "timeRange"); msg != "must be at most 168h (10080 minutes)" {
+		t.Errorf("timeRange 200h: %q", msg)
+	}
+	m := &hookline.Monitor{Interval: 30 * time.Second, Window: 48 * time.Hour}
+	err = m.Validate()
+	if msg := fieldMessage(err, "interval"); msg != "must be at least 1m" {
+		t.Errorf("interval 30s: %q", msg)
+	}
+	if msg := fieldMessage(err, "window"); msg != "must be at most 24h (1440 minutes)" {
+		t.Errorf("window 48h: %q", msg)
+	}
+}
+
+func fieldMessage(err error, field string) string {
+	var e *hookline.Error
+	if !errors.As(err, &e) {
+		return ""
+	}
+	for _, f := range e.Fields {
+		if f.Field == field {
+			return f.Message
+		}
+	}
+	return ""
+}

@@ -205,7 +205,7 @@ func runLogsSend(cmd *cobra.Command, f *sendFlags, files []string) error {
 	if f.output != outputTable {
 		return printObject(cmd.OutOrStdout(), f.output, map[string]int{"accepted": total.Accepted, "truncated": total.Truncated, "requests": requests})
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "Accepted %d lines in %d requests", total.Accepted, requests)
+	fmt.Fprintf(cmd.OutOrStdout(), "Accepted %s in %s", plural(total.Accepted, "line"), plural(requests, "request"))
 	if total.Truncated > 0 {
 		fmt.Fprintf(cmd.OutOrStdout(), "; %d were longer than 64 KiB and were truncated", total.Truncated)
 	}
