@@ -8,6 +8,7 @@ import (
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/listpage"
+	"github.com/hookline/hookline/unixnano"
 )
 
 // The alerts list: accepted alerts, newest first, with their deliveries.
@@ -27,7 +28,7 @@ func (db *DB) Alerts(ctx context.Context, f hookline.AlertFilter) ([]*hookline.A
 		name string
 		v    time.Time
 	}{{"since", f.Since}, {"until", f.Until}} {
-		if !inRange(t.v) && !t.v.IsZero() {
+		if !unixnano.InRange(t.v) && !t.v.IsZero() {
 			p.Add(t.name, "is out of range")
 		}
 	}
@@ -109,7 +110,7 @@ func scanListedAlert(s scanner) (*hookline.AcceptedAlert, error) {
 	if err := s.Scan(&a.ID, &a.Source, &key, &received, &body); err != nil {
 		return nil, err
 	}
-	a.IdempotencyKey, a.ReceivedAt = key.String, fromNanos(received)
+	a.IdempotencyKey, a.ReceivedAt = key.String, unixnano.Time(received)
 	alert, err := decodeAlert(a.ID, body)
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/unixnano"
 )
 
 // The delivery store keeps its contract in these rules, beyond the comments
@@ -81,31 +82,6 @@ const (
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
 )
 
-// Unix nanoseconds cover the years 1678 to 2262.
-var (
-	minTime = time.Unix(0, math.MinInt64)
-	maxTime = time.Unix(0, math.MaxInt64)
-)
-
-func inRange(t time.Time) bool { return !t.Before(minTime) && !t.After(maxTime) }
-
-// nullNanos is t in Unix nanoseconds, or NULL for the zero time.
-func nullNanos(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixNano()
-}
-
-func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
-
-func fromNullNanos(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
-	}
-	return fromNanos(n.Int64)
-}
-
 // nullString is s, or NULL for "".
 func nullString(s string) any {
 	if s == "" {
@@ -152,7 +128,7 @@ func checkAlerts(alerts []*hookline.AcceptedAlert) error {
 		} else if !storableText(a.IdempotencyKey) {
 			p.Add(at+".idempotencyKey", "must be UTF-8 without NUL characters")
 		}
-		if !inRange(a.ReceivedAt) && !a.ReceivedAt.IsZero() {
+		if !unixnano.InRange(a.ReceivedAt) && !a.ReceivedAt.IsZero() {
 			p.Add(at+".receivedAt", "is out of range")
 		}
 		for j, d := range a.Deliveries {
@@ -328,7 +304,7 @@ func storedAlert(ctx context.Context, tx *sql.Tx, source, key string) (string, t
 		return "", time.Time{}, nil, err
 	}
 	ds, err := queryAll(ctx, tx, scanDeliveryRow, alertDeliveriesSQL, id)
-	return id, fromNanos(received), ds, err
+	return id, unixnano.Time(received), ds, err
 }
 
 func scanDeliveryRow(s scanner) (*hookline.Delivery, error) { return scanDelivery(s) }
@@ -347,7 +323,7 @@ func scanDelivery(s scanner, extra ...any) (*hookline.Delivery, error) {
 		return nil, err
 	}
 	d.TriggerType, d.State = hookline.TriggerType(trigger), hookline.DeliveryState(state)
-	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromNullNanos(next), fromNanos(created), fromNanos(updated)
+	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = unixnano.FromNull(next), unixnano.Time(created), unixnano.Time(updated)
 	return &d, nil
 }
 
@@ -397,9 +373,9 @@ func (db *DB) ClaimDue(ctx context.Context, owner string, due time.Time, limit i
 		}
 	}
 	dueNanos := int64(math.MaxInt64)
-	if due.Before(minTime) {
+	if due.Before(unixnano.Min) {
 		dueNanos = math.MinInt64
-	} else if !due.After(maxTime) {
+	} else if !due.After(unixnano.Max) {
 		dueNanos = due.UnixNano()
 	}
 
@@ -507,7 +483,7 @@ func checkResults(results []hookline.AttemptResult) error {
 			name string
 			v    time.Time
 		}{{"nextAttemptAt", r.NextAttemptAt}, {"attempt.startedAt", r.Attempt.StartedAt}, {"attempt.retryAt", r.Attempt.RetryAt}} {
-			if !inRange(t.v) && !t.v.IsZero() {
+			if !unixnano.InRange(t.v) && !t.v.IsZero() {
 				p.Add(at+"."+t.name, "is out of range")
 			}
 		}
@@ -560,7 +536,7 @@ func (db *DB) RecordAttempts(ctx context.Context, owner string, results []hookli
 				continue // unknown, or this attempt is counted already
 			}
 			_, err = tx.ExecContext(ctx, insertAttemptSQL, a.DeliveryID, a.N, a.StartedAt.UnixNano(), a.Latency.Microseconds(),
-				a.StatusCode, msg, []byte(a.Response), nullNanos(a.RetryAt))
+				a.StatusCode, msg, []byte(a.Response), unixnano.Null(a.RetryAt))
 			if err != nil {
 				return fmt.Errorf("result %d: log attempt %d of %s: %w", i, a.N, a.DeliveryID, err)
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/listpage"
+	"github.com/hookline/hookline/unixnano"
 )
 
 // The delivery log: reading alerts, deliveries and their attempts, replay,
@@ -49,7 +50,7 @@ func (db *DB) Delivery(ctx context.Context, id string) (*hookline.Delivery, []ho
 			if err := rows.Scan(&a.N, &started, &latency, &a.StatusCode, &a.Error, &response, &retry); err != nil {
 				return err
 			}
-			a.StartedAt, a.Latency, a.RetryAt = fromNanos(started), time.Duration(latency)*time.Microsecond, fromNullNanos(retry)
+			a.StartedAt, a.Latency, a.RetryAt = unixnano.Time(started), time.Duration(latency)*time.Microsecond, unixnano.FromNull(retry)
 			a.Response = string(response)
 			attempts = append(attempts, a)
 		}
@@ -94,7 +95,7 @@ func (db *DB) AcceptedAlert(ctx context.Context, id string) (*hookline.AcceptedA
 		} else if err != nil {
 			return err
 		}
-		a.IdempotencyKey, a.ReceivedAt = key.String, fromNanos(received)
+		a.IdempotencyKey, a.ReceivedAt = key.String, unixnano.Time(received)
 		alert, err := decodeAlert(id, body)
 		if err != nil {
 			return err
@@ -124,7 +125,7 @@ func (db *DB) ReplayDelivery(ctx context.Context, owner, id string, at time.Time
 	if at.IsZero() {
 		at = now
 	}
-	if !inRange(at) {
+	if !unixnano.InRange(at) {
 		return nil, fmt.Errorf("replay delivery %s: %w", id, &hookline.Error{Code: hookline.EINVALID,
 			Fields: []hookline.FieldError{{Field: "at", Message: "is out of range"}}})
 	}
@@ -181,7 +182,7 @@ func (db *DB) Deliveries(ctx context.Context, f hookline.DeliveryFilter) ([]*hoo
 		name string
 		v    time.Time
 	}{{"since", f.Since}, {"until", f.Until}} {
-		if !inRange(t.v) && !t.v.IsZero() {
+		if !unixnano.InRange(t.v) && !t.v.IsZero() {
 			p.Add(t.name, "is out of range")
 		}
 	}
@@ -284,7 +285,7 @@ func (db *DB) QueueStats(ctx context.Context) (hookline.QueueStats, error) {
 	if err != nil {
 		return hookline.QueueStats{}, fmt.Errorf("queue stats: %w", err)
 	}
-	s.OldestPending = fromNullNanos(oldest)
+	s.OldestPending = unixnano.FromNull(oldest)
 	return s, nil
 }
 
@@ -297,7 +298,7 @@ func (db *DB) DeliveryCounts(ctx context.Context, since time.Time, bucket time.D
 	switch {
 	case since.IsZero():
 		p.Add("since", "is required")
-	case !inRange(since):
+	case !unixnano.InRange(since):
 		p.Add("since", "is out of range")
 	case since.After(now):
 		p.Add("since", "is %s after now; counts start in the past", since.Sub(now).Round(time.Millisecond))

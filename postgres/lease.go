@@ -5,10 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/unixnano"
 )
 
 // leased describes one kind of work that processes claim under leases —
@@ -57,9 +57,9 @@ func claimLeased[R, D any](ctx context.Context, db *DB, l leased[R, D], owner st
 	if limit == 0 {
 		return nil, nil, nil
 	}
-	at := clampNanos(now)
+	at := unixnano.Clamp(now)
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		rs, err := queryAll(ctx, tx, l.scanRecord, l.claim, owner, at, addNanos(at, lease), limit)
+		rs, err := queryAll(ctx, tx, l.scanRecord, l.claim, owner, at, unixnano.Add(at, lease), limit)
 		if err != nil || len(rs) == 0 {
 			return err
 		}
@@ -104,34 +104,4 @@ func leaseHolder(ctx context.Context, tx *sql.Tx, table, keyColumn, key string) 
 		return "", false, fmt.Errorf("read lease: %w", err)
 	}
 	return holder.String, true, nil
-}
-
-func nanosOrZero(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
-	}
-	return fromNanos(n.Int64)
-}
-
-// addNanos returns n plus d, held at the int64 bounds rather than
-// wrapping around.
-func addNanos(n int64, d time.Duration) int64 {
-	switch {
-	case d > 0 && n > math.MaxInt64-int64(d):
-		return math.MaxInt64
-	case d < 0 && n < math.MinInt64-int64(d):
-		return math.MinInt64
-	}
-	return n + int64(d)
-}
-
-// clampNanos is t in Unix nanoseconds, held at the bounds they can show.
-func clampNanos(t time.Time) int64 {
-	switch {
-	case t.Before(minTime):
-		return math.MinInt64
-	case t.After(maxTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
 }

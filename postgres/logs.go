@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/unixnano"
 )
 
 // Log records (migration 0005). Times are stored as nanoseconds since
@@ -21,12 +22,6 @@ import (
 // which is what SQLite's group commit (sqlite.logAppender) buys by hand.
 
 const logColumns = `id, time, received_at, source_id, category, host, name, message`
-
-// The range of times the store keeps: what fits in int64 nanoseconds.
-var (
-	minLogTime = time.Unix(0, math.MinInt64)
-	maxLogTime = time.Unix(0, math.MaxInt64)
-)
 
 // checkRecord returns the problems of a record the store cannot keep. The
 // receiver validates and truncates what it takes; these checks keep a
@@ -54,7 +49,7 @@ func checkRecord(p *hookline.Problems, i int, r *hookline.LogRecord) {
 		name string
 		v    time.Time
 	}{{"time", r.Time}, {"receivedAt", r.ReceivedAt}} {
-		if t.v.Before(minLogTime) || !t.v.Before(maxLogTime) { // the largest is ScanLogs' open upper bound
+		if t.v.Before(unixnano.Min) || !t.v.Before(unixnano.Max) { // the largest is ScanLogs' open upper bound
 			p.Add(at+"."+t.name, "must be between the years 1678 and 2262")
 		}
 	}
@@ -183,10 +178,10 @@ func (db *DB) ScanLogs(ctx context.Context, scan hookline.LogScan, fn func(hookl
 	}
 	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
 	if !scan.From.IsZero() {
-		lo = nanos(scan.From)
+		lo = unixnano.Clamp(scan.From)
 	}
 	if !scan.To.IsZero() {
-		hi = nanos(scan.To)
+		hi = unixnano.Clamp(scan.To)
 	}
 	var after *logKey
 	left := scan.Limit
@@ -281,18 +276,6 @@ func asciiLower(s string) string {
 	return string(b)
 }
 
-// nanos is t in nanoseconds since 1970, clamped to what int64 holds, so
-// that a bound far in the past or future selects everything on its side.
-func nanos(t time.Time) int64 {
-	switch {
-	case t.Before(minLogTime):
-		return math.MinInt64
-	case t.After(maxLogTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
-
 func scanLogRecord(s scanner) (hookline.LogRecord, error) {
 	var (
 		r              hookline.LogRecord
@@ -315,7 +298,7 @@ const pruneBatch = 5000
 // ctx, it returns what it deleted so far with ctx's error.
 func (db *DB) PruneLogs(ctx context.Context, before time.Time) (int64, error) {
 	var total int64
-	cut := nanos(before)
+	cut := unixnano.Clamp(before)
 	for {
 		if err := ctx.Err(); err != nil {
 			return total, fmt.Errorf("prune logs: %w", err)

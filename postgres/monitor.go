@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/unixnano"
 )
 
 // Monitors and their evaluation bookkeeping (migration 0004), kept as
@@ -315,7 +316,7 @@ func (db *DB) UpdateMonitor(ctx context.Context, m *hookline.Monitor) error {
 		if err != nil {
 			return mapMonitorConstraint(err, row.Name)
 		}
-		_, err = tx.ExecContext(ctx, rescheduleSQL, row.Disabled, now.UnixNano(), addNanos(now.UnixNano(), row.Interval), row.ID)
+		_, err = tx.ExecContext(ctx, rescheduleSQL, row.Disabled, now.UnixNano(), unixnano.Add(now.UnixNano(), row.Interval), row.ID)
 		if err != nil {
 			return fmt.Errorf("reschedule: %w", err)
 		}
@@ -365,7 +366,7 @@ func scanMonitorState(s scanner) (*hookline.MonitorStateRecord, error) {
 	if state.Valid {
 		r.State = json.RawMessage(state.String)
 	}
-	r.WindowEnd, r.NextEvalAt, r.LeaseExpiresAt = nanosOrZero(windowEnd), nanosOrZero(nextEval), nanosOrZero(leaseTill)
+	r.WindowEnd, r.NextEvalAt, r.LeaseExpiresAt = unixnano.FromNull(windowEnd), unixnano.FromNull(nextEval), unixnano.FromNull(leaseTill)
 	r.LeaseOwner = owner.String
 	return &r, nil
 }
@@ -423,13 +424,13 @@ func (db *DB) SaveEvaluation(ctx context.Context, owner, id string, windowEnd ti
 	} else if !storableText(string(state)) {
 		p.Add("state", "must be UTF-8 (PostgreSQL keeps it as text)")
 	}
-	if !windowEnd.IsZero() && !inRange(windowEnd) {
+	if !windowEnd.IsZero() && !unixnano.InRange(windowEnd) {
 		p.Add("windowEnd", "must fall between the years 1678 and 2262")
 	}
 	switch {
 	case nextEvalAt.IsZero():
 		p.Add("nextEvalAt", "is required")
-	case !inRange(nextEvalAt):
+	case !unixnano.InRange(nextEvalAt):
 		p.Add("nextEvalAt", "must fall between the years 1678 and 2262")
 	}
 	if err := p.Err(); err != nil {
@@ -452,7 +453,7 @@ func (db *DB) SaveEvaluation(ctx context.Context, owner, id string, windowEnd ti
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE monitor_states SET state = $1, window_end = $2,
 			next_eval_at = CASE WHEN (SELECT disabled FROM monitors WHERE id = $4) THEN NULL ELSE $3::bigint END,
-			lease_owner = NULL, lease_expires_at = NULL WHERE monitor_id = $4`, stateText, nullNanos(windowEnd), nextEvalAt.UnixNano(), id)
+			lease_owner = NULL, lease_expires_at = NULL WHERE monitor_id = $4`, stateText, unixnano.Null(windowEnd), nextEvalAt.UnixNano(), id)
 		return err
 	})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/unixnano"
 	sqlitedriver "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -119,31 +120,6 @@ func (s *deliveryStmts) close() error {
 	return errors.Join(errs...)
 }
 
-// Unix nanoseconds cover the years 1678 to 2262.
-var (
-	minTime = time.Unix(0, math.MinInt64)
-	maxTime = time.Unix(0, math.MaxInt64)
-)
-
-func inRange(t time.Time) bool { return !t.Before(minTime) && !t.After(maxTime) }
-
-// nullNanos is t in Unix nanoseconds, or NULL for the zero time.
-func nullNanos(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixNano()
-}
-
-func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
-
-func fromNullNanos(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
-	}
-	return fromNanos(n.Int64)
-}
-
 // nullString is s, or NULL for "".
 func nullString(s string) any {
 	if s == "" {
@@ -226,7 +202,7 @@ func checkAlerts(alerts []*hookline.AcceptedAlert) error {
 		if n := utf8.RuneCountInString(a.IdempotencyKey); n > hookline.MaxIdempotencyKeyLen {
 			p.Add(at+".idempotencyKey", "is %d characters long; at most %d are allowed", n, hookline.MaxIdempotencyKeyLen)
 		}
-		if !inRange(a.ReceivedAt) && !a.ReceivedAt.IsZero() {
+		if !unixnano.InRange(a.ReceivedAt) && !a.ReceivedAt.IsZero() {
 			p.Add(at+".receivedAt", "is out of range")
 		}
 		for j, d := range a.Deliveries {
@@ -344,7 +320,7 @@ func (db *DB) storedAlert(ctx context.Context, tx *sql.Tx, source, key string) (
 		return "", time.Time{}, nil, err
 	}
 	ds, err := queryDeliveries(ctx, tx.StmtContext(ctx, db.stmts.alertDeliveries), id)
-	return id, fromNanos(received), ds, err
+	return id, unixnano.Time(received), ds, err
 }
 
 // queryDeliveries runs a query of deliveryColumns.
@@ -379,7 +355,7 @@ func scanDelivery(s scanner, extra ...any) (*hookline.Delivery, error) {
 		return nil, err
 	}
 	d.TriggerType, d.State = hookline.TriggerType(trigger), hookline.DeliveryState(state)
-	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromNullNanos(next), fromNanos(created), fromNanos(updated)
+	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = unixnano.FromNull(next), unixnano.Time(created), unixnano.Time(updated)
 	return &d, nil
 }
 
@@ -426,9 +402,9 @@ func (db *DB) ClaimDue(ctx context.Context, owner string, due time.Time, limit i
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
 	dueNanos := int64(math.MaxInt64)
-	if due.Before(minTime) {
+	if due.Before(unixnano.Min) {
 		dueNanos = math.MinInt64
-	} else if !due.After(maxTime) {
+	} else if !due.After(unixnano.Max) {
 		dueNanos = due.UnixNano()
 	}
 
@@ -538,7 +514,7 @@ func checkResults(results []hookline.AttemptResult) error {
 			name string
 			v    time.Time
 		}{{"nextAttemptAt", r.NextAttemptAt}, {"attempt.startedAt", r.Attempt.StartedAt}, {"attempt.retryAt", r.Attempt.RetryAt}} {
-			if !inRange(t.v) && !t.v.IsZero() {
+			if !unixnano.InRange(t.v) && !t.v.IsZero() {
 				p.Add(at+"."+t.name, "is out of range")
 			}
 		}
@@ -588,7 +564,7 @@ func (db *DB) RecordAttempts(ctx context.Context, owner string, results []hookli
 				continue // unknown, or this attempt is counted already
 			}
 			_, err = insertAttempt.ExecContext(ctx, a.DeliveryID, a.N, a.StartedAt.UnixNano(), a.Latency.Microseconds(),
-				a.StatusCode, a.Error, a.Response, nullNanos(a.RetryAt))
+				a.StatusCode, a.Error, a.Response, unixnano.Null(a.RetryAt))
 			if err != nil {
 				return fmt.Errorf("result %d: log attempt %d of %s: %w", i, a.N, a.DeliveryID, err)
 			}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/unixnano"
 )
 
 // leased describes one kind of work that processes claim under leases —
@@ -52,9 +53,9 @@ func claimLeased[R, D any](ctx context.Context, db *DB, l leased[R, D], owner st
 	if limit == 0 {
 		return nil, nil, nil
 	}
-	at := clampNanos(now)
+	at := unixnano.Clamp(now)
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		rs, err := queryAll(ctx, tx, l.scanRecord, l.claim, owner, at, addNanos(at, lease), limit)
+		rs, err := queryAll(ctx, tx, l.scanRecord, l.claim, owner, at, unixnano.Add(at, lease), limit)
 		if err != nil || len(rs) == 0 {
 			return err
 		}

@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/unixnano"
 )
 
 // Monitors and their evaluation bookkeeping (migration 0006). Beyond
@@ -323,7 +323,7 @@ func (db *DB) UpdateMonitor(ctx context.Context, m *hookline.Monitor) error {
 		if err != nil {
 			return mapMonitorConstraint(err, row.Name)
 		}
-		_, err = tx.ExecContext(ctx, rescheduleSQL, boolInt(row.Disabled), now.UnixNano(), addNanos(now.UnixNano(), row.Interval), row.ID)
+		_, err = tx.ExecContext(ctx, rescheduleSQL, boolInt(row.Disabled), now.UnixNano(), unixnano.Add(now.UnixNano(), row.Interval), row.ID)
 		if err != nil {
 			return fmt.Errorf("reschedule: %w", err)
 		}
@@ -375,39 +375,9 @@ func scanMonitorState(s scanner) (*hookline.MonitorStateRecord, error) {
 	if state.Valid {
 		r.State = json.RawMessage(state.String)
 	}
-	r.WindowEnd, r.NextEvalAt, r.LeaseExpiresAt = nanosOrZero(windowEnd), nanosOrZero(nextEval), nanosOrZero(leaseTill)
+	r.WindowEnd, r.NextEvalAt, r.LeaseExpiresAt = unixnano.FromNull(windowEnd), unixnano.FromNull(nextEval), unixnano.FromNull(leaseTill)
 	r.LeaseOwner = owner.String
 	return &r, nil
-}
-
-func nanosOrZero(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
-	}
-	return fromNanos(n.Int64)
-}
-
-// addNanos returns n plus d, held at the int64 bounds rather than
-// wrapping around.
-func addNanos(n int64, d time.Duration) int64 {
-	switch {
-	case d > 0 && n > math.MaxInt64-int64(d):
-		return math.MaxInt64
-	case d < 0 && n < math.MinInt64-int64(d):
-		return math.MinInt64
-	}
-	return n + int64(d)
-}
-
-// clampNanos is t in Unix nanoseconds, held at the bounds they can show.
-func clampNanos(t time.Time) int64 {
-	switch {
-	case t.Before(minTime):
-		return math.MinInt64
-	case t.After(maxTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
 }
 
 // MonitorState returns the monitor's bookkeeping, or ENOTFOUND.
@@ -459,13 +429,13 @@ func (db *DB) SaveEvaluation(ctx context.Context, owner, id string, windowEnd ti
 	if len(state) > 0 && !json.Valid(state) {
 		p.Add("state", "is not valid JSON")
 	}
-	if !windowEnd.IsZero() && !inRange(windowEnd) {
+	if !windowEnd.IsZero() && !unixnano.InRange(windowEnd) {
 		p.Add("windowEnd", "must fall between the years 1678 and 2262")
 	}
 	switch {
 	case nextEvalAt.IsZero():
 		p.Add("nextEvalAt", "is required")
-	case !inRange(nextEvalAt):
+	case !unixnano.InRange(nextEvalAt):
 		p.Add("nextEvalAt", "must fall between the years 1678 and 2262")
 	}
 	if err := p.Err(); err != nil {
@@ -496,7 +466,7 @@ func (db *DB) SaveEvaluation(ctx context.Context, owner, id string, windowEnd ti
 			next = nil
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE monitor_states SET state = ?, window_end = ?, next_eval_at = ?,
-			lease_owner = NULL, lease_expires_at = NULL WHERE monitor_id = ?`, stateText, nullNanos(windowEnd), next, id)
+			lease_owner = NULL, lease_expires_at = NULL WHERE monitor_id = ?`, stateText, unixnano.Null(windowEnd), next, id)
 		return err
 	})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/unixnano"
 )
 
 // Scheduled searches and their run bookkeeping (migration 0007), kept as
@@ -176,7 +177,7 @@ func prepareSearch(s *hookline.ScheduledSearch, next time.Time) (hookline.Schedu
 		// An expression Validate refused has no next time either; one
 		// problem with it is enough.
 		p.Add("cronExpression", "never fires: the schedule has no next time")
-	case !inRange(next):
+	case !unixnano.InRange(next):
 		p.Add("next", "must fall between the years 1678 and 2262")
 	}
 	if err := p.Err(); err != nil {
@@ -346,7 +347,7 @@ func scanSearchState(s scanner) (*hookline.SearchStateRecord, error) {
 		&r.LastRun.Results, &r.LastRun.Alerts, &r.LastRun.Error); err != nil {
 		return nil, err
 	}
-	r.NextRunAt, r.LeaseExpiresAt, r.LastRun.ScheduledAt = nanosOrZero(next), nanosOrZero(leaseTill), nanosOrZero(lastScheduled)
+	r.NextRunAt, r.LeaseExpiresAt, r.LastRun.ScheduledAt = unixnano.FromNull(next), unixnano.FromNull(leaseTill), unixnano.FromNull(lastScheduled)
 	r.LeaseOwner = owner.String
 	return &r, nil
 }
@@ -399,13 +400,13 @@ func (db *DB) SaveSearchRun(ctx context.Context, owner, id string, run hookline.
 	if owner == "" {
 		p.Add("owner", "is required")
 	}
-	if !run.ScheduledAt.IsZero() && !inRange(run.ScheduledAt) {
+	if !run.ScheduledAt.IsZero() && !unixnano.InRange(run.ScheduledAt) {
 		p.Add("run.scheduledAt", "must fall between the years 1678 and 2262")
 	}
 	switch {
 	case next.IsZero():
 		p.Add("next", "is required")
-	case !inRange(next):
+	case !unixnano.InRange(next):
 		p.Add("next", "must fall between the years 1678 and 2262")
 	}
 	if err := p.Err(); err != nil {
