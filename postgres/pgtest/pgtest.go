@@ -1,14 +1,14 @@
 // Package pgtest gives tests a real PostgreSQL: one private cluster per test
-// binary, started by Main in a temporary directory (initdb, then pg_ctl on
-// 127.0.0.1 and a free port, fsync off), and a fresh, empty database per
+// binary, started in a temporary directory when the first test asks for a
+// database (initdb, then pg_ctl on 127.0.0.1 and a free port, fsync off),
+// so that runs of other tests start none, and a fresh, empty database per
 // test from NewDatabase, so that tests are isolated and may run in
 // parallel. The cluster is stopped and its directory removed when the
 // tests end.
 //
 // The binaries are found on PATH or under /usr/lib/postgresql/*/bin. When
 // there are none, the tests that ask for a database skip, saying why,
-// unless HOOKLINE_REQUIRE_POSTGRES=1 (as CI sets), when the test binary
-// fails instead. HOOKLINE_TEST_DATABASE_URL (postgres://user@host:port/db)
+// unless HOOKLINE_REQUIRE_POSTGRES=1 (as CI sets), when they fail instead. HOOKLINE_TEST_DATABASE_URL (postgres://user@host:port/db)
 // uses an existing server instead of starting one: its user must be
 // allowed to create databases.
 package pgtest
@@ -29,6 +29,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -42,15 +43,20 @@ const (
 	EnvURL     = "HOOKLINE_TEST_DATABASE_URL"
 )
 
-// server is the cluster of this test binary, set by Main.
+// server is the cluster of this test binary, started by the first
+// NewDatabase (so that a run of tests that need none starts none) and
+// stopped by Main.
 var server struct {
-	admin   *sql.DB  // connected to the maintenance database, creates and drops test databases
-	base    *url.URL // the server's URL; a test database's URL differs in its path
-	skipped string   // why there is no server, when there is none
+	once    sync.Once
+	main    bool         // Main is running the tests
+	stop    func() error // stops what start started; nil when nothing is
+	admin   *sql.DB      // connected to the maintenance database, creates and drops test databases
+	base    *url.URL     // the server's URL; a test database's URL differs in its path
+	skipped string       // why there is no server, when there is none
 }
 
-// Main starts the cluster (or connects to HOOKLINE_TEST_DATABASE_URL), runs
-// the tests and stops it. Call it from TestMain:
+// Main runs the tests and then stops the cluster, if one of them started
+// it (or disconnects from HOOKLINE_TEST_DATABASE_URL). Call it from TestMain:
 //
 //	func TestMain(m *testing.M) { pgtest.Main(m) }
 func Main(m *testing.M) {
@@ -58,37 +64,49 @@ func Main(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	stop, err := start()
-	if err != nil {
-		if os.Getenv(EnvRequire) == "1" {
-			fmt.Fprintf(os.Stderr, "pgtest: %v (%s=1: PostgreSQL is required)\n", err, EnvRequire)
-			return 1
+	server.main = true
+	// An interrupted run (^C, SIGTERM) stops the cluster rather than
+	// leaving it running; a killed one is swept by the next (sweepStale).
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		if _, ok := <-sigs; ok {
+			stopServer()
+			os.Exit(1)
 		}
-		server.skipped = err.Error()
-	}
-	if stop != nil {
-		// An interrupted run (^C, SIGTERM) stops the cluster rather than
-		// leaving it running; a killed one is swept by the next (sweepStale).
-		sigs := make(chan os.Signal, 1)
-		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-		defer signal.Stop(sigs)
-		go func() {
-			if _, ok := <-sigs; ok {
-				stop()
-				os.Exit(1)
-			}
-		}()
-	}
+	}()
 	code := m.Run()
-	if stop != nil {
-		if err := stop(); err != nil {
-			fmt.Fprintf(os.Stderr, "pgtest: %v\n", err)
-			if code == 0 {
-				code = 1
-			}
+	if err := stopServer(); err != nil {
+		fmt.Fprintf(os.Stderr, "pgtest: %v\n", err)
+		if code == 0 {
+			code = 1
 		}
 	}
 	return code
+}
+
+// stopServer stops the cluster if one was started; later NewDatabase
+// calls find none.
+func stopServer() error {
+	var err error
+	server.once.Do(func() { server.skipped = "the tests are over" }) // none starts after this
+	if server.stop != nil {
+		err, server.stop = server.stop(), nil
+	}
+	return err
+}
+
+// ensure starts the server the first time a test asks for a database.
+func ensure() {
+	server.once.Do(func() {
+		stop, err := start()
+		if err != nil {
+			server.skipped = err.Error()
+			return
+		}
+		server.stop = stop
+	})
 }
 
 // start connects to the server the tests use, starting one if need be, and
@@ -129,9 +147,13 @@ func connect(ctx context.Context, u *url.URL, stopServer func() error) (func() e
 // package comment).
 func NewDatabase(tb testing.TB) string {
 	tb.Helper()
+	if !server.main {
+		tb.Fatal("pgtest: call pgtest.Main from TestMain")
+	}
+	ensure()
 	if server.admin == nil {
-		if server.skipped == "" {
-			tb.Fatal("pgtest: no server: call pgtest.Main from TestMain")
+		if os.Getenv(EnvRequire) == "1" {
+			tb.Fatalf("pgtest: %s (%s=1: PostgreSQL is required)", server.skipped, EnvRequire)
 		}
 		tb.Skipf("PostgreSQL is not available (%s); set %s=1 to fail instead, or %s to use a server",
 			server.skipped, EnvRequire, EnvURL)
