@@ -511,16 +511,6 @@ func (d *document) decodeSearch(m map[string]json.RawMessage) []problem {
 	return nil
 }
 
-// minutesAsText makes a duration written as a bare number ("interval: 5",
-// which YAML reads as a number) the text the API reads as minutes.
-func minutesAsText(m map[string]json.RawMessage, fields ...string) {
-	for _, f := range fields {
-		if raw := bytes.TrimSpace(m[f]); len(raw) > 0 && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9') {
-			m[f], _ = json.Marshal(string(raw))
-		}
-	}
-}
-
 // takeConnName removes a notification's connectionName, which apply
 // resolves to the connection's ID.
 func takeConnName(n map[string]json.RawMessage) (string, error) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
 	"github.com/hookline/hookline/client"
 )
@@ -190,87 +188,34 @@ func newMonitorsGetCmd(o *apiOptions) *cobra.Command {
 	}
 }
 
-// monitorReadOnly are the fields of get's output that a file may hold and
-// that are not the monitor's to change: a get, edited, is a valid update.
-var monitorReadOnly = []string{"id", "createdAt", "createdBy", "modifiedAt", "modifiedBy", "state"}
+// monitorFile is how -f files hold a monitor.
+var monitorFile = definitionFile{
+	kind:     "monitor",
+	readOnly: []string{"id", "createdAt", "createdBy", "modifiedAt", "modifiedBy", "state"},
+	minutes:  []string{"interval", "window"},
+	payloads: func(m map[string]json.RawMessage, set func(map[string]json.RawMessage, string, string) error) error {
+		var ns []map[string]json.RawMessage
+		if err := json.Unmarshal(m["notifications"], &ns); err != nil {
+			return nil // not a list: decoding says so
+		}
+		for _, n := range ns {
+			for _, f := range []string{"payloadOverride", "resolutionPayloadOverride"} {
+				if err := set(n, f, "notifications: "+f); err != nil {
+					return err
+				}
+			}
+		}
+		m["notifications"], _ = json.Marshal(ns)
+		return nil
+	},
+}
 
-// monitorPayloadFields may be written as an object instead of a string
-// holding one; they are sent as that object's JSON text.
-var monitorPayloadFields = []string{"payloadOverride", "resolutionPayloadOverride"}
-
-// readMonitorFile reads a monitor from a JSON or YAML file ("-": standard
-// input), refusing fields a monitor does not have.
 func readMonitorFile(in io.Reader, path string) (client.MonitorInput, error) {
-	var out client.MonitorInput
-	b, err := (&stdinOnce{r: in}).readFile("-f", path)
-	if err != nil {
-		return out, err
-	}
-	name := path
-	if name == "-" {
-		name = "standard input"
-	}
-	if out, err = parseMonitorFile(b); err != nil {
-		return out, fmt.Errorf("%s: %w", name, err)
-	}
-	return out, nil
+	return readDefinition[client.MonitorInput](in, path, monitorFile)
 }
 
 func parseMonitorFile(b []byte) (client.MonitorInput, error) {
-	var out client.MonitorInput
-	trimmed := bytes.TrimSpace(b)
-	if len(trimmed) == 0 {
-		return out, errors.New("the file is empty")
-	}
-	js := trimmed
-	if trimmed[0] != '{' {
-		var err error
-		if js, err = yaml.YAMLToJSONStrict(b); err != nil {
-			return out, fmt.Errorf("not valid YAML: %w", err)
-		}
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(js, &m); err != nil || m == nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			line, col := lineCol(js, se.Offset)
-			return out, fmt.Errorf("not valid JSON: line %d, column %d: %v", line, col, se)
-		}
-		return out, errors.New("must hold one object of monitor fields")
-	}
-	for _, f := range monitorReadOnly {
-		delete(m, f)
-	}
-	minutesAsText(m, "interval", "window")
-	if raw, ok := m["notifications"]; ok {
-		var ns []map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &ns); err == nil {
-			for _, n := range ns {
-				for _, f := range monitorPayloadFields {
-					p := bytes.TrimSpace(n[f])
-					if len(p) > 0 && (p[0] == '{' || p[0] == '[') {
-						var c bytes.Buffer
-						if err := json.Compact(&c, p); err != nil {
-							return out, fmt.Errorf("notifications: %s: %w", f, err)
-						}
-						n[f], _ = json.Marshal(c.String())
-					}
-				}
-			}
-			m["notifications"], _ = json.Marshal(ns)
-		}
-	}
-	clean, _ := json.Marshal(m)
-	dec := json.NewDecoder(bytes.NewReader(clean))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&out); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return out, fmt.Errorf("%s: must be %s, not %s", strings.TrimPrefix(te.Field, "MonitorInput."), goTypeInWords(te.Type.String()), te.Value)
-		}
-		return out, fmt.Errorf("not a monitor: %v", strings.TrimPrefix(err.Error(), "json: "))
-	}
-	return out, nil
+	return parseDefinition[client.MonitorInput](b, monitorFile)
 }
 
 func newMonitorsCreateCmd(o *apiOptions) *cobra.Command {

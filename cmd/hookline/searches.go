@@ -4,7 +4,6 @@ package main
 // schedule that notify a connection when their results meet a condition.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
 	"github.com/hookline/hookline/client"
 )
@@ -217,80 +215,30 @@ func newSearchesGetCmd(o *apiOptions) *cobra.Command {
 	}
 }
 
-// searchReadOnly are the fields of get's output that a file may hold and
-// that are not the search's to change: a get, edited, is a valid update.
-var searchReadOnly = []string{"id", "createdAt", "createdBy", "modifiedAt", "modifiedBy", "state"}
+// searchFile is how -f files hold a scheduled search.
+var searchFile = definitionFile{
+	kind:     "scheduled search",
+	readOnly: []string{"id", "createdAt", "createdBy", "modifiedAt", "modifiedBy", "state"},
+	minutes:  []string{"timeRange"},
+	payloads: func(m map[string]json.RawMessage, set func(map[string]json.RawMessage, string, string) error) error {
+		var n map[string]json.RawMessage
+		if err := json.Unmarshal(m["notification"], &n); err != nil || n == nil {
+			return nil // not an object: decoding says so
+		}
+		if err := set(n, "payload", "notification: payload"); err != nil {
+			return err
+		}
+		m["notification"], _ = json.Marshal(n)
+		return nil
+	},
+}
 
-// readSearchFile reads a scheduled search from a JSON or YAML file ("-":
-// standard input), refusing fields a search does not have.
 func readSearchFile(in io.Reader, path string) (client.ScheduledSearchInput, error) {
-	var out client.ScheduledSearchInput
-	b, err := (&stdinOnce{r: in}).readFile("-f", path)
-	if err != nil {
-		return out, err
-	}
-	name := path
-	if name == "-" {
-		name = "standard input"
-	}
-	if out, err = parseSearchFile(b); err != nil {
-		return out, fmt.Errorf("%s: %w", name, err)
-	}
-	return out, nil
+	return readDefinition[client.ScheduledSearchInput](in, path, searchFile)
 }
 
 func parseSearchFile(b []byte) (client.ScheduledSearchInput, error) {
-	var out client.ScheduledSearchInput
-	trimmed := bytes.TrimSpace(b)
-	if len(trimmed) == 0 {
-		return out, errors.New("the file is empty")
-	}
-	js := trimmed
-	if trimmed[0] != '{' {
-		var err error
-		if js, err = yaml.YAMLToJSONStrict(b); err != nil {
-			return out, fmt.Errorf("not valid YAML: %w", err)
-		}
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(js, &m); err != nil || m == nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			line, col := lineCol(js, se.Offset)
-			return out, fmt.Errorf("not valid JSON: line %d, column %d: %v", line, col, se)
-		}
-		return out, errors.New("must hold one object of scheduled search fields")
-	}
-	for _, f := range searchReadOnly {
-		delete(m, f)
-	}
-	minutesAsText(m, "timeRange")
-	// The payload may be written as an object instead of a string holding
-	// one; it is sent as that object's JSON text.
-	if raw, ok := m["notification"]; ok {
-		var n map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &n); err == nil && n != nil {
-			if p := bytes.TrimSpace(n["payload"]); len(p) > 0 && (p[0] == '{' || p[0] == '[') {
-				var c bytes.Buffer
-				if err := json.Compact(&c, p); err != nil {
-					return out, fmt.Errorf("notification: payload: %w", err)
-				}
-				n["payload"], _ = json.Marshal(c.String())
-				m["notification"], _ = json.Marshal(n)
-			}
-		}
-	}
-	clean, _ := json.Marshal(m)
-	dec := json.NewDecoder(bytes.NewReader(clean))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&out); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return out, fmt.Errorf("%s: must be %s, not %s", strings.TrimPrefix(te.Field, "ScheduledSearchInput."), goTypeInWords(te.Type.String()), te.Value)
-		}
-		return out, fmt.Errorf("not a scheduled search: %v", strings.TrimPrefix(err.Error(), "json: "))
-	}
-	return out, nil
+	return parseDefinition[client.ScheduledSearchInput](b, searchFile)
 }
 
 const searchFileHelp = `-f FILE is JSON or YAML with the API's field names (see
