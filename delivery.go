@@ -141,13 +141,29 @@ type DeliveryStore interface {
 	// An alert whose IdempotencyKey is already stored for its Source is not
 	// stored again: its ID, ReceivedAt and Deliveries are set from the
 	// stored one and Duplicate is set. Deliveries stored with owner are held by that
-	// process; with owner "" any process may claim them.
+	// process, as long as its lease lives; with owner "" any process may claim them.
 	AcceptAlerts(ctx context.Context, owner string, alerts []*AcceptedAlert) error
 
-	// ClaimDue marks for owner up to limit pending deliveries due by due
-	// that owner does not hold already, oldest due first, skipping the
-	// connections in skip, and returns them with their alerts.
+	// ClaimDue marks for owner up to limit pending deliveries due by due,
+	// oldest due first, skipping the connections in skip, and returns them
+	// with their alerts. It takes those nobody holds and those held by an
+	// owner without a live lease (see RenewOwner); never those owner, or
+	// another owner with a live lease, holds.
 	ClaimDue(ctx context.Context, owner string, due time.Time, limit int, skip []string) ([]*ClaimedDelivery, error)
+
+	// RenewOwner leases to owner, for ttl from the store's clock, the
+	// deliveries it holds: until the lease lapses, no other owner claims
+	// them. A process renews its lease well before it lapses, for as long
+	// as it runs; one that crashed stops renewing, and its deliveries are
+	// claimed by the others once ttl has passed. renewed is false when
+	// owner had no live lease: on the first call, and after a lapse, when
+	// another process may have claimed what owner held. An empty owner or
+	// a ttl that is not positive is EINVALID naming "owner" or "ttl".
+	RenewOwner(ctx context.Context, owner string, ttl time.Duration) (renewed bool, err error)
+
+	// ReleaseOwner ends owner's lease at once: a process that stops
+	// leaves what it held to the others without making them wait.
+	ReleaseOwner(ctx context.Context, owner string) error
 
 	// RecordAttempts logs attempts and applies their deliveries' new
 	// states, all in one transaction. owner keeps the deliveries whose
@@ -209,4 +225,21 @@ type DeliveryBucket struct {
 type ClaimedDelivery struct {
 	Delivery *Delivery
 	Alert    *Alert
+}
+
+// MaxOwnerLease bounds the ttl of DeliveryStore.RenewOwner: a lease that
+// long would strand a crashed process's deliveries for a day.
+const MaxOwnerLease = 24 * time.Hour
+
+// CheckOwnerLease refuses the arguments of DeliveryStore.RenewOwner that
+// no store accepts, naming "owner" or "ttl".
+func CheckOwnerLease(owner string, ttl time.Duration) error {
+	var p Problems
+	if owner == "" {
+		p.Add("owner", "is required")
+	}
+	if ttl <= 0 || ttl > MaxOwnerLease {
+		p.Add("ttl", "must be more than 0 and at most %s, not %s", MaxOwnerLease, ttl)
+	}
+	return p.Err()
 }

@@ -4,13 +4,15 @@
 // per-connection limits and circuit breakers, schedules retries, and
 // records every attempt. The store is the truth: whatever is pending there
 // and held by no running process is claimed again, so a crash loses
-// nothing accepted.
+// nothing accepted. Any number of dispatchers may share one store: each
+// holds its deliveries under a lease it renews (lease.go).
 package dispatch
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -38,6 +40,10 @@ type Config struct {
 	Horizon              time.Duration // retries due within it stay in memory (2 min)
 	PollInterval         time.Duration // how often the store is asked for due work (1 s)
 	ClaimBatch           int           // deliveries claimed per poll at most (2,000)
+	// Lease is how long the deliveries this process holds stay its own
+	// if it stops renewing (it renews every third of it): after a crash,
+	// the other replicas wait this long before they take them over (30 s).
+	Lease time.Duration
 
 	BreakerThreshold   int           // consecutive retryable failures that pause a connection (5)
 	BreakerCooldown    time.Duration // the first pause (30 s), doubled on each failed probe
@@ -78,6 +84,7 @@ func (c *Config) setDefaults() {
 	defDur(&c.Horizon, 2*time.Minute)
 	defDur(&c.PollInterval, time.Second)
 	def(&c.ClaimBatch, 2000)
+	defDur(&c.Lease, 30*time.Second)
 	def(&c.BreakerThreshold, 5)
 	defDur(&c.BreakerCooldown, 30*time.Second)
 	defDur(&c.BreakerMaxCooldown, 10*time.Minute)
@@ -157,18 +164,26 @@ func New(cfg Config, store hookline.DeliveryStore, conns hookline.ConnectionStor
 // Owner is the mark of the deliveries this dispatcher holds.
 func (d *Dispatcher) Owner() string { return d.cfg.Owner }
 
-// Start runs the loops; what was pending in the store is claimed on the
-// first poll, at once.
-func (d *Dispatcher) Start() {
-	d.loops.Add(3)
+// Start takes the lease on the deliveries this dispatcher will hold and
+// runs the loops; what was pending in the store and held by no live
+// process is claimed on the first poll, at once. It fails, starting
+// nothing, when the lease cannot be taken.
+func (d *Dispatcher) Start(ctx context.Context) error {
+	if err := d.renewLease(ctx, true); err != nil {
+		return fmt.Errorf("start dispatcher: %w", err)
+	}
+	d.loops.Add(4)
 	go d.acceptLoop()
 	go d.resultLoop()
 	go d.pollLoop()
+	go d.leaseLoop()
+	return nil
 }
 
 // Stop stops taking alerts, waits up to ctx for attempts in flight, stores
-// their results, and ends the loops. Deliveries held but not attempted
-// stay pending in the store for the next start.
+// their results, ends the loops and releases the lease. Deliveries held
+// but not attempted stay pending in the store, for another replica to
+// claim at once or for the next start.
 func (d *Dispatcher) Stop(ctx context.Context) error {
 	var err error
 	d.stopOnce.Do(func() {
@@ -200,6 +215,7 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 		d.loops.Wait()
 		close(stopped)
 		d.giveUpCancel()
+		err = errors.Join(err, d.releaseLease(ctx))
 	})
 	return err
 }

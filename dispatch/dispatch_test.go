@@ -108,7 +108,9 @@ func (b *bundle) start(mutate func(*dispatch.Config)) {
 		mutate(&cfg)
 	}
 	b.d = dispatch.New(cfg, b.db, b.db, &notify.Sender{Registry: reg, Timeout: 500 * time.Millisecond})
-	b.d.Start()
+	if err := b.d.Start(context.Background()); err != nil {
+		b.t.Fatal(err)
+	}
 	d := b.d
 	b.t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -446,6 +448,41 @@ func TestClaimsWhatAnotherProcessLeft(t *testing.T) {
 	b.waitState(left.Deliveries[0].ID, hookline.DeliveryDelivered, 1)
 }
 
+// TestLeaseKeepsHeldDeliveries: while a dispatcher runs, its lease keeps
+// the deliveries it holds from another replica's claims, well past the
+// lease's length; once it stops, they are claimed at once.
+func TestLeaseKeepsHeldDeliveries(t *testing.T) {
+	const lease = 300 * time.Millisecond
+	b := setup(t, func(c *dispatch.Config) { c.Lease = lease })
+	tg := newTarget(t, b.clock)
+	tg.setAnswer(func(n int, r *http.Request, w http.ResponseWriter) {
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	})
+	id := b.accept("held", hookline.TriggerCritical, b.connection("hook", tg.URL)).Deliveries[0].ID
+	b.waitState(id, hookline.DeliveryPending, 1) // held for its retry, 10 s later on the fake clock
+
+	far := t0.Add(time.Hour)
+	for deadline := time.Now().Add(4 * lease); time.Now().Before(deadline); time.Sleep(lease / 4) {
+		got, err := b.db.ClaimDue(t.Context(), "other-replica", far, 10, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 0 {
+			t.Fatalf("another replica claimed %s while the dispatcher holding it ran", got[0].Delivery.ID)
+		}
+	}
+	if err := b.d.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.db.ClaimDue(t.Context(), "other-replica", far, 10, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Delivery.ID != id {
+		t.Fatalf("after Stop, another replica claimed %d deliveries; want %s at once", len(got), id)
+	}
+}
+
 func TestReplayKeepsTheKey(t *testing.T) {
 	b := setup(t, nil)
 	tg := newTarget(t, b.clock)
@@ -593,7 +630,9 @@ func TestStoreFailureHoldsBackAttempts(t *testing.T) {
 	flaky := &flakyStore{DB: b.db, failing: true}
 	reg := notify.NewRegistry(webhook.Kind{})
 	d := dispatch.New(dispatch.Config{Clock: b.clock, Workers: 2, ResultQueue: 4}, flaky, b.db, &notify.Sender{Registry: reg})
-	d.Start()
+	if err := d.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { d.Stop(context.Background()) })
 	b.d = d
 	tg := newTarget(t, b.clock)

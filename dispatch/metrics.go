@@ -21,6 +21,7 @@ type Metrics struct {
 	heldGauge     prometheus.Gauge
 	inflightGauge prometheus.Gauge
 	breakerGauge  *prometheus.GaugeVec
+	leaseLapses   prometheus.Counter
 }
 
 // NewMetrics registers the metrics with reg. stats reads the queue's depth
@@ -53,9 +54,12 @@ func NewMetrics(reg prometheus.Registerer, stats func(context.Context) (hookline
 		breakerGauge: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "hookline_connection_paused", Help: "1 while a connection's circuit breaker pauses it after repeated failures.",
 		}, []string{"connection"}),
+		leaseLapses: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hookline_delivery_lease_lapses_total", Help: "Renewals that found this process's lease on its held deliveries lapsed (other replicas may have taken some over).",
+		}),
 	}
 	reg.MustRegister(m.acceptedTotal, m.attemptsTotal, m.outcomesTotal, m.latency, m.commitSeconds,
-		m.heldGauge, m.inflightGauge, m.breakerGauge, &queueCollector{stats: stats})
+		m.heldGauge, m.inflightGauge, m.breakerGauge, m.leaseLapses, &queueCollector{stats: stats})
 	return m
 }
 
@@ -67,6 +71,12 @@ func sourceLabel(source string) string {
 		return source
 	}
 	return "other"
+}
+
+func (m *Metrics) leaseLapsed() {
+	if m != nil {
+		m.leaseLapses.Inc()
+	}
 }
 
 func (m *Metrics) accepted(source string) {

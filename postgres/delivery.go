@@ -34,10 +34,13 @@ import (
 // conditional on the delivery not having counted it, which PostgreSQL
 // checks again on the locked row.
 //
-// One process per database still: like SQLite's, ClaimDue takes over
-// deliveries held by any other owner, as a restarted process must; with
-// several live replicas that would take a running replica's work. Leases
-// (a later issue) are what make replicas safe.
+// Replicas. Each process holds the deliveries it claimed or accepted
+// under its owner name, and keeps them by renewing its lease in
+// delivery_owners (RenewOwner); a claim passes over the deliveries of every
+// owner with a live lease and takes those of owners without one, which
+// have stopped or crashed. Leases are times of the renewing replica's
+// clock compared with the claiming replica's: replicas' clocks must agree
+// to well within a lease.
 //
 // pgx prepares and caches each statement on each connection the first time
 // it runs there, so the hot path needs no prepared statements of its own.
@@ -65,7 +68,9 @@ const (
 	claimSQL = `UPDATE deliveries SET owner = $1
 		WHERE id IN (
 			SELECT id FROM deliveries
-			WHERE state = 'pending' AND next_attempt_at <= $2 AND (owner IS NULL OR owner <> $1)
+			WHERE state = 'pending' AND next_attempt_at <= $2
+				AND (owner IS NULL OR owner <> ALL (ARRAY(
+					SELECT owner FROM delivery_owners WHERE expires_at > $5) || $1::text))
 				AND connection_id <> ALL ($3::text[])
 			ORDER BY next_attempt_at, id
 			LIMIT $4
@@ -340,9 +345,9 @@ func decodeAlert(id, body string) (*hookline.Alert, error) {
 
 // ClaimDue marks for owner up to limit pending deliveries due by due, oldest
 // due first (then by ID), that owner does not hold and whose connection is
-// not in skip. Deliveries held by another owner are claimed too: an owner
-// other than the running one's is a process that has stopped, whose held
-// work must not be stranded (see the package's note on replicas). It
+// not in skip. Deliveries held by another owner are claimed too when that
+// owner has no live lease: it has stopped, and its held work must not be
+// stranded (see the note on replicas above). It
 // returns the deliveries with their alerts, decoded once per alert: the
 // deliveries of one alert share one *Alert, which callers must not change.
 // A delivery whose stored alert cannot be decoded is failed, with the reason
@@ -384,7 +389,7 @@ func (db *DB) ClaimDue(ctx context.Context, owner string, due time.Time, limit i
 		bodies  = map[string]string{} // by alert ID
 	)
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, claimSQL, owner, dueNanos, skipIDs, limit)
+		rows, err := tx.QueryContext(ctx, claimSQL, owner, dueNanos, skipIDs, limit, db.now().UnixNano())
 		if err != nil {
 			return err
 		}

@@ -49,7 +49,7 @@ func TestQueryPlans(t *testing.T) {
 		{"access keys of a user", keysQuery, keysArgs, "access_keys_user"},
 		{"deliveries of a connection", delQuery, delArgs, "deliveries_connection"},
 		{"alerts of a source", alertQuery, alertArgs, "alerts_source_received"},
-		{"claim", claimSQL, []any{"p1", int64(1), []string{"C"}, 10}, "deliveries_due"},
+		{"claim", claimSQL, []any{"p1", int64(1), []string{"C"}, 10, int64(1)}, "deliveries_due"},
 		{"an alert's deliveries", alertDeliveriesSQL, []any{"A"}, "deliveries_alert"},
 		{"log scan", logsQuery, logsArgs, "logs_time"},
 		{"monitor claim", claimMonitorsSQL, []any{"p1", int64(1), int64(2), 10}, "monitor_states_due"},

@@ -98,8 +98,6 @@ type DB struct {
 	kr   *keyring.Keyring
 	name string // the database URL without its password, for errors
 	ids  idGen  // IDs of audit events
-	// lockConn holds LockServer's advisory lock; nil when not taken.
-	lockConn *sql.Conn
 }
 
 var (
@@ -167,7 +165,7 @@ func (db *DB) Close() error {
 	if db.db == nil {
 		return nil
 	}
-	if err := errors.Join(db.unlock(), db.db.Close()); err != nil {
+	if err := db.db.Close(); err != nil {
 		return fmt.Errorf("close database %s: %w", db.name, err)
 	}
 	return nil

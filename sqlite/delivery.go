@@ -59,12 +59,14 @@ const (
 	// (TestQueryPlans checks the plan). INDEXED BY, because on a small or
 	// unanalysed table SQLite prefers the state index and a sort, which
 	// reads every pending delivery; the literal 'pending' is what makes the
-	// partial index usable at all. Skipped connections come as one JSON
+	// partial index usable at all. The owners with a live lease are read
+	// once per claim, into a small list the index's owner is checked against. Skipped connections come as one JSON
 	// array, so that the statement is the same for any number of them.
 	claimSQL = `UPDATE deliveries SET owner = ?1
 		WHERE id IN (
 			SELECT id FROM deliveries INDEXED BY deliveries_due
-			WHERE state = 'pending' AND next_attempt_at <= ?2 AND (owner IS NULL OR owner <> ?1)
+			WHERE state = 'pending' AND next_attempt_at <= ?2
+				AND (owner IS NULL OR (owner <> ?1 AND owner NOT IN (SELECT owner FROM delivery_owners WHERE expires_at > ?5)))
 				AND connection_id NOT IN (SELECT value FROM json_each(?3))
 			ORDER BY next_attempt_at, id
 			LIMIT ?4)
@@ -372,10 +374,9 @@ func decodeAlert(id, body string) (*hookline.Alert, error) {
 
 // ClaimDue marks for owner up to limit pending deliveries due by due, oldest
 // due first (then by ID), that owner does not hold and whose connection is
-// not in skip. Deliveries held by another owner are claimed too: SQLite
-// serves one process, and an owner other than the running one's is a
-// process that has stopped, whose held work must not be stranded. It
-// returns the deliveries with their alerts, decoded once per alert: the
+// not in skip. Deliveries held by another owner are claimed too when that
+// owner has no live lease (RenewOwner): it has stopped, and its held work
+// must not be stranded. It returns the deliveries with their alerts, decoded once per alert: the
 // deliveries of one alert share one *Alert, which callers must not change.
 // A delivery whose stored alert cannot be decoded is failed, with the reason
 // as its LastError, and not returned. A limit of 0 claims nothing; owner
@@ -415,7 +416,7 @@ func (db *DB) ClaimDue(ctx context.Context, owner string, due time.Time, limit i
 		bodies  = map[string]string{} // by alert ID
 	)
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.StmtContext(ctx, db.stmts.claim).QueryContext(ctx, owner, dueNanos, string(skipJSON), limit)
+		rows, err := tx.StmtContext(ctx, db.stmts.claim).QueryContext(ctx, owner, dueNanos, string(skipJSON), limit, db.now().UnixNano())
 		if err != nil {
 			return err
 		}

@@ -381,3 +381,38 @@ func BenchmarkRecordAttempts(b *testing.B) {
 	}
 	b.ReportMetric(float64(size*b.N)/b.Elapsed().Seconds(), "attempts/s")
 }
+
+// EndLeases frees at once what processes held under leases that have not
+// lapsed: hookline serve calls it holding the data directory's lock, when
+// every earlier process has stopped.
+func TestEndLeases(t *testing.T) {
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "hookline.db"), testKeyring(t, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.RenewOwner(t.Context(), "stopped", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	a := storetest.Alert("held", storetest.Base, "0000000000000001")
+	if err := db.AcceptAlerts(t.Context(), "stopped", []*hookline.AcceptedAlert{a}); err != nil {
+		t.Fatal(err)
+	}
+	due := storetest.Base.Add(time.Minute)
+	claim := func() int {
+		got, err := db.ClaimDue(t.Context(), "next", due, 10, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(got)
+	}
+	if n := claim(); n != 0 {
+		t.Fatalf("claimed %d deliveries under a live lease", n)
+	}
+	if err := db.EndLeases(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := claim(); n != 1 {
+		t.Fatalf("after EndLeases claimed %d deliveries; want the 1 held", n)
+	}
+}

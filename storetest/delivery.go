@@ -32,10 +32,13 @@ import (
 //     ReceivedAt and deliveries. Keys are scoped by source: the same key
 //     from another source is a new alert.
 //   - ClaimDue returns deliveries due at or before due, ordered by
-//     NextAttemptAt then ID; it passes over those the claimer holds, claims
-//     those another owner holds (a restarted process takes over what the
-//     stopped one held) and those nobody holds, never final ones. A limit of
-//     0 claims nothing; a negative limit or an empty owner is EINVALID.
+//     NextAttemptAt then ID; it passes over those the claimer holds and
+//     those of owners with a live lease, claims those of an owner without
+//     one (never renewed, released, or lapsed: a process that stopped) and
+//     those nobody holds, never final ones. A limit of 0 claims nothing; a
+//     negative limit or an empty owner is EINVALID.
+//   - RenewOwner's leases run on the store's clock, which the suite takes
+//     to be the real one: a lease of 1 ms has lapsed 20 ms later.
 //   - RecordAttempts refuses (EINVALID) a batch with a result lacking a
 //     known state, a NextAttemptAt while pending, an attempt number of 1 or
 //     more or a StartedAt. It skips a result whose delivery is unknown or
@@ -81,6 +84,7 @@ func TestDeliveryStore(t *testing.T, open func(t *testing.T) (hookline.DeliveryS
 		{"ClaimOrder", testClaimOrder},
 		{"ClaimLimit", testClaimLimit},
 		{"ClaimOwners", testClaimOwners},
+		{"ClaimLeases", testClaimLeases},
 		{"ClaimSkip", testClaimSkip},
 		{"ClaimBadArguments", testClaimBadArguments},
 		{"RecordAttempts", testRecordAttempts},

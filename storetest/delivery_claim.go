@@ -101,6 +101,83 @@ func testClaimOwners(t *testing.T, e *env) {
 	}
 }
 
+// testClaimLeases checks that a live lease keeps an owner's deliveries
+// from other claims, and that a released or lapsed one does not.
+func testClaimLeases(t *testing.T, e *env) {
+	renew := func(owner string, ttl time.Duration) bool {
+		t.Helper()
+		renewed, err := e.s.RenewOwner(t.Context(), owner, ttl)
+		if err != nil {
+			t.Fatalf("RenewOwner(%s, %s): %v", owner, ttl, err)
+		}
+		return renewed
+	}
+	if renew("p1", time.Hour) {
+		t.Error("the first RenewOwner of p1 said it renewed a live lease")
+	}
+	if !renew("p1", time.Hour) {
+		t.Error("the second RenewOwner of p1 said its lease had lapsed")
+	}
+	renew("p2", time.Hour)
+	renew("p3", time.Hour)
+	held := Alert("held", Base, e.conns[0])
+	free := Alert("free", Base.Add(time.Second), e.conns[1])
+	e.accept("p1", held)
+	e.accept("", free)
+	due := Base.Add(time.Minute)
+
+	if got := claimedIDs(e.claim("p2", due, 10)); !slices.Equal(got, deliveryIDs(free.Deliveries)) {
+		t.Errorf("p2 claimed %q; want only the delivery nobody held, not the one leased to p1", got)
+	}
+	if got := e.claim("p1", due, 10); len(got) != 0 {
+		t.Errorf("p1 claimed %q; want none: it holds one, and p2's lease holds the other", claimedIDs(got))
+	}
+	// A held delivery recorded with Keep stays leased to its holder.
+	e.record("p1", hookline.AttemptResult{
+		Attempt: hookline.DeliveryAttempt{DeliveryID: held.Deliveries[0].ID, N: 1, StartedAt: Base, StatusCode: 503},
+		State:   hookline.DeliveryPending, NextAttemptAt: Base.Add(time.Second), Keep: true,
+	})
+	if got := e.claim("p3", due, 10); len(got) != 0 {
+		t.Errorf("p3 claimed %q while p1 and p2 hold live leases", claimedIDs(got))
+	}
+	// Released, p1's delivery is anyone's at once.
+	if err := e.s.ReleaseOwner(t.Context(), "p1"); err != nil {
+		t.Fatalf("ReleaseOwner: %v", err)
+	}
+	if got := claimedIDs(e.claim("p3", due, 10)); !slices.Equal(got, deliveryIDs(held.Deliveries)) {
+		t.Errorf("after p1 released its lease, p3 claimed %q; want p1's delivery", got)
+	}
+	if renew("p1", time.Hour) {
+		t.Error("RenewOwner after ReleaseOwner said the lease was still live")
+	}
+
+	// A lease that lapses frees the deliveries as a release does.
+	renew("p4", time.Millisecond)
+	lapsing := Alert("lapsing", Base.Add(2*time.Second), e.conns[2])
+	e.accept("p4", lapsing)
+	time.Sleep(20 * time.Millisecond)
+	if got := claimedIDs(e.claim("p2", due, 10)); !slices.Equal(got, deliveryIDs(lapsing.Deliveries)) {
+		t.Errorf("after p4's lease lapsed, p2 claimed %q; want p4's delivery", got)
+	}
+	if renew("p4", time.Hour) {
+		t.Error("RenewOwner after a lapse said the lease was still live")
+	}
+
+	for _, tt := range []struct {
+		owner string
+		ttl   time.Duration
+		field string
+	}{
+		{"", time.Minute, "owner"},
+		{"p1", 0, "ttl"},
+		{"p1", -time.Second, "ttl"},
+		{"p1", hookline.MaxOwnerLease + time.Second, "ttl"},
+	} {
+		_, err := e.s.RenewOwner(t.Context(), tt.owner, tt.ttl)
+		wantField(t, err, tt.field, fmt.Sprintf("RenewOwner(%q, %s)", tt.owner, tt.ttl))
+	}
+}
+
 func testClaimSkip(t *testing.T, e *env) {
 	var alerts []*hookline.AcceptedAlert
 	for i := range 6 {

@@ -80,6 +80,10 @@ type Config struct {
 	RetrySchedule  []time.Duration // delays between attempts; nil: notify.DefaultSchedule
 	PerConnection  int             // attempts in flight to one connection
 	Workers        int             // attempts in flight in all
+	// DeliveryLease (--delivery-lease) is how long the deliveries this
+	// process holds stay its own if it stops renewing: after a crash,
+	// the other replicas take them over this long later.
+	DeliveryLease time.Duration
 
 	// LogRetention is how long log records are kept, by their time; 0
 	// keeps them forever. Older ones are deleted every LogPruneInterval
@@ -121,7 +125,7 @@ func (c *Config) guard() *netguard.Guard {
 func DefaultConfig() Config {
 	return Config{
 		DataDir: "./hookline-data", Addr: "127.0.0.1:8080", LogFormat: "text", LogLevel: slog.LevelInfo,
-		RequestTimeout: notify.DefaultTimeout, PerConnection: 32, Workers: 512,
+		RequestTimeout: notify.DefaultTimeout, PerConnection: 32, Workers: 512, DeliveryLease: DefaultDeliveryLease,
 		APIRate: hookhttp.DefaultLimits.API.Rate, AlertRate: hookhttp.DefaultLimits.Alert.Rate,
 		LogRetention:      DefaultLogRetention,
 		EvaluationWorkers: monitor.DefaultWorkers, QueryTimeout: monitor.DefaultQueryTimeout,
@@ -173,6 +177,9 @@ func (c *Config) Validate() error {
 	if c.RequestTimeout < 0 || c.PerConnection < 0 || c.Workers < 0 {
 		return errors.New("--request-timeout, --per-connection and --workers must not be negative")
 	}
+	if c.DeliveryLease != 0 && (c.DeliveryLease < time.Second || c.DeliveryLease > time.Hour) {
+		return fmt.Errorf("--delivery-lease must be from 1s to 1h, not %s", c.DeliveryLease)
+	}
 	for _, p := range c.AllowTargets {
 		if !p.IsValid() {
 			return errors.New("--allow-targets: a range is not valid")
@@ -185,6 +192,11 @@ func (c *Config) Validate() error {
 	}
 	return nil
 }
+
+// DefaultDeliveryLease is --delivery-lease's default: long enough that a
+// replica stalled by a slow database keeps its work, short enough that a
+// crashed one's is taken over within a minute.
+const DefaultDeliveryLease = 30 * time.Second
 
 // Main is a running Hookline server; tests start one on port 0.
 type Main struct {
@@ -253,10 +265,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Retry:         notify.RetryPolicy{Schedule: m.Config.RetrySchedule, Jitter: notify.DefaultJitter},
 		Workers:       m.Config.Workers,
 		PerConnection: m.Config.PerConnection,
+		Lease:         m.Config.DeliveryLease,
 		Logger:        m.Logger,
 		Metrics:       dispatch.NewMetrics(metrics, m.DB.QueueStats),
 	}, m.DB, m.DB, sender)
-	m.Dispatcher.Start()
+	if err := m.Dispatcher.Start(ctx); err != nil {
+		return err
+	}
 	m.Server = &hookhttp.Server{
 		Addr:              m.Config.Addr,
 		Store:             m.DB,
@@ -306,8 +321,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	return nil
 }
 
-// openStore opens the PostgreSQL database of DatabaseURL, as the one
-// server working on it, or else the SQLite file in DataDir (which
+// openStore opens the PostgreSQL database of DatabaseURL, which any
+// number of replicas may share, or else the SQLite file in DataDir (which
 // lockDataDir keeps to one process).
 func (m *Main) openStore(ctx context.Context, kr *keyring.Keyring) (Store, error) {
 	if m.Config.DatabaseURL == "" {
@@ -315,14 +330,16 @@ func (m *Main) openStore(ctx context.Context, kr *keyring.Keyring) (Store, error
 		if err != nil {
 			return nil, err // not a nil *sqlite.DB in a non-nil Store
 		}
+		// The data directory's lock says every process that held
+		// deliveries here has stopped: what they held is claimed at once.
+		if err := db.EndLeases(ctx); err != nil {
+			return nil, errors.Join(err, db.Close())
+		}
 		return db, nil
 	}
 	db, err := postgres.Open(ctx, m.Config.DatabaseURL, kr)
 	if err != nil {
 		return nil, err
-	}
-	if err := db.LockServer(ctx); err != nil {
-		return nil, errors.Join(err, db.Close())
 	}
 	return db, nil
 }
@@ -452,6 +469,12 @@ func newServeCmd() *cobra.Command {
 		Long: `Run the Hookline server. Everything it keeps (the SQLite database and, unless
 HOOKLINE_MASTER_KEY is set, the key that encrypts secrets) lives in --data-dir.
 
+With --database-url, everything is kept in PostgreSQL instead, and any number of
+replicas may serve the same database behind a load balancer: each delivery is attempted
+by one replica at a time, each monitor and scheduled search runs once per time. Give
+every replica the same HOOKLINE_MASTER_KEY and a --data-dir of its own. See
+docs/deploy.md.
+
 Environment:
   HOOKLINE_ADMIN_EMAIL, HOOKLINE_ADMIN_PASSWORD, HOOKLINE_ADMIN_NAME
                          the first administrator, created when the database has no user.
@@ -535,6 +558,7 @@ hookline dev lambda); --allow-private-targets opens all of them but the metadata
 	f.Lookup("retry-schedule").DefValue = "10s,1m,5m,15m,30m,1h,2h,6h,14h"
 	f.IntVar(&cfg.PerConnection, "per-connection", cfg.PerConnection, "delivery attempts in flight to one connection at most")
 	f.IntVar(&cfg.Workers, "workers", cfg.Workers, "delivery attempts in flight in all at most")
+	f.DurationVar(&cfg.DeliveryLease, "delivery-lease", cfg.DeliveryLease, "with replicas on PostgreSQL: how long the deliveries a replica holds stay its own without renewal; a crashed replica's are taken over this long after it stopped (renewed every third of it)")
 	f.StringSliceVar(&allowTargets, "allow-targets", nil, "address ranges connections may reach although they are private, comma-separated CIDRs (e.g. 127.0.0.1/32 for hookline dev lambda)")
 	f.StringVar(&cfg.PublicURL, "public-url", "", "URL people reach this server at, when behind a proxy (https:// makes session cookies Secure)")
 	f.Float64Var(&cfg.APIRate, "api-rate-limit", cfg.APIRate, "API requests a second per access key, session or token (burst twice that); 0: no limit")
