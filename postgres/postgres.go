@@ -60,6 +60,9 @@ func Migrations() fs.FS {
 const (
 	lockMigrate  int64 = 0x686F6F6B_00000001 // "hook" 1: schema migrations
 	lockKeyCheck int64 = 0x686F6F6B_00000002 // "hook" 2: keyring check and reseal, rotation
+	// Held, not per transaction: shared by every serving process for its
+	// life, exclusive by a rotation (serving.go).
+	lockServing int64 = 0x686F6F6B_00000003 // "hook" 3
 )
 
 // dialect is the migration runner's SQL for PostgreSQL. CreateTable takes
@@ -98,6 +101,8 @@ type DB struct {
 	kr   *keyring.Keyring
 	name string // the database URL without its password, for errors
 	ids  idGen  // IDs of audit events
+
+	serving *sql.Conn // holds the serving lock (HoldServing); nil when not taken
 }
 
 var (
@@ -120,7 +125,7 @@ func Open(ctx context.Context, databaseURL string, kr *keyring.Keyring) (*DB, er
 	if kr == nil {
 		return nil, errors.New("open database: no keyring")
 	}
-	db := &DB{Now: time.Now, kr: kr, name: redact(databaseURL)}
+	db := &DB{Now: time.Now, kr: kr, name: Redact(databaseURL)}
 	if err := db.open(ctx, databaseURL); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", db.name, err)
@@ -145,17 +150,19 @@ func (db *DB) open(ctx context.Context, databaseURL string) error {
 	return db.checkKey(ctx)
 }
 
-// redact returns a URL without its password, and anything else (a
+// Redact returns a URL without its password (or sslpassword), and anything else (a
 // key=value connection string, which may hold one) as "PostgreSQL".
-func redact(databaseURL string) string {
+func Redact(databaseURL string) string {
 	u, err := url.Parse(databaseURL)
 	if err != nil || u.Scheme == "" {
 		return "PostgreSQL"
 	}
 	q := u.Query()
-	if q.Has("password") {
-		q.Set("password", "xxxxx")
-		u.RawQuery = q.Encode()
+	for _, name := range []string{"password", "sslpassword"} {
+		if q.Has(name) {
+			q.Set(name, "xxxxx")
+			u.RawQuery = q.Encode()
+		}
 	}
 	return u.Redacted()
 }
@@ -165,7 +172,7 @@ func (db *DB) Close() error {
 	if db.db == nil {
 		return nil
 	}
-	if err := db.db.Close(); err != nil {
+	if err := errors.Join(db.releaseServing(), db.db.Close()); err != nil {
 		return fmt.Errorf("close database %s: %w", db.name, err)
 	}
 	return nil

@@ -28,10 +28,10 @@ type Rotation struct {
 // open with current (see Open).
 //
 // The transaction takes the key-check lock and locks every connection row
-// it re-seals, so it is consistent against other processes; but a process
-// still running with current seals new secrets with current's key, which
-// is about to be dropped. The caller must stop every process that uses the
-// database first, as with SQLite.
+// it re-seals, so it is consistent against other processes. A server still
+// running with current would seal new secrets with current's key, which is
+// about to be dropped: Rotate fails with ErrServing, changing nothing,
+// while any server holds the serving lock (HoldServing).
 //
 // Every value must open with current. One that does not (sealed with a key
 // current lacks, or damaged) fails the rotation and nothing changes. An
@@ -53,6 +53,9 @@ func Rotate(ctx context.Context, databaseURL string, current, next *keyring.Keyr
 	tx, err := db.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 	if err != nil {
 		return Rotation{}, fmt.Errorf("rotate: begin: %w", err)
+	}
+	if err := lockOutServers(ctx, tx); err != nil {
+		return Rotation{}, fmt.Errorf("rotate: %w", errors.Join(err, rollback(tx)))
 	}
 	if err := db.resealAll(ctx, tx, next, &rot); err != nil {
 		return Rotation{}, fmt.Errorf("rotate: %w", errors.Join(err, rollback(tx)))

@@ -178,3 +178,33 @@ func sealedColumns(t *testing.T, url string) string {
 	}
 	return s
 }
+
+// A rotation is refused while a server holds the serving lock, changing
+// nothing, and runs once the last one has closed.
+func TestRotateWhileServing(t *testing.T) {
+	url, id := newDB(t)
+	var servers []*postgres.DB
+	for range 2 {
+		db, err := postgres.Open(t.Context(), url, keyringOf(t, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.HoldServing(t.Context()); err != nil {
+			t.Fatalf("HoldServing beside another server: %v", err)
+		}
+		servers = append(servers, db)
+	}
+	for i, s := range servers {
+		if _, err := postgres.Rotate(t.Context(), url, keyringOf(t, 1), keyringOf(t, 2)); !errors.Is(err, postgres.ErrServing) {
+			t.Fatalf("Rotate with %d servers running: %v; want ErrServing", len(servers)-i, err)
+		}
+		canRead(t, url, id, keyringOf(t, 1))
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := postgres.Rotate(t.Context(), url, keyringOf(t, 1), keyringOf(t, 2)); err != nil {
+		t.Fatalf("Rotate after the servers stopped: %v", err)
+	}
+	canRead(t, url, id, keyringOf(t, 2))
+}

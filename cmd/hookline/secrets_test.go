@@ -6,7 +6,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +20,8 @@ import (
 
 	"github.com/hookline/hookline/devlambda"
 	"github.com/hookline/hookline/keyring"
+	"github.com/hookline/hookline/postgres"
+	"github.com/hookline/hookline/postgres/pgtest"
 	"github.com/hookline/hookline/sqlite"
 )
 
@@ -55,8 +59,14 @@ func startRotTargets(t *testing.T) rotTargets {
 // caller closes it.
 func runServer(t *testing.T, dir, masterKey string, oldKeys ...string) (*Main, error) {
 	t.Helper()
+	return runServerOn(t, dir, "", masterKey, oldKeys...)
+}
+
+// runServerOn is runServer with --database-url databaseURL (none when "").
+func runServerOn(t *testing.T, dir, databaseURL, masterKey string, oldKeys ...string) (*Main, error) {
+	t.Helper()
 	m := &Main{
-		Config: Config{DataDir: dir, Addr: "127.0.0.1:0", AdminToken: rotToken, LogFormat: "text",
+		Config: Config{DataDir: dir, DatabaseURL: databaseURL, Addr: "127.0.0.1:0", AdminToken: rotToken, LogFormat: "text",
 			MasterKey: masterKey, OldKeys: oldKeys, AllowPrivateTargets: true},
 		Stderr: io.Discard,
 	}
@@ -109,7 +119,15 @@ func call(t *testing.T, m *Main, method, path string, body, out any) int {
 func seedDataDir(t *testing.T, tg rotTargets, masterKey string) (string, []string) {
 	t.Helper()
 	dir := t.TempDir()
-	m, err := runServer(t, dir, masterKey)
+	return dir, seed(t, tg, dir, "", masterKey)
+}
+
+// seed starts a server on dir and databaseURL (SQLite when ""), creates
+// an AWSLambda and a Webhook connection with secrets, stops it, and
+// returns the connections' IDs.
+func seed(t *testing.T, tg rotTargets, dir, databaseURL, masterKey string) []string {
+	t.Helper()
+	m, err := runServerOn(t, dir, databaseURL, masterKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,14 +144,20 @@ func seedDataDir(t *testing.T, tg rotTargets, masterKey string) (string, []strin
 		}
 		ids = append(ids, c["id"].(string))
 	}
-	return dir, ids
+	return ids
 }
 
 // checkSecretsWork starts a server on dir and runs Test Alert on every
 // connection: each target answers 200 only to the right secret.
 func checkSecretsWork(t *testing.T, dir string, ids []string, masterKey string, oldKeys ...string) {
 	t.Helper()
-	m, err := runServer(t, dir, masterKey, oldKeys...)
+	checkSecretsWorkOn(t, dir, "", ids, masterKey, oldKeys...)
+}
+
+// checkSecretsWorkOn is checkSecretsWork with --database-url databaseURL.
+func checkSecretsWorkOn(t *testing.T, dir, databaseURL string, ids []string, masterKey string, oldKeys ...string) {
+	t.Helper()
+	m, err := runServerOn(t, dir, databaseURL, masterKey, oldKeys...)
 	if err != nil {
 		t.Fatalf("start after rotating: %v", err)
 	}
@@ -146,12 +170,18 @@ func checkSecretsWork(t *testing.T, dir string, ids []string, masterKey string, 
 	}
 }
 
-// rotateCLI runs hookline secrets rotate as main does.
+// rotateCLI runs hookline secrets rotate --data-dir dir as main does.
 func rotateCLI(t *testing.T, dir string) (stdout, stderr string, err error) {
+	t.Helper()
+	return rotateCLIArgs(t, "--data-dir", dir)
+}
+
+// rotateCLIArgs runs hookline secrets rotate with args as main does.
+func rotateCLIArgs(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	root := newRootCmd(strings.NewReader(""), &out, &errOut)
-	root.SetArgs([]string{"secrets", "rotate", "--data-dir", dir})
+	root.SetArgs(append([]string{"secrets", "rotate"}, args...))
 	err = root.ExecuteContext(context.Background())
 	return out.String(), errOut.String(), err
 }
@@ -547,4 +577,242 @@ func readDirFiles(t *testing.T, dir string) string {
 		b.WriteString(e.Name() + "=" + string(c))
 	}
 	return b.String()
+}
+
+// openPostgres opens the PostgreSQL database at url with a keyring of key
+// alone, closed when t ends; nil when key does not open its secrets. Any
+// other error fails the test.
+func openPostgres(t *testing.T, url string, key []byte) *postgres.DB {
+	t.Helper()
+	kr, err := keyring.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := postgres.Open(context.Background(), url, kr)
+	if errors.Is(err, postgres.ErrWrongKey) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// checkPostgresSecrets fails unless key alone opens the secrets of the
+// database at url, ids being seed's connections, to the values seed gave.
+func checkPostgresSecrets(t *testing.T, url string, ids []string, key []byte) {
+	t.Helper()
+	db := openPostgres(t, url, key)
+	if db == nil {
+		t.Fatalf("key %s does not open the database", keyring.IDOfKey(key))
+	}
+	want := []map[string]string{
+		{"secretAccessKey": rotSecret, "sessionToken": rotSession},
+		{"authorizationHeader": rotWebhookKey},
+	}
+	for i, id := range ids {
+		c, err := db.Connection(context.Background(), id)
+		if err != nil {
+			t.Fatalf("connection %s: %v", id, err)
+		}
+		for name, v := range want[i] {
+			if c.Secrets[name] != v {
+				t.Errorf("connection %s: secret %s = %q; want %q", c.Name, name, c.Secrets[name], v)
+			}
+		}
+	}
+}
+
+// TestSecretsRotatePostgres rotates the master key of a server on
+// PostgreSQL with --database-url, with the key file and with
+// HOOKLINE_MASTER_KEY: the secrets open with the new key alone, to the
+// same values, the old key no longer opens the database, and a server
+// started with the new key sends with them.
+func TestSecretsRotatePostgres(t *testing.T) {
+	tg := startRotTargets(t)
+	for _, masterKey := range []bool{false, true} {
+		t.Run(map[bool]string{false: "key file", true: "HOOKLINE_MASTER_KEY"}[masterKey], func(t *testing.T) {
+			url := pgtest.NewDatabase(t)
+			dir := t.TempDir()
+			var oldKey []byte
+			envKey := ""
+			if masterKey {
+				oldKey, _ = keyring.NewKey()
+				envKey = keyring.EncodeKey(oldKey)
+			}
+			ids := seed(t, tg, dir, url, envKey)
+			args := []string{"--database-url", url, "--data-dir", dir}
+			if masterKey {
+				// The data directory holds nothing the rotation needs.
+				args[3] = filepath.Join(t.TempDir(), "none")
+			} else {
+				oldKey = readKey(t, filepath.Join(dir, keyring.KeyFile))
+			}
+			t.Setenv("HOOKLINE_MASTER_KEY", envKey)
+			t.Setenv("HOOKLINE_DATABASE_URL", "")
+
+			stdout, stderr, err := rotateCLIArgs(t, args...)
+			if err != nil {
+				t.Fatalf("rotate: %v\n%s%s", err, stdout, stderr)
+			}
+			m := keyIDsLine.FindStringSubmatch(stdout)
+			if m == nil || m[1] != keyring.IDOfKey(oldKey) {
+				t.Fatalf("rotate did not print the key ids %s → new:\n%s", keyring.IDOfKey(oldKey), stdout)
+			}
+			newID := m[2]
+			for _, want := range []string{"PostgreSQL database " + strings.Split(url, "?")[0],
+				"Re-sealed 3 secrets of 2 connections, and the key check, under key id " + newID} {
+				if !strings.Contains(stdout, want) {
+					t.Errorf("rotate output lacks %q:\n%s", want, stdout)
+				}
+			}
+
+			var newKey []byte
+			serverDir := dir
+			if masterKey {
+				k := regexp.MustCompile(`(?m)^\s+HOOKLINE_MASTER_KEY=(\S+)$`).FindStringSubmatch(stdout)
+				if k == nil {
+					t.Fatalf("rotate printed no key:\n%s", stdout)
+				}
+				if newKey, err = keyring.ParseKey(k[1]); err != nil {
+					t.Fatal(err)
+				}
+				if rotationFileExists(args[3]) {
+					t.Errorf("rotate created %s", args[3])
+				}
+				serverDir = t.TempDir()
+			} else {
+				newKey = readKey(t, filepath.Join(dir, keyring.KeyFile))
+				oldPath := filepath.Join(dir, keyring.OldKeyFilePrefix+keyring.IDOfKey(oldKey))
+				if got := keyFileID(t, oldPath); got != keyring.IDOfKey(oldKey) {
+					t.Errorf("%s holds key %q; want the old key %s", oldPath, got, keyring.IDOfKey(oldKey))
+				}
+				if rotationFileExists(filepath.Join(dir, keyring.StagedKeyFile)) {
+					t.Error("master.key.new is left behind")
+				}
+				if strings.Contains(stdout, keyring.EncodeKey(newKey)) {
+					t.Error("rotate printed the key although it wrote the key file")
+				}
+			}
+			if got := keyring.IDOfKey(newKey); got != newID {
+				t.Fatalf("the new key is key id %s; rotate said %s", got, newID)
+			}
+
+			if openPostgres(t, url, oldKey) != nil {
+				t.Error("the old key still opens the database")
+			}
+			checkPostgresSecrets(t, url, ids, newKey)
+			if masterKey {
+				checkSecretsWorkOn(t, serverDir, url, ids, keyring.EncodeKey(newKey))
+			} else {
+				// master.key.old-* is read as an old key: move it away, so
+				// that the new key alone must do.
+				oldPath := filepath.Join(dir, keyring.OldKeyFilePrefix+keyring.IDOfKey(oldKey))
+				if err := os.Rename(oldPath, filepath.Join(t.TempDir(), "old.key")); err != nil {
+					t.Fatal(err)
+				}
+				checkSecretsWorkOn(t, serverDir, url, ids, "")
+			}
+		})
+	}
+}
+
+// TestSecretsRotatePostgresRefusals: what rotate --database-url refuses,
+// each with an error that says why, and that a refusal changes nothing.
+func TestSecretsRotatePostgresRefusals(t *testing.T) {
+	tg := startRotTargets(t)
+	url := pgtest.NewDatabase(t)
+	key, _ := keyring.NewKey()
+	otherKey, _ := keyring.NewKey()
+	ids := seed(t, tg, t.TempDir(), url, keyring.EncodeKey(key))
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedPort := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+
+	tests := []struct {
+		name string
+		// args returns the command's arguments; dir is a new, empty
+		// directory.
+		args func(t *testing.T, dir string) []string
+		env  map[string]string
+		want []string
+	}{
+		{"wrong HOOKLINE_MASTER_KEY", func(t *testing.T, dir string) []string {
+			return []string{"--database-url", url, "--data-dir", dir}
+		}, map[string]string{"HOOKLINE_MASTER_KEY": keyring.EncodeKey(otherKey)},
+			[]string{"does not open this database's secrets", "key id " + keyring.IDOfKey(key)}},
+		{"wrong key file", func(t *testing.T, dir string) []string {
+			if err := os.WriteFile(filepath.Join(dir, keyring.KeyFile), []byte(keyring.EncodeKey(otherKey)+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return []string{"--database-url", url, "--data-dir", dir}
+		}, nil, []string{"does not open this database's secrets"}},
+		{"no data directory for the key file", func(t *testing.T, dir string) []string {
+			return []string{"--database-url", url, "--data-dir", filepath.Join(dir, "missing")}
+		}, nil, []string{"data directory, which holds the key file", "no such file"}},
+		{"no key file", func(t *testing.T, dir string) []string {
+			return []string{"--database-url", url, "--data-dir", dir}
+		}, nil, []string{"no master key", "HOOKLINE_MASTER_KEY is not set"}},
+		{"not a PostgreSQL URL", func(t *testing.T, dir string) []string {
+			return []string{"--database-url", "mysql://hookline@127.0.0.1/hookline", "--data-dir", dir}
+		}, map[string]string{"HOOKLINE_MASTER_KEY": keyring.EncodeKey(key)}, []string{"--database-url must be a PostgreSQL URL"}},
+		{"unreachable database from HOOKLINE_DATABASE_URL", func(t *testing.T, dir string) []string {
+			return []string{"--data-dir", dir}
+		}, map[string]string{"HOOKLINE_MASTER_KEY": keyring.EncodeKey(key),
+			"HOOKLINE_DATABASE_URL": fmt.Sprintf("postgres://hookline@127.0.0.1:%d/hookline?sslmode=disable", closedPort)},
+			[]string{"failed to connect", "is --database-url (or HOOKLINE_DATABASE_URL) right?"}},
+		{"malformed URL", func(t *testing.T, dir string) []string {
+			return []string{"--database-url", "postgres://hookline@127.0.0.1:port/hookline", "--data-dir", dir}
+		}, map[string]string{"HOOKLINE_MASTER_KEY": keyring.EncodeKey(key)},
+			[]string{"cannot parse", "is --database-url (or HOOKLINE_DATABASE_URL) right?"}},
+		{"a server on this machine", func(t *testing.T, dir string) []string {
+			m, err := runServerOn(t, dir, url, keyring.EncodeKey(key))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { closeServer(t, m) })
+			return []string{"--database-url", url, "--data-dir", dir}
+		}, map[string]string{"HOOKLINE_MASTER_KEY": keyring.EncodeKey(key)},
+			[]string{"another hookline is running on data directory"}},
+		{"a server on another machine", func(t *testing.T, dir string) []string {
+			m, err := runServerOn(t, t.TempDir(), url, keyring.EncodeKey(key))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { closeServer(t, m) })
+			return []string{"--database-url", url, "--data-dir", dir}
+		}, map[string]string{"HOOKLINE_MASTER_KEY": keyring.EncodeKey(key)},
+			[]string{"a hookline server is running on this database", "stop every server on it"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, name := range []string{"HOOKLINE_MASTER_KEY", "HOOKLINE_MASTER_KEY_FILE", "HOOKLINE_MASTER_KEY_OLD", "HOOKLINE_DATABASE_URL"} {
+				t.Setenv(name, tt.env[name])
+			}
+			dir := t.TempDir()
+			args := tt.args(t, dir)
+			before := readDirFiles(t, dir)
+			stdout, _, err := rotateCLIArgs(t, args...)
+			if err == nil {
+				t.Fatalf("rotate succeeded:\n%s", stdout)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if strings.Contains(stdout, "HOOKLINE_MASTER_KEY=") {
+				t.Errorf("a refused rotation printed a key:\n%s", stdout)
+			}
+			if after := readDirFiles(t, dir); after != before {
+				t.Errorf("a refused rotation changed the key files:\n%s\nwant\n%s", after, before)
+			}
+			checkPostgresSecrets(t, url, ids, key)
+		})
+	}
 }

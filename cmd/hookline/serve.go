@@ -140,8 +140,10 @@ func (c *Config) Validate() error {
 	if c.Addr == "" {
 		return errors.New("--addr must not be empty")
 	}
-	if u := c.DatabaseURL; u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
-		return errors.New("--database-url must be a PostgreSQL URL, postgres://user@host:5432/database")
+	if c.DatabaseURL != "" {
+		if err := checkDatabaseURL(c.DatabaseURL); err != nil {
+			return err
+		}
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat)
@@ -340,6 +342,10 @@ func (m *Main) openStore(ctx context.Context, kr *keyring.Keyring) (Store, error
 	db, err := postgres.Open(ctx, m.Config.DatabaseURL, kr)
 	if err != nil {
 		return nil, err
+	}
+	// Keeps `hookline secrets rotate` out while this server runs.
+	if err := db.HoldServing(ctx); err != nil {
+		return nil, errors.Join(err, db.Close())
 	}
 	return db, nil
 }
