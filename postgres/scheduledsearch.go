@@ -5,12 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/hookline/hookline"
-	"github.com/hookline/hookline/unixnano"
+	"github.com/hookline/hookline/storedform"
 )
 
 // Scheduled searches and their run bookkeeping (migration 0004), kept as
@@ -19,13 +17,6 @@ import (
 // time.
 
 var _ hookline.ScheduledSearchStore = (*DB)(nil)
-
-const scheduledSearchColumns = `id, name, description, query, schedule_type, cron_expression, time_zone,
-	time_range_s, threshold_operator, threshold_count, connection_id, payload, itemize_alerts,
-	max_itemized_alerts, disabled, created_at, created_by, modified_at, modified_by`
-
-const searchStateColumns = `search_id, next_run_at, lease_owner, lease_expires_at, last_scheduled_at,
-	last_results, last_alerts, last_error`
 
 const (
 	// claimSearchesSQL leases the most overdue searches that no one holds,
@@ -38,149 +29,46 @@ const (
 			ORDER BY next_run_at, search_id
 			LIMIT $4
 			FOR UPDATE SKIP LOCKED)
-		RETURNING ` + searchStateColumns
+		RETURNING ` + storedform.SearchStateColumns
 
 	// claimedSearchesSQL reads the definitions of the claimed searches.
-	claimedSearchesSQL = `SELECT ` + scheduledSearchColumns + ` FROM scheduled_searches WHERE id = ANY ($1::text[])`
+	claimedSearchesSQL = `SELECT ` + storedform.SearchColumns + ` FROM scheduled_searches WHERE id = ANY ($1::text[])`
 )
 
-func searchNotFound(id string) error {
-	return hookline.Errorf(hookline.ENOTFOUND, "scheduled search %s not found", id)
-}
-
-func searchNameTaken(name string) error {
-	return conflictOn("name", "is already used by another scheduled search (names are compared ignoring case)",
-		"a scheduled search named %q already exists", name)
-}
-
 // scheduledSearchArgs returns the column values of s in
-// scheduledSearchColumns order and then name_key.
+// storedform.SearchColumns order and then name_key.
 func scheduledSearchArgs(s *hookline.ScheduledSearch) []any {
-	var op, count any // NULL for no threshold
-	if t := s.Threshold; t != nil {
-		op, count = string(t.Operator), int64(t.Count)
-	}
-	n := s.Notification
-	return []any{
-		s.ID, s.Name, s.Description, s.Query, string(s.ScheduleType), s.CronExpression, s.TimeZone,
-		int64(s.TimeRange / time.Second), op, count, n.ConnectionID, n.Payload, n.ItemizeAlerts,
-		int64(n.MaxItemizedAlerts), s.Disabled,
-		s.CreatedAt, s.CreatedBy, s.ModifiedAt, s.ModifiedBy, nameKey(s.Name),
-	}
+	args := storedform.SearchArgs(s, s.Notification.ItemizeAlerts, s.Disabled, s.CreatedAt, s.ModifiedAt)
+	return append(args, nameKey(s.Name))
 }
 
-// scanScheduledSearch reads a row of scheduledSearchColumns.
+// scanScheduledSearch reads a row of storedform.SearchColumns.
 func scanScheduledSearch(sc scanner) (*hookline.ScheduledSearch, error) {
 	var (
-		s                    hookline.ScheduledSearch
-		scheduleType         string
-		timeRange, maxAlerts int64
-		op                   sql.NullString
-		count                sql.NullInt64
+		s   hookline.ScheduledSearch
+		row storedform.SearchRow
 	)
-	err := sc.Scan(&s.ID, &s.Name, &s.Description, &s.Query, &scheduleType, &s.CronExpression, &s.TimeZone,
-		&timeRange, &op, &count, &s.Notification.ConnectionID, &s.Notification.Payload, &s.Notification.ItemizeAlerts,
-		&maxAlerts, &s.Disabled, &s.CreatedAt, &s.CreatedBy, &s.ModifiedAt, &s.ModifiedBy)
-	if err != nil {
+	if err := sc.Scan(row.Dest(&s, &s.Notification.ItemizeAlerts, &s.Disabled, &s.CreatedAt, &s.ModifiedAt)...); err != nil {
 		return nil, err
 	}
 	s.CreatedAt, s.ModifiedAt = s.CreatedAt.UTC(), s.ModifiedAt.UTC()
-	s.ScheduleType = hookline.ScheduleType(scheduleType)
-	s.TimeRange = time.Duration(timeRange) * time.Second
-	s.Notification.MaxItemizedAlerts = int(maxAlerts)
-	if op.Valid {
-		s.Threshold = &hookline.SearchThreshold{Operator: hookline.ThresholdType(op.String), Count: int(count.Int64)}
-	}
+	row.Decode(&s)
 	return &s, nil
 }
 
 // readScheduledSearch reads search id through q, with lock (" FOR UPDATE"
 // or "") appended to the query; ENOTFOUND when missing.
 func readScheduledSearch(ctx context.Context, q querier, id, lock string) (*hookline.ScheduledSearch, error) {
-	s, err := scanScheduledSearch(q.QueryRowContext(ctx, `SELECT `+scheduledSearchColumns+` FROM scheduled_searches WHERE id = $1`+lock, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, searchNotFound(id)
-	}
-	return s, err
+	return readDefinition(ctx, q, storedform.Searches, storedform.SearchColumns, scanScheduledSearch, id, lock)
 }
 
-// checkSearchName returns ECONFLICT when a search other than id has name,
-// compared case-insensitively.
-func checkSearchName(ctx context.Context, tx *sql.Tx, name, id string) error {
-	var taken bool
-	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM scheduled_searches WHERE name_key = $1 AND id <> $2)`,
-		nameKey(name), id).Scan(&taken)
-	switch {
-	case err != nil:
-		return fmt.Errorf("check name: %w", err)
-	case taken:
-		return searchNameTaken(name)
+// checkSearch checks what a search's write needs of other rows: its
+// connection exists and no other search than id has its name.
+func checkSearch(ctx context.Context, tx *sql.Tx, s *hookline.ScheduledSearch, id string) error {
+	if err := storedform.CheckSearchConnection(s.Notification.ConnectionID, connectionExists(ctx, tx)); err != nil {
+		return err
 	}
-	return nil
-}
-
-// mapSearchConstraint turns a violation of the unique name index, by a
-// transaction that took the name after checkSearchName, into ECONFLICT.
-func mapSearchConstraint(err error, name string) error {
-	if uniqueViolation(err, "scheduled_searches_name_key") {
-		return searchNameTaken(name)
-	}
-	return err
-}
-
-// checkSearchConnection returns EINVALID naming
-// "notification.connectionId" when the connection does not exist.
-func checkSearchConnection(ctx context.Context, tx *sql.Tx, id string) error {
-	found := false
-	if storableText(id) {
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM connections WHERE id = $1)`, id).Scan(&found); err != nil {
-			return fmt.Errorf("check connection: %w", err)
-		}
-	}
-	if !found {
-		var p hookline.Problems
-		p.Add("notification.connectionId", "names connection %s, which does not exist", id)
-		return p.Err()
-	}
-	return nil
-}
-
-// prepareSearch normalizes and validates a copy of s for storing, with the
-// schedule's next time: required while the search is enabled, since a
-// search that never falls due would sit on the list doing nothing. It
-// returns the copy and next as the column's value (NULL while disabled).
-func prepareSearch(s *hookline.ScheduledSearch, next time.Time) (hookline.ScheduledSearch, any, error) {
-	row := *s
-	if row.Threshold != nil {
-		t := *row.Threshold
-		row.Threshold = &t
-	}
-	row.Normalize()
-	invalid := row.Validate()
-	var p hookline.Problems
-	p.AddError("", invalid) // its field problems, kept with the schedule's
-	if row.Disabled {
-		return row, nil, p.Err()
-	}
-	switch {
-	case next.IsZero() && !namesField(invalid, "cronExpression"):
-		// An expression Validate refused has no next time either; one
-		// problem with it is enough.
-		p.Add("cronExpression", "never fires: the schedule has no next time")
-	case !unixnano.InRange(next):
-		p.Add("next", "must fall between the years 1678 and 2262")
-	}
-	if err := p.Err(); err != nil {
-		return row, nil, err
-	}
-	return row, next.UnixNano(), nil
-}
-
-// namesField reports whether err is an *hookline.Error with a problem
-// in field.
-func namesField(err error, field string) bool {
-	var e *hookline.Error
-	return errors.As(err, &e) && slices.ContainsFunc(e.Fields, func(f hookline.FieldError) bool { return f.Field == field })
+	return checkDefinitionName(ctx, tx, storedform.Searches, s.Name, id)
 }
 
 // CreateScheduledSearch normalizes, validates and stores s with its
@@ -191,7 +79,7 @@ func (db *DB) CreateScheduledSearch(ctx context.Context, s *hookline.ScheduledSe
 	if s == nil {
 		return fmt.Errorf("create scheduled search: %w", hookline.Errorf(hookline.EINVALID, "no scheduled search given"))
 	}
-	row, due, err := prepareSearch(s, next)
+	row, due, err := storedform.PrepareSearch(s, next)
 	if err != nil {
 		return fmt.Errorf("create scheduled search %q: %w", s.Name, err)
 	}
@@ -201,21 +89,18 @@ func (db *DB) CreateScheduledSearch(ctx context.Context, s *hookline.ScheduledSe
 		row.ModifiedBy = row.CreatedBy
 	}
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		if err := checkSearchConnection(ctx, tx, row.Notification.ConnectionID); err != nil {
-			return err
-		}
-		if err := checkSearchName(ctx, tx, row.Name, ""); err != nil {
+		if err := checkSearch(ctx, tx, &row, ""); err != nil {
 			return err
 		}
 		var err error
 		if row.ID, err = unusedIDIn(ctx, tx, "scheduled_searches"); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO scheduled_searches (`+scheduledSearchColumns+`, name_key)
+		_, err = tx.ExecContext(ctx, `INSERT INTO scheduled_searches (`+storedform.SearchColumns+`, name_key)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 			scheduledSearchArgs(&row)...)
 		if err != nil {
-			return mapSearchConstraint(err, row.Name)
+			return mapNameConstraint(err, storedform.Searches, row.Name)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO scheduled_search_states (search_id, next_run_at) VALUES ($1, $2)`, row.ID, due); err != nil {
 			return fmt.Errorf("insert state: %w", err)
@@ -247,7 +132,7 @@ func (db *DB) ScheduledSearches(ctx context.Context, opt hookline.ListOptions) (
 
 // searchesByName walks scheduled_searches_name_key.
 var searchesByName = byName[*hookline.ScheduledSearch]{
-	what: "scheduled searches", table: "scheduled_searches", columns: scheduledSearchColumns, keyColumn: "name_key",
+	what: "scheduled searches", table: "scheduled_searches", columns: storedform.SearchColumns, keyColumn: "name_key",
 	scan: scanScheduledSearch,
 	key:  func(s *hookline.ScheduledSearch) pageKey { return pageKey{NameKey: nameKey(s.Name), ID: s.ID} },
 }
@@ -261,7 +146,7 @@ func (db *DB) UpdateScheduledSearch(ctx context.Context, s *hookline.ScheduledSe
 	if s == nil {
 		return fmt.Errorf("update scheduled search: %w", hookline.Errorf(hookline.EINVALID, "no scheduled search given"))
 	}
-	row, due, err := prepareSearch(s, next)
+	row, due, err := storedform.PrepareSearch(s, next)
 	if err != nil {
 		return fmt.Errorf("update scheduled search %s: %w", s.ID, err)
 	}
@@ -272,13 +157,10 @@ func (db *DB) UpdateScheduledSearch(ctx context.Context, s *hookline.ScheduledSe
 		}
 		row.CreatedAt, row.CreatedBy = old.CreatedAt, old.CreatedBy
 		row.ModifiedAt = notBefore(db.now(), old.CreatedAt)
-		if err := checkSearchConnection(ctx, tx, row.Notification.ConnectionID); err != nil {
+		if err := checkSearch(ctx, tx, &row, row.ID); err != nil {
 			return err
 		}
-		if err := checkSearchName(ctx, tx, row.Name, row.ID); err != nil {
-			return err
-		}
-		// The arguments are in scheduledSearchColumns order; the ID moves
+		// The arguments are in storedform.SearchColumns order; the ID moves
 		// to the end.
 		args := scheduledSearchArgs(&row)
 		_, err = tx.ExecContext(ctx, `UPDATE scheduled_searches SET name = $1, description = $2, query = $3,
@@ -287,7 +169,7 @@ func (db *DB) UpdateScheduledSearch(ctx context.Context, s *hookline.ScheduledSe
 			disabled = $14, created_at = $15, created_by = $16, modified_at = $17, modified_by = $18, name_key = $19
 			WHERE id = $20`, append(args[1:], row.ID)...)
 		if err != nil {
-			return mapSearchConstraint(err, row.Name)
+			return mapNameConstraint(err, storedform.Searches, row.Name)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE scheduled_search_states SET next_run_at = $1 WHERE search_id = $2`, due, row.ID); err != nil {
 			return fmt.Errorf("reschedule: %w", err)
@@ -310,10 +192,7 @@ func (db *DB) DeleteScheduledSearch(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM scheduled_search_states WHERE search_id = $1`, id); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM scheduled_searches WHERE id = $1`, id); err != nil {
+		if err := deleteDefinition(ctx, tx, storedform.Searches, id); err != nil {
 			return err
 		}
 		return db.audit(ctx, tx, change{action: actionDelete, targetType: hookline.AuditScheduledSearch,
@@ -325,30 +204,16 @@ func (db *DB) DeleteScheduledSearch(ctx context.Context, id string) error {
 	return nil
 }
 
-// scanSearchState reads a row of searchStateColumns.
 func scanSearchState(s scanner) (*hookline.SearchStateRecord, error) {
-	var (
-		r                              hookline.SearchStateRecord
-		owner                          sql.NullString
-		next, leaseTill, lastScheduled sql.NullInt64
-		results, alerts                int64
-	)
-	if err := s.Scan(&r.SearchID, &next, &owner, &leaseTill, &lastScheduled,
-		&results, &alerts, &r.LastRun.Error); err != nil {
-		return nil, err
-	}
-	r.LastRun.Results, r.LastRun.Alerts = int(results), int(alerts)
-	r.NextRunAt, r.LeaseExpiresAt, r.LastRun.ScheduledAt = unixnano.FromNull(next), unixnano.FromNull(leaseTill), unixnano.FromNull(lastScheduled)
-	r.LeaseOwner = owner.String
-	return &r, nil
+	return storedform.ScanSearchState(s.Scan)
 }
 
 // SearchState returns the search's run bookkeeping, or ENOTFOUND.
 func (db *DB) SearchState(ctx context.Context, id string) (*hookline.SearchStateRecord, error) {
-	r, err := scanSearchState(db.db.QueryRowContext(ctx, `SELECT `+searchStateColumns+` FROM scheduled_search_states WHERE search_id = $1`, id))
+	r, err := scanSearchState(db.db.QueryRowContext(ctx, `SELECT `+storedform.SearchStateColumns+` FROM scheduled_search_states WHERE search_id = $1`, id))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return nil, fmt.Errorf("read scheduled search state: %w", searchNotFound(id))
+		return nil, fmt.Errorf("read scheduled search state: %w", storedform.Searches.NotFound(id))
 	case err != nil:
 		return nil, fmt.Errorf("read scheduled search state %s: %w", id, err)
 	}
@@ -356,72 +221,40 @@ func (db *DB) SearchState(ctx context.Context, id string) (*hookline.SearchState
 }
 
 // claimSearches leases scheduled searches for ClaimDueSearches.
-var claimSearches = leased[*hookline.SearchStateRecord, *hookline.ScheduledSearch]{
-	what: "scheduled search", claim: claimSearchesSQL, definitions: claimedSearchesSQL,
+var claimSearches = leased[*hookline.SearchStateRecord, *hookline.ScheduledSearch, *hookline.ClaimedSearch]{
+	claim: claimSearchesSQL, definitions: claimedSearchesSQL,
 	scanRecord: scanSearchState, recordID: func(r *hookline.SearchStateRecord) string { return r.SearchID },
-	scanDef: scanScheduledSearch, defID: func(s *hookline.ScheduledSearch) string { return s.ID },
+	scanDef: scanScheduledSearch, claimed: storedform.ClaimedSearches,
 }
 
 // ClaimDueSearches leases due searches to owner (claimLeased).
 func (db *DB) ClaimDueSearches(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*hookline.ClaimedSearch, error) {
-	records, searches, err := claimLeased(ctx, db, claimSearches, owner, now, lease, limit)
+	claimed, err := claimLeased(ctx, db, claimSearches, owner, now, lease, limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim scheduled searches: %w", err)
 	}
-	claimed := make([]*hookline.ClaimedSearch, len(records))
-	for i, r := range records {
-		claimed[i] = &hookline.ClaimedSearch{Search: searches[i], Record: *r}
-	}
-	// RETURNING yields rows in no promised order.
-	slices.SortFunc(claimed, func(a, b *hookline.ClaimedSearch) int {
-		if c := a.Record.NextRunAt.Compare(b.Record.NextRunAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Search.ID, b.Search.ID)
-	})
 	return claimed, nil
 }
 
 // SaveSearchRun records a run for owner, who must hold the search,
 // schedules the next and releases the lease (see SaveEvaluation on the
-// lock). Beyond the contract, a run whose ScheduledAt falls outside the
-// years 1678 to 2262 is EINVALID naming "run.scheduledAt".
+// lock; storedform.CheckSearchRun says what it refuses).
 func (db *DB) SaveSearchRun(ctx context.Context, owner, id string, run hookline.SearchRun, next time.Time) error {
-	var p hookline.Problems
-	if owner == "" {
-		p.Add("owner", "is required")
-	}
-	if !run.ScheduledAt.IsZero() && !unixnano.InRange(run.ScheduledAt) {
-		p.Add("run.scheduledAt", "must fall between the years 1678 and 2262")
-	}
-	switch {
-	case next.IsZero():
-		p.Add("next", "is required")
-	case !unixnano.InRange(next):
-		p.Add("next", "must fall between the years 1678 and 2262")
-	}
-	if err := p.Err(); err != nil {
+	if err := storedform.CheckSearchRun(owner, run, next); err != nil {
 		return fmt.Errorf("save run of scheduled search %s: %w", id, err)
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		holder, ok, err := leaseHolder(ctx, tx, "scheduled_search_states", "search_id", id)
-		switch {
-		case err != nil:
+		if err := checkLease(ctx, tx, storedform.Searches, id, owner); err != nil {
 			return err
-		case !ok:
-			return searchNotFound(id)
-		case holder != owner:
-			return hookline.Errorf(hookline.ECONFLICT,
-				"scheduled search %s is not held by %s: it was not claimed, or another claimed it after the lease expired", id, owner)
 		}
 		const due = `CASE WHEN (SELECT disabled FROM scheduled_searches WHERE id = $2) THEN NULL ELSE $1::bigint END`
 		if run.ScheduledAt.IsZero() {
 			// A run given up before it started: the last run stands.
-			_, err = tx.ExecContext(ctx, `UPDATE scheduled_search_states SET next_run_at = `+due+`,
+			_, err := tx.ExecContext(ctx, `UPDATE scheduled_search_states SET next_run_at = `+due+`,
 				lease_owner = NULL, lease_expires_at = NULL WHERE search_id = $2`, next.UnixNano(), id)
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE scheduled_search_states SET next_run_at = `+due+`,
+		_, err := tx.ExecContext(ctx, `UPDATE scheduled_search_states SET next_run_at = `+due+`,
 			last_scheduled_at = $3, last_results = $4, last_alerts = $5, last_error = $6,
 			lease_owner = NULL, lease_expires_at = NULL WHERE search_id = $2`,
 			next.UnixNano(), id, run.ScheduledAt.UnixNano(), int64(run.Results), int64(run.Alerts), cleanText(run.Error))

@@ -4,18 +4,22 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
-	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/storedform"
 	"github.com/hookline/hookline/unixnano"
 )
 
+// What monitors and scheduled searches share on SQLite: definitions kept
+// as storedform says, bookkeeping rows leased to one process at a time.
+
 // leased describes one kind of work that processes claim under leases —
 // monitors, scheduled searches — for claimLeased: how to lease the due
-// rows of its state table and read the definitions of those it leased.
-type leased[R, D any] struct {
-	what string // "monitor", "scheduled search": for errors
+// rows of its state table, read the definitions of those it leased, and
+// pair them (storedform.ClaimedMonitors).
+type leased[R, D, C any] struct {
 	// claim leases and returns the state rows: ?1 owner, ?2 now (Unix
 	// nanoseconds), ?3 the lease's expiry, ?4 the limit.
 	claim       string
@@ -23,64 +27,122 @@ type leased[R, D any] struct {
 	recordID    func(R) string
 	definitions string // reads the definitions whose IDs ?1 lists as a JSON array
 	scanDef     func(scanner) (D, error)
-	defID       func(D) string
+	claimed     func([]R, []D) ([]C, error)
 }
 
-// claimLeased checks a claim's arguments as MonitorStore and
-// ScheduledSearchStore document them, then leases up to limit due rows to
-// owner in one write transaction, which holds SQLite's write lock: two
-// claims, from this process or another, never take the same row. It
-// returns each leased row with its definition, in no particular order. A
-// now or expiry beyond what Unix nanoseconds can show (the years 1678 to
-// 2262) is held at the bound.
-func claimLeased[R, D any](ctx context.Context, db *DB, l leased[R, D], owner string, now time.Time, lease time.Duration, limit int) (records []R, defs []D, err error) {
-	var p hookline.Problems
-	if owner == "" {
-		p.Add("owner", "is required")
-	}
-	if now.IsZero() {
-		p.Add("now", "is required")
-	}
-	if lease <= 0 {
-		p.Add("lease", "must be positive, not %s", lease)
-	}
-	if limit < 0 {
-		p.Add("limit", "must not be negative")
-	}
-	if err := p.Err(); err != nil {
-		return nil, nil, err
+// claimLeased checks a claim's arguments (storedform.CheckClaim), then
+// leases up to limit due rows to owner in one write transaction, which
+// holds SQLite's write lock: two claims, from this process or another,
+// never take the same row. It returns the leased rows paired with their
+// definitions. A now or expiry beyond what Unix nanoseconds can show (the
+// years 1678 to 2262) is held at the bound.
+func claimLeased[R, D, C any](ctx context.Context, db *DB, l leased[R, D, C], owner string, now time.Time, lease time.Duration, limit int) ([]C, error) {
+	if err := storedform.CheckClaim(owner, now, lease, limit, storedform.AnyText); err != nil {
+		return nil, err
 	}
 	if limit == 0 {
-		return nil, nil, nil
+		return l.claimed(nil, nil)
 	}
 	at := unixnano.Clamp(now)
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
+	var claimed []C
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		rs, err := queryAll(ctx, tx, l.scanRecord, l.claim, owner, at, unixnano.Add(at, lease), limit)
-		if err != nil || len(rs) == 0 {
-			return err
-		}
-		ids := make([]string, len(rs))
-		for i, r := range rs {
-			ids[i] = l.recordID(r)
-		}
-		idsJSON, _ := json.Marshal(ids) // strings always encode
-		ds, err := queryAll(ctx, tx, l.scanDef, l.definitions, string(idsJSON))
 		if err != nil {
 			return err
 		}
-		byID := make(map[string]D, len(ds))
-		for _, d := range ds {
-			byID[l.defID(d)] = d
-		}
-		for _, r := range rs {
-			d, ok := byID[l.recordID(r)]
-			if !ok {
-				// The foreign key makes this impossible short of a damaged file.
-				return fmt.Errorf("%s %s has a state but no definition", l.what, l.recordID(r))
+		var ds []D
+		if len(rs) > 0 {
+			ids := make([]string, len(rs))
+			for i, r := range rs {
+				ids[i] = l.recordID(r)
 			}
-			records, defs = append(records, r), append(defs, d)
+			idsJSON, _ := json.Marshal(ids) // strings always encode
+			if ds, err = queryAll(ctx, tx, l.scanDef, l.definitions, string(idsJSON)); err != nil {
+				return err
+			}
 		}
-		return nil
+		claimed, err = l.claimed(rs, ds)
+		return err
 	})
-	return records, defs, err
+	if err != nil {
+		return nil, err
+	}
+	return claimed, nil
+}
+
+// checkLease checks, in tx, that owner holds the lease on id (k's
+// ENOTFOUND or ECONFLICT otherwise, storedform.Kind.CheckHolder) and
+// reports whether its definition is disabled. query reads the state row's
+// lease_owner and the definition's disabled. The transaction holds
+// SQLite's write lock, so no claim or edit comes between the check and
+// the save.
+func checkLease(ctx context.Context, tx *sql.Tx, k storedform.Kind, query, id, owner string) (disabled bool, err error) {
+	var (
+		holder sql.NullString
+		off    int
+	)
+	err = tx.QueryRowContext(ctx, query, id).Scan(&holder, &off)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("read lease: %w", err)
+	}
+	return off != 0, k.CheckHolder(id, owner, holder.String, err == nil)
+}
+
+// readDefinition reads definition id of kind k through q with scan; k's
+// ENOTFOUND when missing.
+func readDefinition[T any](ctx context.Context, q querier, k storedform.Kind, columns string, scan func(scanner) (T, error), id string) (T, error) {
+	v, err := scan(q.QueryRowContext(ctx, `SELECT `+columns+` FROM `+k.Table+` WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, k.NotFound(id)
+	}
+	return v, err
+}
+
+// checkDefinitionName returns ECONFLICT when a definition of kind k other than id
+// has name, compared case-insensitively. It runs in the write
+// transaction, which holds SQLite's write lock, so no one can take the
+// name before the write.
+func checkDefinitionName(ctx context.Context, tx *sql.Tx, k storedform.Kind, name, id string) error {
+	var taken int
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+k.Table+` WHERE name_key = ? AND id <> ?)`,
+		nameKey(name), id).Scan(&taken)
+	switch {
+	case err != nil:
+		return fmt.Errorf("check name: %w", err)
+	case taken != 0:
+		return k.NameTaken(name)
+	}
+	return nil
+}
+
+// mapNameConstraint turns a unique-name violation that slipped past
+// checkDefinitionName into ECONFLICT; the name index is the only UNIQUE constraint
+// on monitors and scheduled_searches (TestMonitorOnlyNameIsUnique,
+// TestScheduledSearchOnlyNameIsUnique).
+func mapNameConstraint(err error, k storedform.Kind, name string) error {
+	if isUniqueConflict(err) {
+		return k.NameTaken(name)
+	}
+	return err
+}
+
+// connectionExists reports through tx whether a connection exists, for
+// storedform's checks of the connections a definition names.
+func connectionExists(ctx context.Context, tx *sql.Tx) func(id string) (bool, error) {
+	return func(id string) (bool, error) {
+		var found int
+		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM connections WHERE id = ?)`, id).Scan(&found)
+		return found != 0, err
+	}
+}
+
+// deleteDefinition deletes id's bookkeeping and definition. The foreign
+// key would cascade; deleting outright does not depend on foreign keys
+// being enforced.
+func deleteDefinition(ctx context.Context, tx *sql.Tx, k storedform.Kind, id string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM `+k.StateTable+` WHERE `+k.StateKey+` = ?`, id); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM `+k.Table+` WHERE id = ?`, id)
+	return err
 }

@@ -6,11 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/storedform"
 	"github.com/hookline/hookline/unixnano"
 )
 
@@ -21,11 +20,6 @@ import (
 // bookkeeping one row of monitor_states, made and deleted together.
 
 var _ hookline.MonitorStore = (*DB)(nil)
-
-const monitorColumns = `id, name, description, query, interval_s, window_s, triggers, notifications,
-	group_fields, muted, disabled, created_at, created_by, modified_at, modified_by`
-
-const monitorStateColumns = `monitor_id, state, window_end, next_eval_at, lease_owner, lease_expires_at`
 
 const (
 	// claimMonitorsSQL leases the most overdue monitors that no one holds,
@@ -40,11 +34,11 @@ const (
 			WHERE next_eval_at <= ?2 AND (lease_expires_at IS NULL OR lease_expires_at <= ?2)
 			ORDER BY next_eval_at, monitor_id
 			LIMIT ?4)
-		RETURNING ` + monitorStateColumns
+		RETURNING ` + storedform.MonitorStateColumns
 
 	// claimedMonitorsSQL reads the definitions of the claimed monitors,
 	// given as one JSON array of IDs.
-	claimedMonitorsSQL = `SELECT ` + monitorColumns + ` FROM monitors
+	claimedMonitorsSQL = `SELECT ` + storedform.MonitorColumns + ` FROM monitors
 		WHERE id IN (SELECT value FROM json_each(?))`
 
 	// rescheduleSQL applies an edit to the schedule (see UpdateMonitor).
@@ -56,102 +50,32 @@ const (
 		WHERE monitor_id = ?4`
 )
 
-func monitorNotFound(id string) error {
-	return hookline.Errorf(hookline.ENOTFOUND, "monitor %s not found", id)
-}
-
-func monitorNameTaken(name string) error {
-	return conflictOn("name", "is already used by another monitor (names are compared ignoring case)",
-		"a monitor named %q already exists", name)
-}
-
-// storedTrigger and storedNotification are the JSON of the triggers and
-// notifications columns: the store's own encoding, so that the model can
-// change its Go fields without a migration, and the audit view or the API
-// theirs without touching stored rows.
-type storedTrigger struct {
-	TriggerType   hookline.TriggerType   `json:"triggerType"`
-	Threshold     float64                `json:"threshold"`
-	ThresholdType hookline.ThresholdType `json:"thresholdType,omitempty"`
-	Field         string                 `json:"field,omitempty"`
-}
-
-type storedNotification struct {
-	ConnectionID              string                 `json:"connectionId"`
-	RunForTriggerTypes        []hookline.TriggerType `json:"runForTriggerTypes"`
-	PayloadOverride           string                 `json:"payloadOverride,omitempty"`
-	ResolutionPayloadOverride string                 `json:"resolutionPayloadOverride,omitempty"`
-}
-
-// monitorArgs returns the column values of m in monitorColumns order and
-// then name_key.
+// monitorArgs returns the column values of m in storedform.MonitorColumns
+// order and then name_key.
 func monitorArgs(m *hookline.Monitor) ([]any, error) {
-	triggers := make([]storedTrigger, len(m.Triggers))
-	for i, tr := range m.Triggers {
-		triggers[i] = storedTrigger(tr)
-	}
-	notifications := make([]storedNotification, len(m.Notifications))
-	for i, n := range m.Notifications {
-		notifications[i] = storedNotification(n)
-	}
-	groups := m.GroupFields
-	if groups == nil {
-		groups = []string{}
-	}
-	var cols [3][]byte
-	for i, v := range []any{triggers, notifications, groups} {
-		b, err := json.Marshal(v)
-		if err != nil {
-			// Validate refused non-finite thresholds, the only values
-			// that do not encode.
-			return nil, fmt.Errorf("encode monitor: %w", err)
-		}
-		cols[i] = b
-	}
-	return []any{
-		m.ID, m.Name, m.Description, m.Query, int64(m.Interval / time.Second), int64(m.Window / time.Second),
-		string(cols[0]), string(cols[1]), string(cols[2]), boolInt(m.Muted), boolInt(m.Disabled),
-		formatTime(m.CreatedAt), m.CreatedBy, formatTime(m.ModifiedAt), m.ModifiedBy, nameKey(m.Name),
-	}, nil
-}
-
-// scanMonitor reads a row of monitorColumns.
-func scanMonitor(s scanner) (*hookline.Monitor, error) {
-	var (
-		m                               hookline.Monitor
-		interval, window                int64
-		triggers, notifications, groups string
-		muted, disabled                 int
-		createdAt, modifiedAt           string
-	)
-	err := s.Scan(&m.ID, &m.Name, &m.Description, &m.Query, &interval, &window, &triggers, &notifications,
-		&groups, &muted, &disabled, &createdAt, &m.CreatedBy, &modifiedAt, &m.ModifiedBy)
+	args, err := storedform.MonitorArgs(m, boolInt(m.Muted), boolInt(m.Disabled), formatTime(m.CreatedAt), formatTime(m.ModifiedAt))
 	if err != nil {
 		return nil, err
 	}
-	m.Interval, m.Window = time.Duration(interval)*time.Second, time.Duration(window)*time.Second
-	m.Muted, m.Disabled = muted != 0, disabled != 0
+	return append(args, nameKey(m.Name)), nil
+}
+
+// scanMonitor reads a row of storedform.MonitorColumns.
+func scanMonitor(s scanner) (*hookline.Monitor, error) {
 	var (
-		st []storedTrigger
-		sn []storedNotification
+		m                     hookline.Monitor
+		row                   storedform.MonitorRow
+		muted, disabled       int
+		createdAt, modifiedAt string
 	)
-	if err := json.Unmarshal([]byte(triggers), &st); err != nil {
-		return nil, fmt.Errorf("monitor %s: decode triggers: %w", m.ID, err)
+	err := s.Scan(row.Dest(&m, &muted, &disabled, &createdAt, &modifiedAt)...)
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal([]byte(notifications), &sn); err != nil {
-		return nil, fmt.Errorf("monitor %s: decode notifications: %w", m.ID, err)
+	if err := row.Decode(&m); err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal([]byte(groups), &m.GroupFields); err != nil {
-		return nil, fmt.Errorf("monitor %s: decode group fields: %w", m.ID, err)
-	}
-	m.Triggers = make([]hookline.MonitorTrigger, len(st))
-	for i, tr := range st {
-		m.Triggers[i] = hookline.MonitorTrigger(tr)
-	}
-	m.Notifications = make([]hookline.MonitorNotification, len(sn))
-	for i, n := range sn {
-		m.Notifications[i] = hookline.MonitorNotification(n)
-	}
+	m.Muted, m.Disabled = muted != 0, disabled != 0
 	if m.CreatedAt, m.ModifiedAt, err = parseStamps("monitor "+m.ID, createdAt, modifiedAt); err != nil {
 		return nil, err
 	}
@@ -159,54 +83,16 @@ func scanMonitor(s scanner) (*hookline.Monitor, error) {
 }
 
 func readMonitor(ctx context.Context, q querier, id string) (*hookline.Monitor, error) {
-	m, err := scanMonitor(q.QueryRowContext(ctx, `SELECT `+monitorColumns+` FROM monitors WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, monitorNotFound(id)
-	}
-	return m, err
+	return readDefinition(ctx, q, storedform.Monitors, storedform.MonitorColumns, scanMonitor, id)
 }
 
-// checkMonitorName returns ECONFLICT when a monitor other than id has
-// name, compared case-insensitively. It runs in the write transaction,
-// which holds SQLite's write lock, so no one can take the name before the
-// write.
-func checkMonitorName(ctx context.Context, tx *sql.Tx, name, id string) error {
-	var taken int
-	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM monitors WHERE name_key = ? AND id <> ?)`, nameKey(name), id).Scan(&taken)
-	switch {
-	case err != nil:
-		return fmt.Errorf("check name: %w", err)
-	case taken != 0:
-		return monitorNameTaken(name)
+// checkMonitor checks what a monitor's write needs of other rows: its
+// connections exist and no other monitor than id has its name.
+func checkMonitor(ctx context.Context, tx *sql.Tx, m *hookline.Monitor, id string) error {
+	if err := storedform.CheckMonitorConnections(m.Notifications, connectionExists(ctx, tx)); err != nil {
+		return err
 	}
-	return nil
-}
-
-// mapMonitorConstraint turns a unique-name violation that slipped past
-// checkMonitorName into ECONFLICT; the name index is the only UNIQUE
-// constraint on monitors (TestMonitorOnlyNameIsUnique).
-func mapMonitorConstraint(err error, name string) error {
-	if isUniqueConflict(err) {
-		return monitorNameTaken(name)
-	}
-	return err
-}
-
-// checkMonitorConnections returns EINVALID naming each notification whose
-// connection does not exist. Deleting a connection later does not look at
-// monitors: whoever sends a monitor's alerts finds the connection gone.
-func checkMonitorConnections(ctx context.Context, tx *sql.Tx, ns []hookline.MonitorNotification) error {
-	var p hookline.Problems
-	for i, n := range ns {
-		var found int
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM connections WHERE id = ?)`, n.ConnectionID).Scan(&found); err != nil {
-			return fmt.Errorf("check connections: %w", err)
-		}
-		if found == 0 {
-			p.Add(fmt.Sprintf("notifications[%d].connectionId", i), "names connection %s, which does not exist", n.ConnectionID)
-		}
-	}
-	return p.Err()
+	return checkDefinitionName(ctx, tx, storedform.Monitors, m.Name, id)
 }
 
 // CreateMonitor validates and stores m, filling in its ID, CreatedAt,
@@ -226,10 +112,7 @@ func (db *DB) CreateMonitor(ctx context.Context, m *hookline.Monitor) error {
 		row.ModifiedBy = row.CreatedBy
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		if err := checkMonitorConnections(ctx, tx, row.Notifications); err != nil {
-			return err
-		}
-		if err := checkMonitorName(ctx, tx, row.Name, ""); err != nil {
+		if err := checkMonitor(ctx, tx, &row, ""); err != nil {
 			return err
 		}
 		var err error
@@ -240,10 +123,10 @@ func (db *DB) CreateMonitor(ctx context.Context, m *hookline.Monitor) error {
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO monitors (`+monitorColumns+`, name_key)
+		_, err = tx.ExecContext(ctx, `INSERT INTO monitors (`+storedform.MonitorColumns+`, name_key)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 		if err != nil {
-			return mapMonitorConstraint(err, row.Name)
+			return mapNameConstraint(err, storedform.Monitors, row.Name)
 		}
 		var due any = now.UnixNano()
 		if row.Disabled {
@@ -279,7 +162,7 @@ func (db *DB) Monitors(ctx context.Context, opt hookline.ListOptions) ([]*hookli
 
 // monitorsByName walks monitors_name_key.
 var monitorsByName = byName[*hookline.Monitor]{
-	what: "monitors", table: "monitors", columns: monitorColumns, keyColumn: "name_key", scan: scanMonitor,
+	what: "monitors", table: "monitors", columns: storedform.MonitorColumns, keyColumn: "name_key", scan: scanMonitor,
 	key: func(m *hookline.Monitor) pageKey { return pageKey{NameKey: nameKey(m.Name), ID: m.ID} },
 }
 
@@ -305,23 +188,20 @@ func (db *DB) UpdateMonitor(ctx context.Context, m *hookline.Monitor) error {
 		now := db.now()
 		row.CreatedAt, row.CreatedBy = old.CreatedAt, old.CreatedBy
 		row.ModifiedAt = notBefore(now, old.CreatedAt)
-		if err := checkMonitorConnections(ctx, tx, row.Notifications); err != nil {
-			return err
-		}
-		if err := checkMonitorName(ctx, tx, row.Name, row.ID); err != nil {
+		if err := checkMonitor(ctx, tx, &row, row.ID); err != nil {
 			return err
 		}
 		args, err := monitorArgs(&row)
 		if err != nil {
 			return err
 		}
-		// args is in monitorColumns order; the ID moves to the end.
+		// args is in storedform.MonitorColumns order; the ID moves to the end.
 		_, err = tx.ExecContext(ctx, `UPDATE monitors SET name = ?, description = ?, query = ?, interval_s = ?,
 			window_s = ?, triggers = ?, notifications = ?, group_fields = ?, muted = ?, disabled = ?,
 			created_at = ?, created_by = ?, modified_at = ?, modified_by = ?, name_key = ?
 			WHERE id = ?`, append(args[1:], row.ID)...)
 		if err != nil {
-			return mapMonitorConstraint(err, row.Name)
+			return mapNameConstraint(err, storedform.Monitors, row.Name)
 		}
 		_, err = tx.ExecContext(ctx, rescheduleSQL, boolInt(row.Disabled), now.UnixNano(), unixnano.Add(now.UnixNano(), row.Interval), row.ID)
 		if err != nil {
@@ -345,12 +225,7 @@ func (db *DB) DeleteMonitor(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		// The foreign key would cascade; deleting outright does not depend
-		// on foreign keys being enforced.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM monitor_states WHERE monitor_id = ?`, id); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM monitors WHERE id = ?`, id); err != nil {
+		if err := deleteDefinition(ctx, tx, storedform.Monitors, id); err != nil {
 			return err
 		}
 		return db.audit(ctx, tx, change{action: actionDelete, targetType: hookline.AuditMonitor,
@@ -362,30 +237,16 @@ func (db *DB) DeleteMonitor(ctx context.Context, id string) error {
 	return nil
 }
 
-// scanMonitorState reads a row of monitorStateColumns.
 func scanMonitorState(s scanner) (*hookline.MonitorStateRecord, error) {
-	var (
-		r                              hookline.MonitorStateRecord
-		state, owner                   sql.NullString
-		windowEnd, nextEval, leaseTill sql.NullInt64
-	)
-	if err := s.Scan(&r.MonitorID, &state, &windowEnd, &nextEval, &owner, &leaseTill); err != nil {
-		return nil, err
-	}
-	if state.Valid {
-		r.State = json.RawMessage(state.String)
-	}
-	r.WindowEnd, r.NextEvalAt, r.LeaseExpiresAt = unixnano.FromNull(windowEnd), unixnano.FromNull(nextEval), unixnano.FromNull(leaseTill)
-	r.LeaseOwner = owner.String
-	return &r, nil
+	return storedform.ScanMonitorState(s.Scan)
 }
 
 // MonitorState returns the monitor's bookkeeping, or ENOTFOUND.
 func (db *DB) MonitorState(ctx context.Context, id string) (*hookline.MonitorStateRecord, error) {
-	r, err := scanMonitorState(db.read.QueryRowContext(ctx, `SELECT `+monitorStateColumns+` FROM monitor_states WHERE monitor_id = ?`, id))
+	r, err := scanMonitorState(db.read.QueryRowContext(ctx, `SELECT `+storedform.MonitorStateColumns+` FROM monitor_states WHERE monitor_id = ?`, id))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return nil, fmt.Errorf("read monitor state: %w", monitorNotFound(id))
+		return nil, fmt.Errorf("read monitor state: %w", storedform.Monitors.NotFound(id))
 	case err != nil:
 		return nil, fmt.Errorf("read monitor state %s: %w", id, err)
 	}
@@ -393,52 +254,25 @@ func (db *DB) MonitorState(ctx context.Context, id string) (*hookline.MonitorSta
 }
 
 // claimMonitors leases monitors for ClaimDueMonitors.
-var claimMonitors = leased[*hookline.MonitorStateRecord, *hookline.Monitor]{
-	what: "monitor", claim: claimMonitorsSQL, definitions: claimedMonitorsSQL,
+var claimMonitors = leased[*hookline.MonitorStateRecord, *hookline.Monitor, *hookline.ClaimedMonitor]{
+	claim: claimMonitorsSQL, definitions: claimedMonitorsSQL,
 	scanRecord: scanMonitorState, recordID: func(r *hookline.MonitorStateRecord) string { return r.MonitorID },
-	scanDef: scanMonitor, defID: func(m *hookline.Monitor) string { return m.ID },
+	scanDef: scanMonitor, claimed: storedform.ClaimedMonitors,
 }
 
 // ClaimDueMonitors leases due monitors to owner (claimLeased).
 func (db *DB) ClaimDueMonitors(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*hookline.ClaimedMonitor, error) {
-	records, monitors, err := claimLeased(ctx, db, claimMonitors, owner, now, lease, limit)
+	claimed, err := claimLeased(ctx, db, claimMonitors, owner, now, lease, limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim monitors: %w", err)
 	}
-	claimed := make([]*hookline.ClaimedMonitor, len(records))
-	for i, r := range records {
-		claimed[i] = &hookline.ClaimedMonitor{Monitor: monitors[i], Record: *r}
-	}
-	// RETURNING yields rows in no promised order.
-	slices.SortFunc(claimed, func(a, b *hookline.ClaimedMonitor) int {
-		if c := a.Record.NextEvalAt.Compare(b.Record.NextEvalAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Monitor.ID, b.Monitor.ID)
-	})
 	return claimed, nil
 }
 
 // SaveEvaluation stores an evaluation's result for owner, who must hold
 // the monitor, and releases the lease.
 func (db *DB) SaveEvaluation(ctx context.Context, owner, id string, windowEnd time.Time, state json.RawMessage, nextEvalAt time.Time) error {
-	var p hookline.Problems
-	if owner == "" {
-		p.Add("owner", "is required")
-	}
-	if len(state) > 0 && !json.Valid(state) {
-		p.Add("state", "is not valid JSON")
-	}
-	if !windowEnd.IsZero() && !unixnano.InRange(windowEnd) {
-		p.Add("windowEnd", "must fall between the years 1678 and 2262")
-	}
-	switch {
-	case nextEvalAt.IsZero():
-		p.Add("nextEvalAt", "is required")
-	case !unixnano.InRange(nextEvalAt):
-		p.Add("nextEvalAt", "must fall between the years 1678 and 2262")
-	}
-	if err := p.Err(); err != nil {
+	if err := storedform.CheckEvaluation(owner, windowEnd, state, nextEvalAt, storedform.AnyText); err != nil {
 		return fmt.Errorf("save evaluation of monitor %s: %w", id, err)
 	}
 	var stateText any
@@ -446,23 +280,13 @@ func (db *DB) SaveEvaluation(ctx context.Context, owner, id string, windowEnd ti
 		stateText = string(state)
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var (
-			holder   sql.NullString
-			disabled int
-		)
-		err := tx.QueryRowContext(ctx, `SELECT s.lease_owner, m.disabled FROM monitor_states s
-			JOIN monitors m ON m.id = s.monitor_id WHERE s.monitor_id = ?`, id).Scan(&holder, &disabled)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return monitorNotFound(id)
-		case err != nil:
-			return fmt.Errorf("read lease: %w", err)
-		case holder.String != owner:
-			return hookline.Errorf(hookline.ECONFLICT,
-				"monitor %s is not held by %s: it was not claimed, or another claimed it after the lease expired", id, owner)
+		disabled, err := checkLease(ctx, tx, storedform.Monitors, `SELECT s.lease_owner, m.disabled FROM monitor_states s
+			JOIN monitors m ON m.id = s.monitor_id WHERE s.monitor_id = ?`, id, owner)
+		if err != nil {
+			return err
 		}
 		var next any = nextEvalAt.UnixNano()
-		if disabled != 0 {
+		if disabled {
 			next = nil
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE monitor_states SET state = ?, window_end = ?, next_eval_at = ?,

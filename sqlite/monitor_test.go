@@ -53,7 +53,7 @@ func TestMonitorQueryPlans(t *testing.T) {
 	}
 }
 
-// TestMonitorOnlyNameIsUnique guards mapMonitorConstraint's assumption
+// TestMonitorOnlyNameIsUnique guards mapNameConstraint's assumption
 // that any SQLITE_CONSTRAINT_UNIQUE from monitors is the name's.
 func TestMonitorOnlyNameIsUnique(t *testing.T) {
 	db := openInternal(t)
@@ -75,7 +75,7 @@ func TestMonitorOnlyNameIsUnique(t *testing.T) {
 	}
 	if !slices.Equal(unique, []string{"monitors_name_key"}) {
 		t.Errorf("unique indexes on monitors besides the primary key: %q; want only monitors_name_key, "+
-			"or mapMonitorConstraint must learn to tell them apart", unique)
+			"or mapNameConstraint must learn to tell them apart", unique)
 	}
 }
 

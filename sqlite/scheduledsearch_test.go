@@ -55,7 +55,7 @@ func TestScheduledSearchQueryPlans(t *testing.T) {
 	}
 }
 
-// TestScheduledSearchOnlyNameIsUnique guards mapSearchConstraint's
+// TestScheduledSearchOnlyNameIsUnique guards mapNameConstraint's
 // assumption that any SQLITE_CONSTRAINT_UNIQUE from scheduled_searches is
 // the name's.
 func TestScheduledSearchOnlyNameIsUnique(t *testing.T) {
@@ -67,7 +67,7 @@ func TestScheduledSearchOnlyNameIsUnique(t *testing.T) {
 	}
 	if !slices.Equal(unique, []string{"scheduled_searches_name_key"}) {
 		t.Errorf("unique indexes on scheduled_searches besides the primary key: %q; want only scheduled_searches_name_key, "+
-			"or mapSearchConstraint must learn to tell them apart", unique)
+			"or mapNameConstraint must learn to tell them apart", unique)
 	}
 }
 
