@@ -3,12 +3,12 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/accessrule"
 )
 
 // The access store. Beyond hookline.AccessStore's contract:
@@ -42,28 +42,13 @@ import (
 // their access keys (CreateAccessKey locks it to count them) and
 // sessions (the foreign key); names and emails by unique indexes.
 
-// lockAccess serializes the changes of users and roles described above.
-const lockAccess int64 = 0x686F6F6B_00000003 // "hook" 3
+// lockAccess (postgres.go) serializes the changes of users and roles
+// described above.
 
 // userColumns are the columns scanUser reads; the last is the user's role
 // IDs, in the order given, as a JSON array.
 const userColumns = `id, email, name, password_hash, disabled, created_at, modified_at,
 	(SELECT COALESCE(json_agg(role_id ORDER BY position), '[]')::text FROM user_roles WHERE user_id = users.id)`
-
-func userNotFound(id string) error {
-	return hookline.Errorf(hookline.ENOTFOUND, "user %s not found", id)
-}
-
-func emailTaken(email string) error {
-	return conflictOn("email", "is already used by another user (emails are compared ignoring case)",
-		"a user with email %q already exists", email)
-}
-
-func noUser(field, id string) error {
-	var p hookline.Problems
-	p.Add(field, "names user %s, who does not exist", id)
-	return p.Err()
-}
 
 func scanUser(s scanner) (*hookline.User, error) {
 	var (
@@ -74,8 +59,8 @@ func scanUser(s scanner) (*hookline.User, error) {
 		return nil, err
 	}
 	u.CreatedAt, u.ModifiedAt = u.CreatedAt.UTC(), u.ModifiedAt.UTC()
-	if err := json.Unmarshal([]byte(roles), &u.RoleIDs); err != nil {
-		return nil, fmt.Errorf("user %s: decode roles: %w", u.ID, err)
+	if err := accessrule.DecodeRoleIDs(&u, roles); err != nil {
+		return nil, err
 	}
 	return &u, nil
 }
@@ -84,7 +69,7 @@ func scanUser(s scanner) (*hookline.User, error) {
 func readUser(ctx context.Context, q querier, id string) (*hookline.User, error) {
 	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, userNotFound(id)
+		return nil, accessrule.UserNotFound(id)
 	}
 	return u, err
 }
@@ -97,7 +82,7 @@ func lockUser(ctx context.Context, tx *sql.Tx, id string) (*hookline.User, error
 	err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE id = $1 FOR UPDATE`, id).Scan(&got)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return nil, userNotFound(id)
+		return nil, accessrule.UserNotFound(id)
 	case err != nil:
 		return nil, fmt.Errorf("lock user: %w", err)
 	}
@@ -121,17 +106,7 @@ func (db *DB) createUser(ctx context.Context, u *hookline.User, first bool) erro
 	if u == nil {
 		return fmt.Errorf("create user: %w", hookline.Errorf(hookline.EINVALID, "no user given"))
 	}
-	err := u.Validate()
-	if first && err == nil {
-		var p hookline.Problems
-		if !slices.Contains(u.RoleIDs, hookline.AdministratorRoleID) {
-			p.Add("roleIds", "must include the Administrator role (%s): the first user administers Hookline", hookline.AdministratorRoleID)
-		}
-		if u.Disabled {
-			p.Add("disabled", "must be false: the first user administers Hookline")
-		}
-		err = p.Err()
-	}
+	err := accessrule.ValidateUser(u, first)
 	if err != nil {
 		return fmt.Errorf("create user %q: %w", u.Email, err)
 	}
@@ -149,7 +124,7 @@ func (db *DB) createUser(ctx context.Context, u *hookline.User, first bool) erro
 				return fmt.Errorf("count users: %w", err)
 			}
 			if n > 0 {
-				return hookline.Errorf(hookline.ECONFLICT, "the first user exists already; sign in as an administrator to add users")
+				return accessrule.FirstUserExists()
 			}
 		}
 		if err := checkEmail(ctx, tx, row.Email, ""); err != nil {
@@ -190,7 +165,7 @@ func checkEmail(ctx context.Context, tx *sql.Tx, email, id string) error {
 		return fmt.Errorf("check email: %w", err)
 	}
 	if n > 0 {
-		return emailTaken(email)
+		return accessrule.EmailTaken(email)
 	}
 	return nil
 }
@@ -200,24 +175,18 @@ func checkEmail(ctx context.Context, tx *sql.Tx, email, id string) error {
 // this is a safety net rather than a path.
 func mapUserConstraint(err error, email string) error {
 	if uniqueViolation(err, "users_email_key") {
-		return emailTaken(email)
+		return accessrule.EmailTaken(email)
 	}
 	return err
 }
 
 // checkRoles returns EINVALID naming each role ID that no role has.
 func checkRoles(ctx context.Context, tx *sql.Tx, ids []string) error {
-	var p hookline.Problems
-	for i, id := range ids {
+	return accessrule.CheckRoles(ids, func(id string) (bool, error) {
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM roles WHERE id = $1`, id).Scan(&n); err != nil {
-			return fmt.Errorf("check roles: %w", err)
-		}
-		if n == 0 {
-			p.Add(fmt.Sprintf("roleIds[%d]", i), "names role %s, which does not exist", id)
-		}
-	}
-	return p.Err()
+		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM roles WHERE id = $1`, id).Scan(&n)
+		return n > 0, err
+	})
 }
 
 // writeUserRoles replaces the roles of user id.
@@ -237,10 +206,6 @@ func writeUserRoles(ctx context.Context, tx *sql.Tx, id string, roleIDs []string
 	return nil
 }
 
-func enabledAdmin(u *hookline.User) bool {
-	return !u.Disabled && slices.Contains(u.RoleIDs, hookline.AdministratorRoleID)
-}
-
 // otherAdminSQL tells whether an enabled user other than $2 holds role $1,
 // looking the role's holders up in user_roles_role.
 const otherAdminSQL = `SELECT EXISTS (SELECT 1 FROM user_roles r JOIN users u ON u.id = r.user_id
@@ -251,7 +216,7 @@ const otherAdminSQL = `SELECT EXISTS (SELECT 1 FROM user_roles r JOIN users u ON
 // other enabled administrator exists. tx must hold lockAccess, so that no
 // other administrator is being removed at the same time.
 func checkAdminRemains(ctx context.Context, tx *sql.Tx, old, updated *hookline.User) error {
-	if !enabledAdmin(old) || (updated != nil && enabledAdmin(updated)) {
+	if !accessrule.RemovesAdmin(old, updated) {
 		return nil
 	}
 	var others bool
@@ -262,19 +227,7 @@ func checkAdminRemains(ctx context.Context, tx *sql.Tx, old, updated *hookline.U
 	if others {
 		return nil
 	}
-	e := &hookline.Error{Code: hookline.ECONFLICT}
-	const why = "%s is the last enabled administrator; give another enabled user the Administrator role before %s"
-	switch {
-	case updated == nil:
-		e.Message = fmt.Sprintf(why, old.Email, "deleting them")
-	case updated.Disabled:
-		e.Message = fmt.Sprintf(why, old.Email, "disabling them")
-		e.Fields = []hookline.FieldError{{Field: "disabled", Message: "would leave no enabled administrator"}}
-	default:
-		e.Message = fmt.Sprintf(why, old.Email, "removing their Administrator role")
-		e.Fields = []hookline.FieldError{{Field: "roleIds", Message: "would leave no enabled administrator"}}
-	}
-	return e
+	return accessrule.LastAdmin(old, updated)
 }
 
 // User returns the user with the given ID, or ENOTFOUND.
@@ -355,7 +308,7 @@ func (db *DB) UpdateUser(ctx context.Context, u *hookline.User) error {
 		if err := writeUserRoles(ctx, tx, row.ID, row.RoleIDs); err != nil {
 			return err
 		}
-		if row.PasswordHash != old.PasswordHash || (row.Disabled && !old.Disabled) {
+		if accessrule.EndsSessions(old, &row) {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, row.ID); err != nil {
 				return fmt.Errorf("end sessions: %w", err)
 			}

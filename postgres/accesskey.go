@@ -7,18 +7,13 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/accessrule"
 	"github.com/hookline/hookline/listpage"
 )
 
 const accessKeyColumns = `id, label, user_id, key_hash, created_at, last_used_at`
-
-func accessKeyNotFound(id string) error {
-	return hookline.Errorf(hookline.ENOTFOUND, "access key %s not found", id)
-}
 
 func scanAccessKey(s scanner) (*hookline.AccessKey, error) {
 	var (
@@ -39,38 +34,9 @@ func scanAccessKey(s scanner) (*hookline.AccessKey, error) {
 func readAccessKey(ctx context.Context, q querier, id string) (*hookline.AccessKey, error) {
 	k, err := scanAccessKey(q.QueryRowContext(ctx, `SELECT `+accessKeyColumns+` FROM access_keys WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, accessKeyNotFound(id)
+		return nil, accessrule.AccessKeyNotFound(id)
 	}
 	return k, err
-}
-
-// validateAccessKey checks what the store needs of a new key; the access
-// ID's and the hash's form are the caller's, who draws and hashes them.
-func validateAccessKey(k *hookline.AccessKey) error {
-	var p hookline.Problems
-	if k.ID == "" {
-		p.Add("id", "is required")
-	} else if !printable(k.ID) {
-		// PostgreSQL's text cannot hold NUL; no other control character
-		// belongs in an access ID either.
-		p.Add("id", "must not contain control characters or invalid UTF-8")
-	}
-	if n := utf8.RuneCountInString(k.Label); n > hookline.MaxLabelLen {
-		p.Add("label", "is %d characters long; at most %d are allowed", n, hookline.MaxLabelLen)
-	} else if !printable(k.Label) {
-		p.Add("label", "must not contain control characters or invalid UTF-8")
-	}
-	if k.UserID == "" {
-		p.Add("userId", "is required")
-	}
-	if k.KeyHash == "" {
-		p.Add("keyHash", "is required")
-	}
-	return p.Err()
-}
-
-func printable(s string) bool {
-	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
 }
 
 // CreateAccessKey stores k, filling in CreatedAt (and clearing LastUsedAt).
@@ -81,7 +47,9 @@ func (db *DB) CreateAccessKey(ctx context.Context, k *hookline.AccessKey) error 
 	if k == nil {
 		return fmt.Errorf("create access key: %w", hookline.Errorf(hookline.EINVALID, "no access key given"))
 	}
-	if err := validateAccessKey(k); err != nil {
+	// PostgreSQL's text cannot hold NUL; no other control character
+	// belongs in an access ID either.
+	if err := accessrule.ValidateAccessKey(k, true); err != nil {
 		return fmt.Errorf("create access key %q: %w", k.ID, err)
 	}
 	row := *k
@@ -92,7 +60,7 @@ func (db *DB) CreateAccessKey(ctx context.Context, k *hookline.AccessKey) error 
 		var user string
 		err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE`, row.UserID).Scan(&user)
 		if errors.Is(err, sql.ErrNoRows) {
-			return noUser("userId", row.UserID)
+			return accessrule.NoUser("userId", row.UserID)
 		} else if err != nil {
 			return fmt.Errorf("lock user: %w", err)
 		}
@@ -101,8 +69,7 @@ func (db *DB) CreateAccessKey(ctx context.Context, k *hookline.AccessKey) error 
 			return fmt.Errorf("count access keys: %w", err)
 		}
 		if held >= hookline.MaxAccessKeysUser {
-			return hookline.Errorf(hookline.ECONFLICT, "user %s holds %d access keys, the most allowed; delete one to create another",
-				row.UserID, held)
+			return accessrule.TooManyKeys(row.UserID, held)
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO access_keys (id, label, user_id, key_hash, created_at)
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,
@@ -113,7 +80,7 @@ func (db *DB) CreateAccessKey(ctx context.Context, k *hookline.AccessKey) error 
 		if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n == 0 {
-			return conflictOn("id", "is already used by another access key", "access ID %s is taken", row.ID)
+			return accessrule.AccessIDTaken(row.ID)
 		}
 		return db.audit(ctx, tx, change{action: actionCreate, targetType: hookline.AuditAccessKey,
 			targetID: row.ID, targetName: row.Label, after: row.AuditView()})
@@ -153,7 +120,7 @@ func (db *DB) AccessKeys(ctx context.Context, userID string, opt hookline.ListOp
 	after, err := listpage.Decode(opt.Token, func(k accessKeyKey) bool {
 		var err error
 		createdAt, err = time.Parse(time.RFC3339Nano, k.CreatedAt)
-		return err == nil && k.ID != "" && printable(k.ID)
+		return err == nil && k.ID != "" && accessrule.Printable(k.ID)
 	})
 	if err != nil {
 		p.AddError("token", err)
@@ -211,7 +178,7 @@ func (db *DB) DeleteAccessKey(ctx context.Context, id string) error {
 		var gone string
 		err = tx.QueryRowContext(ctx, `DELETE FROM access_keys WHERE id = $1 RETURNING id`, id).Scan(&gone)
 		if errors.Is(err, sql.ErrNoRows) {
-			return accessKeyNotFound(id)
+			return accessrule.AccessKeyNotFound(id)
 		} else if err != nil {
 			return err
 		}

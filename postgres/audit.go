@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/auditlog"
 	"github.com/hookline/hookline/listpage"
 )
 
@@ -23,16 +23,15 @@ import (
 // millisecond. An event's Time is the store's clock (DB.Now). An update
 // that changes nothing is recorded all the same.
 
-// Audit actions.
+// Audit actions (package auditlog).
 const (
-	actionCreate = "create"
-	actionUpdate = "update"
-	actionDelete = "delete"
-	actionSignIn = "signIn"
+	actionCreate = auditlog.Create
+	actionUpdate = auditlog.Update
+	actionDelete = auditlog.Delete
+	actionSignIn = auditlog.SignIn
 )
 
-const auditColumns = `id, at, actor_kind, actor_id, actor_name, actor_access_id, action,
-	target_type, target_id, target_name, before, after`
+const auditColumns = auditlog.ColumnList
 
 // change is one audit event to record. before and after are audit views
 // (values that json.Marshal encodes), nil when there is none.
@@ -44,17 +43,9 @@ type change struct {
 
 // audit records c in tx as made by the actor in ctx.
 func (db *DB) audit(ctx context.Context, tx *sql.Tx, c change) error {
-	actor := hookline.ActorFrom(ctx)
-	if actor.Kind == "" {
-		actor.Kind = hookline.ActorSystem
-	}
-	before, err := auditJSON(c.before)
+	e, err := auditlog.NewEvent(ctx, c.before, c.after)
 	if err != nil {
-		return fmt.Errorf("record audit event: encode before: %w", err)
-	}
-	after, err := auditJSON(c.after)
-	if err != nil {
-		return fmt.Errorf("record audit event: encode after: %w", err)
+		return fmt.Errorf("record audit event: %w", err)
 	}
 	at := db.now()
 	// A failed statement aborts a PostgreSQL transaction, so an ID another
@@ -67,8 +58,8 @@ func (db *DB) audit(ctx context.Context, tx *sql.Tx, c change) error {
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO audit_events (`+auditColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING`,
-			id, at, actor.Kind, actor.ID, actor.Name, actor.AccessID, c.action,
-			c.targetType, c.targetID, c.targetName, before, after)
+			id, at, e.Actor.Kind, e.Actor.ID, e.Actor.Name, e.Actor.AccessID, c.action,
+			c.targetType, c.targetID, c.targetName, e.Before, e.After)
 		if err != nil {
 			return fmt.Errorf("record audit event: %w", err)
 		}
@@ -79,18 +70,6 @@ func (db *DB) audit(ctx context.Context, tx *sql.Tx, c change) error {
 		}
 	}
 	return errors.New("record audit event: five IDs were all taken")
-}
-
-// auditJSON encodes an audit view as the column's value, or NULL for none.
-func auditJSON(v any) (any, error) {
-	if v == nil {
-		return nil, nil
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return string(b), nil
 }
 
 // auditKey is the ID of the last event on a page.
@@ -168,12 +147,7 @@ func scanAuditEvent(s scanner) (*hookline.AuditEvent, error) {
 		return nil, err
 	}
 	e.Time = e.Time.UTC()
-	if before.Valid {
-		e.Before = json.RawMessage(before.String)
-	}
-	if after.Valid {
-		e.After = json.RawMessage(after.String)
-	}
+	auditlog.SetViews(&e, before, after)
 	return &e, nil
 }
 

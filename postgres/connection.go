@@ -3,12 +3,12 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/connrow"
 )
 
 // The connection store. Its rules are hookline.ConnectionStore's and
@@ -16,24 +16,12 @@ import (
 // write transaction, and, when another transaction takes the name between
 // that check and the write, by the unique index connections_name_key.
 
-const connectionColumns = `id, name, description, webhook_type, url, custom_headers, default_payload,
-	resolution_payload, settings, secrets, created_at, created_by, modified_at, modified_by`
+const connectionColumns = connrow.ColumnList
 
-// secretAAD binds a sealed secret to its connection and name, so that a
-// sealed value copied to another row or field does not open there. It is
-// the SQLite store's, so that the two engines seal alike.
-func secretAAD(id, name string) string { return "connection/" + id + "/" + name }
+// secretAAD is connrow.SecretAAD; the key check and Rotate seal with it.
+func secretAAD(id, name string) string { return connrow.SecretAAD(id, name) }
 
-func notFound(id string) error {
-	return hookline.Errorf(hookline.ENOTFOUND, "connection %s not found", id)
-}
-
-// nameTaken is the conflict of a name that another connection has. It names
-// the field, so that a client can point at the input to change.
-func nameTaken(name string) error {
-	return conflictOn("name", "is already used by another connection (names are compared ignoring case)",
-		"a connection named %q already exists", name)
-}
+func notFound(id string) error { return connrow.NotFound(id) }
 
 // CreateConnection validates and stores c, filling in its ID, CreatedAt,
 // ModifiedAt and, when empty, ModifiedBy (from CreatedBy). Like every
@@ -91,14 +79,14 @@ func checkName(ctx context.Context, tx *sql.Tx, name, id string) error {
 	case err != nil:
 		return fmt.Errorf("check name: %w", err)
 	}
-	return nameTaken(name)
+	return connrow.NameTaken(name)
 }
 
 // mapConstraint turns a violation of the unique name index, by a
 // transaction that took the name after checkName, into ECONFLICT.
 func mapConstraint(err error, name string) error {
 	if uniqueViolation(err, "connections_name_key") {
-		return nameTaken(name)
+		return connrow.NameTaken(name)
 	}
 	return err
 }
@@ -106,80 +94,31 @@ func mapConstraint(err error, name string) error {
 // rowArgs returns the column values of c in connectionColumns order and then
 // name_key, with its secrets sealed.
 func (db *DB) rowArgs(c *hookline.Connection) ([]any, error) {
-	headers := c.CustomHeaders
-	if headers == nil {
-		headers = []hookline.Header{}
-	}
-	headersJSON, err := json.Marshal(headers)
+	j, err := connrow.Encode(db.kr, c)
 	if err != nil {
-		return nil, fmt.Errorf("encode custom headers: %w", err)
+		return nil, err
 	}
-	settingsJSON, err := marshalMap(c.Settings)
-	if err != nil {
-		return nil, fmt.Errorf("encode settings: %w", err)
-	}
-	sealed := make(map[string]string, len(c.Secrets))
-	for name, value := range c.Secrets {
-		s, err := db.kr.Seal([]byte(value), secretAAD(c.ID, name))
-		if err != nil {
-			return nil, fmt.Errorf("seal secret %q: %w", name, err)
-		}
-		sealed[name] = s
-	}
-	secretsJSON, err := marshalMap(sealed)
-	if err != nil {
-		return nil, fmt.Errorf("encode secrets: %w", err)
-	}
-	return []any{
-		c.ID, c.Name, c.Description, c.WebhookType, c.URL, string(headersJSON), c.DefaultPayload,
-		c.ResolutionPayload, settingsJSON, secretsJSON, c.CreatedAt, c.CreatedBy,
-		c.ModifiedAt, c.ModifiedBy, nameKey(c.Name),
-	}, nil
+	return connrow.Args(c, j, nameKey(c.Name), func(t time.Time) any { return t }), nil
 }
 
-func marshalMap(m map[string]string) (string, error) {
-	if m == nil {
-		m = map[string]string{}
-	}
-	b, err := json.Marshal(m)
-	return string(b), err
-}
+func marshalMap(m map[string]string) (string, error) { return connrow.MarshalMap(m) }
 
 // scanConnection reads a row of connectionColumns, opening its secrets. A
 // secret that does not open is an error: handing a connection on without it
 // would send unauthenticated requests.
 func (db *DB) scanConnection(s scanner) (*hookline.Connection, error) {
 	var (
-		c                          hookline.Connection
-		headers, settings, secrets string
+		c hookline.Connection
+		j connrow.JSON
 	)
-	err := s.Scan(&c.ID, &c.Name, &c.Description, &c.WebhookType, &c.URL, &headers, &c.DefaultPayload,
-		&c.ResolutionPayload, &settings, &secrets, &c.CreatedAt, &c.CreatedBy, &c.ModifiedAt, &c.ModifiedBy)
+	err := s.Scan(&c.ID, &c.Name, &c.Description, &c.WebhookType, &c.URL, &j.Headers, &c.DefaultPayload,
+		&c.ResolutionPayload, &j.Settings, &j.Secrets, &c.CreatedAt, &c.CreatedBy, &c.ModifiedAt, &c.ModifiedBy)
 	if err != nil {
 		return nil, err
 	}
 	c.CreatedAt, c.ModifiedAt = c.CreatedAt.UTC(), c.ModifiedAt.UTC()
-	if err := json.Unmarshal([]byte(headers), &c.CustomHeaders); err != nil {
-		return nil, fmt.Errorf("connection %s: decode custom headers: %w", c.ID, err)
-	}
-	if err := json.Unmarshal([]byte(settings), &c.Settings); err != nil {
-		return nil, fmt.Errorf("connection %s: decode settings: %w", c.ID, err)
-	}
-	var sealed map[string]string
-	if err := json.Unmarshal([]byte(secrets), &sealed); err != nil {
-		// Not %w: a JSON syntax error quotes the text around it.
-		return nil, fmt.Errorf("connection %s: secrets column is not a JSON object of strings", c.ID)
-	}
-	c.Secrets = make(map[string]string, len(sealed))
-	for name, s := range sealed {
-		v, err := db.kr.Open(s, secretAAD(c.ID, name))
-		if err != nil {
-			return nil, fmt.Errorf("connection %s: open secret %q: %w", c.ID, name, err)
-		}
-		c.Secrets[name] = string(v)
-	}
-	if c.Settings == nil {
-		c.Settings = map[string]string{}
+	if err := connrow.Decode(db.kr, &c, j); err != nil {
+		return nil, err
 	}
 	return &c, nil
 }
@@ -290,14 +229,14 @@ type storedConnection struct {
 // missing.
 func readStoredConnection(ctx context.Context, tx *sql.Tx, id string) (*storedConnection, error) {
 	var (
-		c                          hookline.Connection
-		headers, settings, secrets string
-		s                          storedConnection
+		c hookline.Connection
+		j connrow.JSON
+		s storedConnection
 	)
 	err := tx.QueryRowContext(ctx, `SELECT name, description, webhook_type, url, custom_headers, default_payload,
 		resolution_payload, settings, secrets, created_at, created_by FROM connections WHERE id = $1 FOR UPDATE`, id).
-		Scan(&c.Name, &c.Description, &c.WebhookType, &c.URL, &headers, &c.DefaultPayload,
-			&c.ResolutionPayload, &settings, &secrets, &s.createdAt, &s.createdBy)
+		Scan(&c.Name, &c.Description, &c.WebhookType, &c.URL, &j.Headers, &c.DefaultPayload,
+			&c.ResolutionPayload, &j.Settings, &j.Secrets, &s.createdAt, &s.createdBy)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, notFound(id)
@@ -305,20 +244,8 @@ func readStoredConnection(ctx context.Context, tx *sql.Tx, id string) (*storedCo
 		return nil, fmt.Errorf("read connection: %w", err)
 	}
 	s.createdAt = s.createdAt.UTC()
-	if err := json.Unmarshal([]byte(headers), &c.CustomHeaders); err != nil {
-		return nil, fmt.Errorf("connection %s: decode custom headers: %w", id, err)
+	if s.view, err = connrow.AuditView(id, &c, j); err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal([]byte(settings), &c.Settings); err != nil {
-		return nil, fmt.Errorf("connection %s: decode settings: %w", id, err)
-	}
-	var sealed map[string]string
-	if err := json.Unmarshal([]byte(secrets), &sealed); err != nil {
-		return nil, fmt.Errorf("connection %s: secrets column is not a JSON object of strings", id)
-	}
-	c.Secrets = make(map[string]string, len(sealed))
-	for name := range sealed {
-		c.Secrets[name] = "" // the view shows names only
-	}
-	s.view = c.AuditView()
 	return &s, nil
 }

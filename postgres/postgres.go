@@ -60,9 +60,10 @@ func Migrations() fs.FS {
 const (
 	lockMigrate  int64 = 0x686F6F6B_00000001 // "hook" 1: schema migrations
 	lockKeyCheck int64 = 0x686F6F6B_00000002 // "hook" 2: keyring check and reseal, rotation
+	lockAccess   int64 = 0x686F6F6B_00000003 // "hook" 3: changes of users and roles (access.go)
 	// Held, not per transaction: shared by every serving process for its
 	// life, exclusive by a rotation (serving.go).
-	lockServing int64 = 0x686F6F6B_00000003 // "hook" 3
+	lockServing int64 = 0x686F6F6B_00000004 // "hook" 4
 )
 
 // dialect is the migration runner's SQL for PostgreSQL. CreateTable takes

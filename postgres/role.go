@@ -3,42 +3,17 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/accessrule"
 )
 
 // roleColumns are the columns scanRole reads; capabilities come as a JSON
 // array, which database/sql scans as text.
 const roleColumns = `id, name, description, to_json(capabilities)::text, built_in, created_at, modified_at`
-
-func roleNotFound(id string) error {
-	return hookline.Errorf(hookline.ENOTFOUND, "role %s not found", id)
-}
-
-func roleNameTaken(name string) error {
-	return conflictOn("name", "is already used by another role (names are compared ignoring case)",
-		"a role named %q already exists", name)
-}
-
-func builtInRole(r *hookline.Role, verb string) error {
-	return hookline.Errorf(hookline.EFORBIDDEN, "the %s role is built in and cannot be %s", r.Name, verb)
-}
-
-// capabilitySet returns cs without repeats, in hookline.Capabilities
-// order, never nil.
-func capabilitySet(cs []hookline.Capability) []hookline.Capability {
-	out := []hookline.Capability{}
-	for _, c := range hookline.Capabilities {
-		if slices.Contains(cs, c) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
 
 // capabilityNames is cs as the text[] column takes it.
 func capabilityNames(cs []hookline.Capability) []string {
@@ -60,13 +35,8 @@ func scanRole(s scanner) (*hookline.Role, error) {
 		return nil, err
 	}
 	r.CreatedAt, r.ModifiedAt = r.CreatedAt.UTC(), r.ModifiedAt.UTC()
-	if r.BuiltIn {
-		r.Capabilities = slices.Clone(hookline.Capabilities)
-	} else if err := json.Unmarshal([]byte(caps), &r.Capabilities); err != nil {
-		return nil, fmt.Errorf("role %s: decode capabilities: %w", r.ID, err)
-	}
-	if r.Capabilities == nil {
-		r.Capabilities = []hookline.Capability{}
+	if err := accessrule.DecodeCapabilities(&r, caps); err != nil {
+		return nil, err
 	}
 	return &r, nil
 }
@@ -76,7 +46,7 @@ func scanRole(s scanner) (*hookline.Role, error) {
 func readRole(ctx context.Context, q querier, id, lock string) (*hookline.Role, error) {
 	r, err := scanRole(q.QueryRowContext(ctx, `SELECT `+roleColumns+` FROM roles WHERE id = $1`+lock, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, roleNotFound(id)
+		return nil, accessrule.RoleNotFound(id)
 	}
 	return r, err
 }
@@ -90,14 +60,14 @@ func checkRoleName(ctx context.Context, tx *sql.Tx, name, id string) error {
 		return fmt.Errorf("check name: %w", err)
 	}
 	if n > 0 {
-		return roleNameTaken(name)
+		return accessrule.RoleNameTaken(name)
 	}
 	return nil
 }
 
 func mapRoleConstraint(err error, name string) error {
 	if uniqueViolation(err, "roles_name_key") {
-		return roleNameTaken(name)
+		return accessrule.RoleNameTaken(name)
 	}
 	return err
 }
@@ -114,7 +84,7 @@ func (db *DB) CreateRole(ctx context.Context, r *hookline.Role) error {
 	}
 	now := db.now()
 	row := *r
-	row.Capabilities = capabilitySet(r.Capabilities)
+	row.Capabilities = accessrule.CapabilitySet(r.Capabilities)
 	row.BuiltIn = false
 	row.CreatedAt, row.ModifiedAt = now, now
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
@@ -170,14 +140,14 @@ func (db *DB) UpdateRole(ctx context.Context, r *hookline.Role) error {
 		return fmt.Errorf("update role: %w", hookline.Errorf(hookline.EINVALID, "no role given"))
 	}
 	row := *r
-	row.Capabilities = capabilitySet(r.Capabilities)
+	row.Capabilities = accessrule.CapabilitySet(r.Capabilities)
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		old, err := readRole(ctx, tx, row.ID, " FOR NO KEY UPDATE")
 		if err != nil {
 			return err
 		}
 		if old.BuiltIn {
-			return builtInRole(old, "changed")
+			return accessrule.BuiltInRole(old, "changed")
 		}
 		// Validated after the built-in check, so that any change to a
 		// built-in role is refused for that reason first.
@@ -217,7 +187,7 @@ func (db *DB) DeleteRole(ctx context.Context, id string) error {
 			return err
 		}
 		if old.BuiltIn {
-			return builtInRole(old, "deleted")
+			return accessrule.BuiltInRole(old, "deleted")
 		}
 		holders, err := queryAll(ctx, tx, scanUser, `SELECT `+userColumns+` FROM users
 			WHERE id IN (SELECT user_id FROM user_roles WHERE role_id = $1) ORDER BY email_key, id`, id)

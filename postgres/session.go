@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/accessrule"
 )
 
 const sessionColumns = `token_hash, user_id, created_at, expires_at`
@@ -20,17 +21,7 @@ func (db *DB) CreateSession(ctx context.Context, s *hookline.Session) error {
 	if s == nil {
 		return fmt.Errorf("create session: %w", hookline.Errorf(hookline.EINVALID, "no session given"))
 	}
-	var p hookline.Problems
-	if s.TokenHash == "" {
-		p.Add("tokenHash", "is required")
-	}
-	if s.UserID == "" {
-		p.Add("userId", "is required")
-	}
-	if s.ExpiresAt.IsZero() {
-		p.Add("expiresAt", "is required")
-	}
-	if err := p.Err(); err != nil {
+	if err := accessrule.ValidateSession(s); err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
 	row := *s
@@ -42,7 +33,7 @@ func (db *DB) CreateSession(ctx context.Context, s *hookline.Session) error {
 		var email string
 		err := tx.QueryRowContext(ctx, `SELECT email FROM users WHERE id = $1 FOR KEY SHARE`, row.UserID).Scan(&email)
 		if errors.Is(err, sql.ErrNoRows) {
-			return noUser("userId", row.UserID)
+			return accessrule.NoUser("userId", row.UserID)
 		} else if err != nil {
 			return fmt.Errorf("read user: %w", err)
 		}

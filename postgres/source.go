@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/auditlog"
+	"github.com/hookline/hookline/sourcerule"
 )
 
 // HTTP sources. Beyond hookline.LogStore's contract: IDs are 16 upper-case
@@ -22,30 +24,16 @@ var _ hookline.LogStore = (*DB)(nil)
 const sourceColumns = `id, name, description, category, host_name, token_hash, received, last_received_at, created_at, modified_at`
 
 // actionRotateToken is the audit action of RotateSourceToken.
-const actionRotateToken = "rotateToken"
-
-func sourceNotFound(id string) error {
-	return hookline.Errorf(hookline.ENOTFOUND, "source %s not found", id)
-}
-
-func sourceNameTaken(name string) error {
-	return conflictOn("name", "is already used by another source (names are compared ignoring case)",
-		"a source named %q already exists", name)
-}
-
-func sourceTokenTaken() error {
-	// 256 random bits drawn twice: a caller's bug, not bad luck.
-	return conflictOn("tokenHash", "is the hash of another source's token", "another source has this token")
-}
+const actionRotateToken = auditlog.RotateToken
 
 // mapSourceConstraint turns a violation of the unique indexes into the
 // conflict the check before it gives.
 func mapSourceConstraint(err error, name string) error {
 	switch {
 	case uniqueViolation(err, "sources_name_key"):
-		return sourceNameTaken(name)
+		return sourcerule.NameTaken(name)
 	case uniqueViolation(err, "sources_token_hash"):
-		return sourceTokenTaken()
+		return sourcerule.TokenTaken()
 	}
 	return err
 }
@@ -72,7 +60,7 @@ func scanSource(s scanner) (*hookline.Source, error) {
 func readSource(ctx context.Context, q querier, id, lock string) (*hookline.Source, error) {
 	s, err := scanSource(q.QueryRowContext(ctx, `SELECT `+sourceColumns+` FROM sources WHERE id = $1`+lock, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, sourceNotFound(id)
+		return nil, sourcerule.NotFound(id)
 	}
 	return s, err
 }
@@ -85,15 +73,10 @@ func checkSourceKeys(ctx context.Context, tx *sql.Tx, name, tokenHash, id string
 		EXISTS (SELECT 1 FROM sources WHERE name_key = $1 AND id <> $3),
 		EXISTS (SELECT 1 FROM sources WHERE token_hash = $2 AND id <> $3)`,
 		nameKey(name), tokenHash, id).Scan(&nameTaken, &hashTaken)
-	switch {
-	case err != nil:
+	if err != nil {
 		return fmt.Errorf("check name and token: %w", err)
-	case nameTaken:
-		return sourceNameTaken(name)
-	case hashTaken:
-		return sourceTokenTaken()
 	}
-	return nil
+	return sourcerule.Conflict(name, nameTaken, hashTaken)
 }
 
 // CreateSource validates and stores s, filling in its ID and times;
@@ -102,14 +85,11 @@ func (db *DB) CreateSource(ctx context.Context, s *hookline.Source) error {
 	if s == nil {
 		return fmt.Errorf("create source: %w", hookline.Errorf(hookline.EINVALID, "no source given"))
 	}
-	if err := s.Validate(); err != nil {
+	row, err := sourcerule.Created(s, db.now())
+	if err != nil {
 		return fmt.Errorf("create source %q: %w", s.Name, err)
 	}
-	now := db.now()
-	row := *s
-	row.CreatedAt, row.ModifiedAt = now, now
-	row.Received, row.LastReceivedAt = 0, time.Time{}
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		if err := checkSourceKeys(ctx, tx, row.Name, row.TokenHash, ""); err != nil {
 			return err
 		}
@@ -180,20 +160,15 @@ func (db *DB) UpdateSource(ctx context.Context, s *hookline.Source) error {
 	if s == nil {
 		return fmt.Errorf("update source: %w", hookline.Errorf(hookline.EINVALID, "no source given"))
 	}
-	row := *s
+	var row *hookline.Source
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		old, err := readSource(ctx, tx, row.ID, " FOR UPDATE")
+		old, err := readSource(ctx, tx, s.ID, " FOR UPDATE")
 		if err != nil {
 			return err
 		}
-		// The stored hash stands in for the one given, which UpdateSource
-		// does not change, so that validation need not see it.
-		row.TokenHash = old.TokenHash
-		if err := row.Validate(); err != nil {
+		if row, err = sourcerule.Updated(old, s, db.now()); err != nil {
 			return err
 		}
-		row.CreatedAt, row.Received, row.LastReceivedAt = old.CreatedAt, old.Received, old.LastReceivedAt
-		row.ModifiedAt = notBefore(db.now(), old.CreatedAt)
 		if err := checkSourceKeys(ctx, tx, row.Name, row.TokenHash, row.ID); err != nil {
 			return err
 		}
@@ -241,12 +216,10 @@ func (db *DB) RotateSourceToken(ctx context.Context, id, tokenHash string) (*hoo
 		if err != nil {
 			return err
 		}
-		next := *old
-		next.TokenHash = tokenHash
-		if err := next.Validate(); err != nil {
+		next, err := sourcerule.Rotated(old, tokenHash, db.now())
+		if err != nil {
 			return err
 		}
-		next.ModifiedAt = notBefore(db.now(), old.CreatedAt)
 		if err := checkSourceKeys(ctx, tx, next.Name, next.TokenHash, id); err != nil {
 			return err
 		}
@@ -254,7 +227,7 @@ func (db *DB) RotateSourceToken(ctx context.Context, id, tokenHash string) (*hoo
 			next.TokenHash, next.ModifiedAt, id); err != nil {
 			return mapSourceConstraint(err, next.Name)
 		}
-		row = &next
+		row = next
 		return db.audit(ctx, tx, change{action: actionRotateToken, targetType: hookline.AuditSource,
 			targetID: id, targetName: old.Name, before: old.AuditView(), after: next.AuditView()})
 	})

@@ -3,12 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/accessrule"
 )
 
 // The access store. Beyond hookline.AccessStore's contract:
@@ -35,21 +35,6 @@ var _ hookline.AccessStore = (*DB)(nil)
 const userColumns = `id, email, name, password_hash, disabled, created_at, modified_at,
 	(SELECT json_group_array(role_id ORDER BY position) FROM user_roles WHERE user_id = users.id)`
 
-func userNotFound(id string) error {
-	return hookline.Errorf(hookline.ENOTFOUND, "user %s not found", id)
-}
-
-func emailTaken(email string) error {
-	return conflictOn("email", "is already used by another user (emails are compared ignoring case)",
-		"a user with email %q already exists", email)
-}
-
-func noUser(field, id string) error {
-	var p hookline.Problems
-	p.Add(field, "names user %s, who does not exist", id)
-	return p.Err()
-}
-
 func scanUser(s scanner) (*hookline.User, error) {
 	var (
 		u                     hookline.User
@@ -61,8 +46,8 @@ func scanUser(s scanner) (*hookline.User, error) {
 		return nil, err
 	}
 	u.Disabled = disabled != 0
-	if err := json.Unmarshal([]byte(roles), &u.RoleIDs); err != nil {
-		return nil, fmt.Errorf("user %s: decode roles: %w", u.ID, err)
+	if err := accessrule.DecodeRoleIDs(&u, roles); err != nil {
+		return nil, err
 	}
 	var err error
 	if u.CreatedAt, u.ModifiedAt, err = parseStamps("user "+u.ID, createdAt, modifiedAt); err != nil {
@@ -75,7 +60,7 @@ func scanUser(s scanner) (*hookline.User, error) {
 func readUser(ctx context.Context, q querier, id string) (*hookline.User, error) {
 	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, userNotFound(id)
+		return nil, accessrule.UserNotFound(id)
 	}
 	return u, err
 }
@@ -97,17 +82,7 @@ func (db *DB) createUser(ctx context.Context, u *hookline.User, first bool) erro
 	if u == nil {
 		return fmt.Errorf("create user: %w", hookline.Errorf(hookline.EINVALID, "no user given"))
 	}
-	err := u.Validate()
-	if first && err == nil {
-		var p hookline.Problems
-		if !slices.Contains(u.RoleIDs, hookline.AdministratorRoleID) {
-			p.Add("roleIds", "must include the Administrator role (%s): the first user administers Hookline", hookline.AdministratorRoleID)
-		}
-		if u.Disabled {
-			p.Add("disabled", "must be false: the first user administers Hookline")
-		}
-		err = p.Err()
-	}
+	err := accessrule.ValidateUser(u, first)
 	if err != nil {
 		return fmt.Errorf("create user %q: %w", u.Email, err)
 	}
@@ -122,7 +97,7 @@ func (db *DB) createUser(ctx context.Context, u *hookline.User, first bool) erro
 				return fmt.Errorf("count users: %w", err)
 			}
 			if n > 0 {
-				return hookline.Errorf(hookline.ECONFLICT, "the first user exists already; sign in as an administrator to add users")
+				return accessrule.FirstUserExists()
 			}
 		}
 		if err := checkEmail(ctx, tx, row.Email, ""); err != nil {
@@ -164,7 +139,7 @@ func checkEmail(ctx context.Context, tx *sql.Tx, email, id string) error {
 		return fmt.Errorf("check email: %w", err)
 	}
 	if n > 0 {
-		return emailTaken(email)
+		return accessrule.EmailTaken(email)
 	}
 	return nil
 }
@@ -174,24 +149,18 @@ func checkEmail(ctx context.Context, tx *sql.Tx, email, id string) error {
 // users besides the primary key.
 func mapUserConstraint(err error, email string) error {
 	if isUniqueConflict(err) {
-		return emailTaken(email)
+		return accessrule.EmailTaken(email)
 	}
 	return err
 }
 
 // checkRoles returns EINVALID naming each role ID that no role has.
 func checkRoles(ctx context.Context, tx *sql.Tx, ids []string) error {
-	var p hookline.Problems
-	for i, id := range ids {
+	return accessrule.CheckRoles(ids, func(id string) (bool, error) {
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM roles WHERE id = ?`, id).Scan(&n); err != nil {
-			return fmt.Errorf("check roles: %w", err)
-		}
-		if n == 0 {
-			p.Add(fmt.Sprintf("roleIds[%d]", i), "names role %s, which does not exist", id)
-		}
-	}
-	return p.Err()
+		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM roles WHERE id = ?`, id).Scan(&n)
+		return n > 0, err
+	})
 }
 
 // writeUserRoles replaces the roles of user id.
@@ -207,10 +176,6 @@ func writeUserRoles(ctx context.Context, tx *sql.Tx, id string, roleIDs []string
 	return nil
 }
 
-func enabledAdmin(u *hookline.User) bool {
-	return !u.Disabled && slices.Contains(u.RoleIDs, hookline.AdministratorRoleID)
-}
-
 // otherAdminSQL tells whether an enabled user other than ?2 holds role ?1,
 // looking the role's holders up in user_roles_role.
 const otherAdminSQL = `SELECT EXISTS (SELECT 1 FROM user_roles r JOIN users u ON u.id = r.user_id
@@ -220,7 +185,7 @@ const otherAdminSQL = `SELECT EXISTS (SELECT 1 FROM user_roles r JOIN users u ON
 // updated (not one after the update) or deleted (updated is nil), and no
 // other enabled administrator exists.
 func checkAdminRemains(ctx context.Context, tx *sql.Tx, old, updated *hookline.User) error {
-	if !enabledAdmin(old) || (updated != nil && enabledAdmin(updated)) {
+	if !accessrule.RemovesAdmin(old, updated) {
 		return nil
 	}
 	var others int
@@ -231,19 +196,7 @@ func checkAdminRemains(ctx context.Context, tx *sql.Tx, old, updated *hookline.U
 	if others > 0 {
 		return nil
 	}
-	e := &hookline.Error{Code: hookline.ECONFLICT}
-	const why = "%s is the last enabled administrator; give another enabled user the Administrator role before %s"
-	switch {
-	case updated == nil:
-		e.Message = fmt.Sprintf(why, old.Email, "deleting them")
-	case updated.Disabled:
-		e.Message = fmt.Sprintf(why, old.Email, "disabling them")
-		e.Fields = []hookline.FieldError{{Field: "disabled", Message: "would leave no enabled administrator"}}
-	default:
-		e.Message = fmt.Sprintf(why, old.Email, "removing their Administrator role")
-		e.Fields = []hookline.FieldError{{Field: "roleIds", Message: "would leave no enabled administrator"}}
-	}
-	return e
+	return accessrule.LastAdmin(old, updated)
 }
 
 // User returns the user with the given ID, or ENOTFOUND.
@@ -319,7 +272,7 @@ func (db *DB) UpdateUser(ctx context.Context, u *hookline.User) error {
 		if err := writeUserRoles(ctx, tx, row.ID, row.RoleIDs); err != nil {
 			return err
 		}
-		if row.PasswordHash != old.PasswordHash || (row.Disabled && !old.Disabled) {
+		if accessrule.EndsSessions(old, &row) {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, row.ID); err != nil {
 				return fmt.Errorf("end sessions: %w", err)
 			}

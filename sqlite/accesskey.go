@@ -5,20 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/accessrule"
 	"github.com/hookline/hookline/listpage"
 )
 
 const accessKeyColumns = `id, label, user_id, key_hash, created_at, last_used_at`
-
-func accessKeyNotFound(id string) error {
-	return hookline.Errorf(hookline.ENOTFOUND, "access key %s not found", id)
-}
 
 func scanAccessKey(s scanner) (*hookline.AccessKey, error) {
 	var (
@@ -45,34 +39,9 @@ func scanAccessKey(s scanner) (*hookline.AccessKey, error) {
 func readAccessKey(ctx context.Context, q querier, id string) (*hookline.AccessKey, error) {
 	k, err := scanAccessKey(q.QueryRowContext(ctx, `SELECT `+accessKeyColumns+` FROM access_keys WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, accessKeyNotFound(id)
+		return nil, accessrule.AccessKeyNotFound(id)
 	}
 	return k, err
-}
-
-// validateAccessKey checks what the store needs of a new key; the access
-// ID's and the hash's form are the caller's, who draws and hashes them.
-func validateAccessKey(k *hookline.AccessKey) error {
-	var p hookline.Problems
-	if k.ID == "" {
-		p.Add("id", "is required")
-	}
-	if n := utf8.RuneCountInString(k.Label); n > hookline.MaxLabelLen {
-		p.Add("label", "is %d characters long; at most %d are allowed", n, hookline.MaxLabelLen)
-	} else if !printable(k.Label) {
-		p.Add("label", "must not contain control characters or invalid UTF-8")
-	}
-	if k.UserID == "" {
-		p.Add("userId", "is required")
-	}
-	if k.KeyHash == "" {
-		p.Add("keyHash", "is required")
-	}
-	return p.Err()
-}
-
-func printable(s string) bool {
-	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
 }
 
 // CreateAccessKey stores k, filling in CreatedAt (and clearing LastUsedAt).
@@ -83,7 +52,7 @@ func (db *DB) CreateAccessKey(ctx context.Context, k *hookline.AccessKey) error 
 	if k == nil {
 		return fmt.Errorf("create access key: %w", hookline.Errorf(hookline.EINVALID, "no access key given"))
 	}
-	if err := validateAccessKey(k); err != nil {
+	if err := accessrule.ValidateAccessKey(k, false); err != nil {
 		return fmt.Errorf("create access key %q: %w", k.ID, err)
 	}
 	row := *k
@@ -96,16 +65,15 @@ func (db *DB) CreateAccessKey(ctx context.Context, k *hookline.AccessKey) error 
 			return fmt.Errorf("count access keys: %w", err)
 		}
 		if n == 0 {
-			return noUser("userId", row.UserID)
+			return accessrule.NoUser("userId", row.UserID)
 		}
 		if held >= hookline.MaxAccessKeysUser {
-			return hookline.Errorf(hookline.ECONFLICT, "user %s holds %d access keys, the most allowed; delete one to create another",
-				row.UserID, held)
+			return accessrule.TooManyKeys(row.UserID, held)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO access_keys (id, label, user_id, key_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
 			row.ID, row.Label, row.UserID, row.KeyHash, formatTime(row.CreatedAt))
 		if isPrimaryKeyConflict(err) {
-			return conflictOn("id", "is already used by another access key", "access ID %s is taken", row.ID)
+			return accessrule.AccessIDTaken(row.ID)
 		}
 		if err != nil {
 			return err

@@ -3,12 +3,13 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/auditlog"
+	"github.com/hookline/hookline/connrow"
 	"github.com/hookline/hookline/listpage"
 )
 
@@ -21,16 +22,15 @@ import (
 // comparing views to skip it would make the log depend on what the views
 // happen to show.
 
-// Audit actions.
+// Audit actions (package auditlog).
 const (
-	actionCreate = "create"
-	actionUpdate = "update"
-	actionDelete = "delete"
-	actionSignIn = "signIn"
+	actionCreate = auditlog.Create
+	actionUpdate = auditlog.Update
+	actionDelete = auditlog.Delete
+	actionSignIn = auditlog.SignIn
 )
 
-const auditColumns = `id, at, actor_kind, actor_id, actor_name, actor_access_id, action,
-	target_type, target_id, target_name, before, after`
+const auditColumns = auditlog.ColumnList
 
 // change is one audit event to record. before and after are audit views
 // (values that json.Marshal encodes), nil when there is none.
@@ -42,17 +42,9 @@ type change struct {
 
 // audit records c in tx as made by the actor in ctx.
 func (db *DB) audit(ctx context.Context, tx *sql.Tx, c change) error {
-	actor := hookline.ActorFrom(ctx)
-	if actor.Kind == "" {
-		actor.Kind = hookline.ActorSystem
-	}
-	before, err := auditJSON(c.before)
+	e, err := auditlog.NewEvent(ctx, c.before, c.after)
 	if err != nil {
-		return fmt.Errorf("record audit event: encode before: %w", err)
-	}
-	after, err := auditJSON(c.after)
-	if err != nil {
-		return fmt.Errorf("record audit event: encode after: %w", err)
+		return fmt.Errorf("record audit event: %w", err)
 	}
 	at := formatTime(db.now())
 	// A failed statement does not end an SQLite transaction, so a taken ID
@@ -64,8 +56,8 @@ func (db *DB) audit(ctx context.Context, tx *sql.Tx, c change) error {
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO audit_events (`+auditColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			id, at, actor.Kind, actor.ID, actor.Name, actor.AccessID, c.action,
-			c.targetType, c.targetID, c.targetName, before, after)
+			id, at, e.Actor.Kind, e.Actor.ID, e.Actor.Name, e.Actor.AccessID, c.action,
+			c.targetType, c.targetID, c.targetName, e.Before, e.After)
 		if isPrimaryKeyConflict(err) {
 			continue
 		}
@@ -75,18 +67,6 @@ func (db *DB) audit(ctx context.Context, tx *sql.Tx, c change) error {
 		return nil
 	}
 	return errors.New("record audit event: five IDs were all taken")
-}
-
-// auditJSON encodes an audit view as the column's text, or NULL for none.
-func auditJSON(v any) (any, error) {
-	if v == nil {
-		return nil, nil
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return string(b), nil
 }
 
 // storedConnection is what updating or deleting a connection needs of the
@@ -102,39 +82,27 @@ type storedConnection struct {
 // readStoredConnection reads connection id in tx; ENOTFOUND when missing.
 func readStoredConnection(ctx context.Context, tx *sql.Tx, id string) (*storedConnection, error) {
 	var (
-		c                          hookline.Connection
-		headers, settings, secrets string
-		createdAt                  string
-		s                          storedConnection
+		c         hookline.Connection
+		j         connrow.JSON
+		createdAt string
+		s         storedConnection
 	)
 	err := tx.QueryRowContext(ctx, `SELECT name, description, webhook_type, url, custom_headers, default_payload,
 		resolution_payload, settings, secrets, created_at, created_by FROM connections WHERE id = ?`, id).
-		Scan(&c.Name, &c.Description, &c.WebhookType, &c.URL, &headers, &c.DefaultPayload,
-			&c.ResolutionPayload, &settings, &secrets, &createdAt, &s.createdBy)
+		Scan(&c.Name, &c.Description, &c.WebhookType, &c.URL, &j.Headers, &c.DefaultPayload,
+			&c.ResolutionPayload, &j.Settings, &j.Secrets, &createdAt, &s.createdBy)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, notFound(id)
 	case err != nil:
 		return nil, fmt.Errorf("read connection: %w", err)
 	}
-	if err := json.Unmarshal([]byte(headers), &c.CustomHeaders); err != nil {
-		return nil, fmt.Errorf("connection %s: decode custom headers: %w", id, err)
-	}
-	if err := json.Unmarshal([]byte(settings), &c.Settings); err != nil {
-		return nil, fmt.Errorf("connection %s: decode settings: %w", id, err)
-	}
-	var sealed map[string]string
-	if err := json.Unmarshal([]byte(secrets), &sealed); err != nil {
-		return nil, fmt.Errorf("connection %s: secrets column is not a JSON object of strings", id)
-	}
-	c.Secrets = make(map[string]string, len(sealed))
-	for name := range sealed {
-		c.Secrets[name] = "" // the view shows names only
+	if s.view, err = connrow.AuditView(id, &c, j); err != nil {
+		return nil, err
 	}
 	if s.createdAt, err = parseTime(createdAt); err != nil {
 		return nil, fmt.Errorf("connection %s: created_at: %w", id, err)
 	}
-	s.view = c.AuditView()
 	return &s, nil
 }
 
@@ -213,11 +181,6 @@ func scanAuditEvent(s scanner) (*hookline.AuditEvent, error) {
 	if e.Time, err = parseTime(at); err != nil {
 		return nil, fmt.Errorf("audit event %s: %w", e.ID, err)
 	}
-	if before.Valid {
-		e.Before = json.RawMessage(before.String)
-	}
-	if after.Valid {
-		e.After = json.RawMessage(after.String)
-	}
+	auditlog.SetViews(&e, before, after)
 	return &e, nil
 }

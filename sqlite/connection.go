@@ -5,26 +5,25 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/connrow"
 	"github.com/hookline/hookline/listpage"
 )
 
-const connectionColumns = `id, name, description, webhook_type, url, custom_headers, default_payload,
-	resolution_payload, settings, secrets, created_at, created_by, modified_at, modified_by`
+const connectionColumns = connrow.ColumnList
 
 // nameKey is the form of a name that uniqueness and ordering use. It is
 // computed here, not with SQLite's lower(), which folds ASCII only.
 func nameKey(name string) string { return strings.ToLower(name) }
 
-// secretAAD binds a sealed secret to its connection and name, so that a
-// sealed value copied to another row or field does not open there.
-func secretAAD(id, name string) string { return "connection/" + id + "/" + name }
+// secretAAD is connrow.SecretAAD; the key check and Rotate seal with it.
+func secretAAD(id, name string) string { return connrow.SecretAAD(id, name) }
 
 // newID returns a random ID in the form Sumo Logic uses: 16 upper-case hex
 // digits.
@@ -38,22 +37,7 @@ func newID() (string, error) {
 
 var idForm = regexp.MustCompile(`^[0-9A-F]{16}$`)
 
-func notFound(id string) error {
-	return hookline.Errorf(hookline.ENOTFOUND, "connection %s not found", id)
-}
-
-// nameTaken is the conflict of a name that another connection has. It names
-// the field, so that a client can point at the input to change.
-func nameTaken(name string) error {
-	return &hookline.Error{
-		Code:    hookline.ECONFLICT,
-		Message: fmt.Sprintf("a connection named %q already exists", name),
-		Fields: []hookline.FieldError{{
-			Field:   "name",
-			Message: "is already used by another connection (names are compared ignoring case)",
-		}},
-	}
-}
+func notFound(id string) error { return connrow.NotFound(id) }
 
 // CreateConnection validates and stores c, filling in its ID, CreatedAt,
 // ModifiedAt and, when empty, ModifiedBy (from CreatedBy). Like every
@@ -111,7 +95,7 @@ func checkName(ctx context.Context, tx *sql.Tx, name, id string) error {
 	case err != nil:
 		return fmt.Errorf("check name: %w", err)
 	}
-	return nameTaken(name)
+	return connrow.NameTaken(name)
 }
 
 // mapConstraint turns a unique-name violation that slipped past checkName
@@ -121,7 +105,7 @@ func checkName(ctx context.Context, tx *sql.Tx, name, id string) error {
 // new unique index cannot be mistaken for it unnoticed.
 func mapConstraint(err error, name string) error {
 	if isUniqueConflict(err) {
-		return nameTaken(name)
+		return connrow.NameTaken(name)
 	}
 	return err
 }
@@ -129,44 +113,14 @@ func mapConstraint(err error, name string) error {
 // rowArgs returns the column values of c in connectionColumns order and then
 // name_key, with its secrets sealed.
 func (db *DB) rowArgs(c *hookline.Connection) ([]any, error) {
-	headers := c.CustomHeaders
-	if headers == nil {
-		headers = []hookline.Header{}
-	}
-	headersJSON, err := json.Marshal(headers)
+	j, err := connrow.Encode(db.kr, c)
 	if err != nil {
-		return nil, fmt.Errorf("encode custom headers: %w", err)
+		return nil, err
 	}
-	settingsJSON, err := marshalMap(c.Settings)
-	if err != nil {
-		return nil, fmt.Errorf("encode settings: %w", err)
-	}
-	sealed := make(map[string]string, len(c.Secrets))
-	for name, value := range c.Secrets {
-		s, err := db.kr.Seal([]byte(value), secretAAD(c.ID, name))
-		if err != nil {
-			return nil, fmt.Errorf("seal secret %q: %w", name, err)
-		}
-		sealed[name] = s
-	}
-	secretsJSON, err := marshalMap(sealed)
-	if err != nil {
-		return nil, fmt.Errorf("encode secrets: %w", err)
-	}
-	return []any{
-		c.ID, c.Name, c.Description, c.WebhookType, c.URL, string(headersJSON), c.DefaultPayload,
-		c.ResolutionPayload, settingsJSON, secretsJSON, formatTime(c.CreatedAt), c.CreatedBy,
-		formatTime(c.ModifiedAt), c.ModifiedBy, nameKey(c.Name),
-	}, nil
+	return connrow.Args(c, j, nameKey(c.Name), func(t time.Time) any { return formatTime(t) }), nil
 }
 
-func marshalMap(m map[string]string) (string, error) {
-	if m == nil {
-		m = map[string]string{}
-	}
-	b, err := json.Marshal(m)
-	return string(b), err
-}
+func marshalMap(m map[string]string) (string, error) { return connrow.MarshalMap(m) }
 
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
@@ -176,36 +130,17 @@ type scanner interface{ Scan(dest ...any) error }
 // would send unauthenticated requests.
 func (db *DB) scanConnection(s scanner) (*hookline.Connection, error) {
 	var (
-		c                          hookline.Connection
-		headers, settings, secrets string
-		createdAt, modifiedAt      string
+		c                     hookline.Connection
+		j                     connrow.JSON
+		createdAt, modifiedAt string
 	)
-	err := s.Scan(&c.ID, &c.Name, &c.Description, &c.WebhookType, &c.URL, &headers, &c.DefaultPayload,
-		&c.ResolutionPayload, &settings, &secrets, &createdAt, &c.CreatedBy, &modifiedAt, &c.ModifiedBy)
+	err := s.Scan(&c.ID, &c.Name, &c.Description, &c.WebhookType, &c.URL, &j.Headers, &c.DefaultPayload,
+		&c.ResolutionPayload, &j.Settings, &j.Secrets, &createdAt, &c.CreatedBy, &modifiedAt, &c.ModifiedBy)
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(headers), &c.CustomHeaders); err != nil {
-		return nil, fmt.Errorf("connection %s: decode custom headers: %w", c.ID, err)
-	}
-	if err := json.Unmarshal([]byte(settings), &c.Settings); err != nil {
-		return nil, fmt.Errorf("connection %s: decode settings: %w", c.ID, err)
-	}
-	var sealed map[string]string
-	if err := json.Unmarshal([]byte(secrets), &sealed); err != nil {
-		// Not %w: a JSON syntax error quotes the text around it.
-		return nil, fmt.Errorf("connection %s: secrets column is not a JSON object of strings", c.ID)
-	}
-	c.Secrets = make(map[string]string, len(sealed))
-	for name, s := range sealed {
-		v, err := db.kr.Open(s, secretAAD(c.ID, name))
-		if err != nil {
-			return nil, fmt.Errorf("connection %s: open secret %q: %w", c.ID, name, err)
-		}
-		c.Secrets[name] = string(v)
-	}
-	if c.Settings == nil {
-		c.Settings = map[string]string{}
+	if err := connrow.Decode(db.kr, &c, j); err != nil {
+		return nil, err
 	}
 	if c.CreatedAt, err = parseTime(createdAt); err != nil {
 		return nil, fmt.Errorf("connection %s: created_at: %w", c.ID, err)

@@ -1,19 +1,14 @@
 package sqlite_test
 
 import (
-	"bytes"
+	"context"
 	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
-	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/keyring"
 	"github.com/hookline/hookline/sqlite"
 	"github.com/hookline/hookline/storetest"
@@ -23,15 +18,7 @@ import (
 // whose old keys are made of olds.
 func keyringOf(t *testing.T, seed byte, olds ...byte) *keyring.Keyring {
 	t.Helper()
-	var oldKeys [][]byte
-	for _, o := range olds {
-		oldKeys = append(oldKeys, bytes.Repeat([]byte{o}, keyring.KeySize))
-	}
-	kr, err := keyring.New(bytes.Repeat([]byte{seed}, keyring.KeySize), oldKeys...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return kr
+	return storetest.KeyringOf(t, seed, olds...)
 }
 
 func keyID(t *testing.T, seed byte) string { return keyringOf(t, seed).KeyID() }
@@ -80,208 +67,44 @@ func sealedKeyIDs(t *testing.T, path string) (check string, secrets []string) {
 	return check, secrets
 }
 
-// newDB creates a database sealed with key 1 that holds two connections with
-// secrets and one without, and returns its path and the first connection.
-func newDB(t *testing.T) (string, string) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "hookline.db")
-	db, err := sqlite.Open(t.Context(), path, keyringOf(t, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	a, b, none := storetest.Connection("A"), storetest.Connection("B"), storetest.Connection("None")
-	b.Secrets = map[string]string{"secretAccessKey": "the secret of B", "password": "another"}
-	none.Secrets = nil
-	for _, c := range []*hookline.Connection{a, b, none} {
-		if err := db.CreateConnection(t.Context(), c); err != nil {
-			t.Fatal(err)
+// keyCheckEngine is this engine as storetest.TestKeyCheck sees it.
+var keyCheckEngine = storetest.KeyCheckEngine{
+	NewDatabase: func(t *testing.T) string { return filepath.Join(t.TempDir(), "hookline.db") },
+	Open: func(ctx context.Context, path string, kr *keyring.Keyring) (storetest.KeyCheckStore, error) {
+		return sqlite.Open(ctx, path, kr)
+	},
+	SealedKeyIDs: sealedKeyIDs,
+	SetKeyCheck: func(t *testing.T, path, value string) {
+		if value == "" {
+			rawExec(t, path, `DELETE FROM settings WHERE key = 'keyring_check'`)
+			return
 		}
-	}
-	return path, a.ID
+		rawExec(t, path, `UPDATE settings SET value = ? WHERE key = 'keyring_check'`, value)
+	},
 }
+
+func TestKeyCheck(t *testing.T) { storetest.TestKeyCheck(t, keyCheckEngine) }
+
+// newDB creates a database sealed with key 1 (storetest.NewKeyedDatabase)
+// and returns its path and the ID of connection A.
+func newDB(t *testing.T) (string, string) { return storetest.NewKeyedDatabase(t, keyCheckEngine) }
 
 // canRead checks that kr opens the database at path and reads A's secret.
 func canRead(t *testing.T, path, id string, kr *keyring.Keyring) {
 	t.Helper()
-	db := mustOpen(t, path, kr)
-	c, err := db.Connection(t.Context(), id)
-	want := storetest.Connection("A").Secrets
-	if err != nil || !maps.Equal(c.Secrets, want) {
-		t.Fatalf("read with %v: %v, %v; want secrets %v", kr, c, err, want)
-	}
-	if _, _, err := db.Connections(t.Context(), hookline.ListOptions{}); err != nil {
-		t.Fatalf("list with %v: %v", kr, err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+	storetest.CanReadWith(t, keyCheckEngine, path, id, kr)
 }
 
-func TestOpenChecksKey(t *testing.T) {
-	tests := []struct {
-		name string
-		// prepare changes the database (sealed with key 1) before Open.
-		prepare func(t *testing.T, path string)
-		kr      *keyring.Keyring
-		want    []string // in the message
-	}{
-		{
-			name: "another key",
-			kr:   keyringOf(t, 3),
-			want: []string{"the master key (key id " + keyID(t, 3) + ") does not open this database's secrets",
-				"sealed with key id " + keyID(t, 1), "set HOOKLINE_MASTER_KEY to the key this data directory was created with"},
-		},
-		{
-			name: "other keys, old ones too",
-			kr:   keyringOf(t, 3, 4, 5),
-			want: []string{"neither the master key (key id " + keyID(t, 3) + ") nor the old keys (key ids ",
-				keyID(t, 4), keyID(t, 5), "sealed with key id " + keyID(t, 1)},
-		},
-		{
-			// A database from before the check, or whose check row was
-			// deleted, is checked against its secrets.
-			name:    "no key check, another key",
-			prepare: func(t *testing.T, path string) { rawExec(t, path, `DELETE FROM settings WHERE key = 'keyring_check'`) },
-			kr:      keyringOf(t, 3),
-			want:    []string{"key id " + keyID(t, 3), "sealed with key id " + keyID(t, 1), "HOOKLINE_MASTER_KEY"},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			path, id := newDB(t)
-			if tt.prepare != nil {
-				tt.prepare(t, path)
-			}
-			check, secrets := sealedKeyIDs(t, path)
-			db, err := sqlite.Open(t.Context(), path, tt.kr)
-			if err == nil {
-				db.Close()
-				t.Fatal("Open succeeded")
-			}
-			if !errors.Is(err, sqlite.ErrWrongKey) || !errors.Is(err, keyring.ErrUnknownKey) {
-				t.Errorf("error %v does not wrap sqlite.ErrWrongKey and keyring.ErrUnknownKey", err)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not contain %q", err, w)
-				}
-			}
-			for _, seed := range []byte{1, 3, 4, 5} {
-				key := bytes.Repeat([]byte{seed}, keyring.KeySize)
-				for _, enc := range []string{hex.EncodeToString(key), base64.StdEncoding.EncodeToString(key), base64.RawURLEncoding.EncodeToString(key)} {
-					if strings.Contains(err.Error(), enc) {
-						t.Errorf("error %q holds a key", err)
-					}
-				}
-			}
-			// A failed Open changes nothing, and the right key still works.
-			if c, s := sealedKeyIDs(t, path); c != check || !slices.Equal(s, secrets) {
-				t.Errorf("after a failed Open, key IDs = %q, %q; want %q, %q unchanged", c, s, check, secrets)
-			}
-			canRead(t, path, id, keyringOf(t, 1))
-			if c, _ := sealedKeyIDs(t, path); c != keyID(t, 1) {
-				t.Errorf("key check after opening with the right key is sealed with %q; want %q", c, keyID(t, 1))
-			}
-		})
-	}
-}
-
-func TestOpenWritesKeyCheck(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hookline.db")
-	mustOpen(t, path, keyringOf(t, 1)).Close()
-	if c, _ := sealedKeyIDs(t, path); c != keyID(t, 1) {
-		t.Fatalf("key check of a new database is sealed with %q; want the key's ID %q", c, keyID(t, 1))
-	}
-	// An empty database is sealed to its first key too.
-	db, err := sqlite.Open(t.Context(), path, keyringOf(t, 2))
+// The data directory's error names it as what the key was created with.
+func TestOpenWrongKeyNamesDataDirectory(t *testing.T) {
+	path, _ := newDB(t)
+	db, err := sqlite.Open(t.Context(), path, keyringOf(t, 3))
 	if err == nil {
 		db.Close()
+		t.Fatal("Open with another key succeeded")
 	}
-	if !errors.Is(err, sqlite.ErrWrongKey) {
-		t.Errorf("Open of a new, empty database with another key: %v; want sqlite.ErrWrongKey", err)
+	const want = "set HOOKLINE_MASTER_KEY to the key this data directory was created with"
+	if !errors.Is(err, sqlite.ErrWrongKey) || !strings.Contains(err.Error(), want) {
+		t.Errorf("Open with another key: %v; want sqlite.ErrWrongKey saying %q", err, want)
 	}
-}
-
-func TestOpenDamagedKeyCheck(t *testing.T) {
-	for _, value := range []string{
-		"garbage",
-		// Sealed with key 1 but for another place: it does not open.
-		func() string {
-			s, err := keyringOf(t, 1).Seal([]byte("hookline keyring check v1"), "settings/other")
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		}(),
-	} {
-		path, _ := newDB(t)
-		rawExec(t, path, `UPDATE settings SET value = ? WHERE key = 'keyring_check'`, value)
-		db, err := sqlite.Open(t.Context(), path, keyringOf(t, 1))
-		if err == nil {
-			db.Close()
-			t.Fatal("Open with a damaged key check succeeded")
-		}
-		if errors.Is(err, sqlite.ErrWrongKey) {
-			t.Errorf("damaged key check reported as the wrong key: %v", err)
-		}
-		if !strings.Contains(err.Error(), "damaged") || !strings.Contains(err.Error(), "keyring_check") {
-			t.Errorf("error %q does not say which row is damaged", err)
-		}
-	}
-}
-
-func TestOpenWithOldKeys(t *testing.T) {
-	path, id := newDB(t)
-	one, two := keyID(t, 1), keyID(t, 2)
-
-	// An old key among others is used to open; nothing is resealed with a
-	// key that is already the primary key.
-	canRead(t, path, id, keyringOf(t, 1, 2))
-	if c, s := sealedKeyIDs(t, path); c != one || !slices.Equal(s, []string{one}) {
-		t.Fatalf("after opening with the primary key and an old one, key IDs = %q, %q; want all %q", c, s, one)
-	}
-
-	// A new master key with the old one kept: every value is resealed with
-	// the new key, so that the old one can then be dropped.
-	canRead(t, path, id, keyringOf(t, 2, 1))
-	if c, s := sealedKeyIDs(t, path); c != two || !slices.Equal(s, []string{two}) {
-		t.Fatalf("after rotating to key 2, key IDs = %q, %q; want all %q", c, s, two)
-	}
-	canRead(t, path, id, keyringOf(t, 2))
-	if _, err := sqlite.Open(t.Context(), path, keyringOf(t, 1)); !errors.Is(err, sqlite.ErrWrongKey) ||
-		!strings.Contains(err.Error(), "sealed with key id "+two) {
-		t.Errorf("Open with the replaced key alone: %v; want sqlite.ErrWrongKey naming key %s", err, two)
-	}
-
-	// The keys given the other way round, as when a rotation is undone,
-	// open it and reseal it back.
-	canRead(t, path, id, keyringOf(t, 1, 2))
-	if c, s := sealedKeyIDs(t, path); c != one || !slices.Equal(s, []string{one}) {
-		t.Fatalf("after rotating back to key 1, key IDs = %q, %q; want all %q", c, s, one)
-	}
-}
-
-func TestOpenWithOldKeysConcurrently(t *testing.T) {
-	path, id := newDB(t)
-	var wg sync.WaitGroup
-	errs := make([]error, 3)
-	for i := range errs {
-		wg.Go(func() {
-			db, err := sqlite.Open(t.Context(), path, keyringOf(t, 2, 1))
-			if err == nil {
-				_, err = db.Connection(t.Context(), id)
-				err = errors.Join(err, db.Close())
-			}
-			errs[i] = err
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatalf("concurrent Open with an old key: %v", err)
-	}
-	if c, s := sealedKeyIDs(t, path); c != keyID(t, 2) || !slices.Equal(s, []string{keyID(t, 2)}) {
-		t.Errorf("key IDs = %q, %q; want all %q", c, s, keyID(t, 2))
-	}
-	canRead(t, path, id, keyringOf(t, 2))
 }

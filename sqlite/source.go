@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/auditlog"
+	"github.com/hookline/hookline/sourcerule"
 )
 
 // HTTP sources. Beyond hookline.LogStore's contract: IDs are 16 upper-case
@@ -21,16 +23,7 @@ var _ hookline.LogStore = (*DB)(nil)
 const sourceColumns = `id, name, description, category, host_name, token_hash, received, last_received_at, created_at, modified_at`
 
 // actionRotateToken is the audit action of RotateSourceToken.
-const actionRotateToken = "rotateToken"
-
-func sourceNotFound(id string) error {
-	return hookline.Errorf(hookline.ENOTFOUND, "source %s not found", id)
-}
-
-func sourceNameTaken(name string) error {
-	return conflictOn("name", "is already used by another source (names are compared ignoring case)",
-		"a source named %q already exists", name)
-}
+const actionRotateToken = auditlog.RotateToken
 
 func scanSource(s scanner) (*hookline.Source, error) {
 	var (
@@ -57,7 +50,7 @@ func scanSource(s scanner) (*hookline.Source, error) {
 func readSource(ctx context.Context, q querier, id string) (*hookline.Source, error) {
 	s, err := scanSource(q.QueryRowContext(ctx, `SELECT `+sourceColumns+` FROM sources WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, sourceNotFound(id)
+		return nil, sourcerule.NotFound(id)
 	}
 	return s, err
 }
@@ -67,21 +60,15 @@ func readSource(ctx context.Context, q querier, id string) (*hookline.Source, er
 // transaction, which holds SQLite's write lock, so the unique indexes
 // cannot be hit afterwards.
 func checkSourceKeys(ctx context.Context, tx *sql.Tx, name, tokenHash, id string) error {
-	var nameTaken, hashTaken int
+	var nameTaken, hashTaken bool
 	err := tx.QueryRowContext(ctx, `SELECT
 		EXISTS (SELECT 1 FROM sources WHERE name_key = ? AND id <> ?),
 		EXISTS (SELECT 1 FROM sources WHERE token_hash = ? AND id <> ?)`,
 		nameKey(name), id, tokenHash, id).Scan(&nameTaken, &hashTaken)
-	switch {
-	case err != nil:
+	if err != nil {
 		return fmt.Errorf("check name and token: %w", err)
-	case nameTaken != 0:
-		return sourceNameTaken(name)
-	case hashTaken != 0:
-		// 256 random bits drawn twice: a caller's bug, not bad luck.
-		return conflictOn("tokenHash", "is the hash of another source's token", "another source has this token")
 	}
-	return nil
+	return sourcerule.Conflict(name, nameTaken, hashTaken)
 }
 
 // CreateSource validates and stores s, filling in its ID and times;
@@ -90,14 +77,11 @@ func (db *DB) CreateSource(ctx context.Context, s *hookline.Source) error {
 	if s == nil {
 		return fmt.Errorf("create source: %w", hookline.Errorf(hookline.EINVALID, "no source given"))
 	}
-	if err := s.Validate(); err != nil {
+	row, err := sourcerule.Created(s, db.now())
+	if err != nil {
 		return fmt.Errorf("create source %q: %w", s.Name, err)
 	}
-	now := db.now()
-	row := *s
-	row.CreatedAt, row.ModifiedAt = now, now
-	row.Received, row.LastReceivedAt = 0, time.Time{}
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		if err := checkSourceKeys(ctx, tx, row.Name, row.TokenHash, ""); err != nil {
 			return err
 		}
@@ -164,20 +148,15 @@ func (db *DB) UpdateSource(ctx context.Context, s *hookline.Source) error {
 	if s == nil {
 		return fmt.Errorf("update source: %w", hookline.Errorf(hookline.EINVALID, "no source given"))
 	}
-	row := *s
+	var row *hookline.Source
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		old, err := readSource(ctx, tx, row.ID)
+		old, err := readSource(ctx, tx, s.ID)
 		if err != nil {
 			return err
 		}
-		// The stored hash stands in for the one given, which UpdateSource
-		// does not change, so that validation need not see it.
-		row.TokenHash = old.TokenHash
-		if err := row.Validate(); err != nil {
+		if row, err = sourcerule.Updated(old, s, db.now()); err != nil {
 			return err
 		}
-		row.CreatedAt, row.Received, row.LastReceivedAt = old.CreatedAt, old.Received, old.LastReceivedAt
-		row.ModifiedAt = notBefore(db.now(), old.CreatedAt)
 		if err := checkSourceKeys(ctx, tx, row.Name, row.TokenHash, row.ID); err != nil {
 			return err
 		}
@@ -225,12 +204,10 @@ func (db *DB) RotateSourceToken(ctx context.Context, id, tokenHash string) (*hoo
 		if err != nil {
 			return err
 		}
-		next := *old
-		next.TokenHash = tokenHash
-		if err := next.Validate(); err != nil {
+		next, err := sourcerule.Rotated(old, tokenHash, db.now())
+		if err != nil {
 			return err
 		}
-		next.ModifiedAt = notBefore(db.now(), old.CreatedAt)
 		if err := checkSourceKeys(ctx, tx, next.Name, next.TokenHash, id); err != nil {
 			return err
 		}
@@ -238,7 +215,7 @@ func (db *DB) RotateSourceToken(ctx context.Context, id, tokenHash string) (*hoo
 			next.TokenHash, formatTime(next.ModifiedAt), id); err != nil {
 			return err
 		}
-		row = &next
+		row = next
 		return db.audit(ctx, tx, change{action: actionRotateToken, targetType: hookline.AuditSource,
 			targetID: id, targetName: old.Name, before: old.AuditView(), after: next.AuditView()})
 	})
