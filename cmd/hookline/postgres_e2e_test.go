@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -137,5 +138,40 @@ func TestPostgresEndToEnd(t *testing.T) {
 	var got map[string]any
 	if code := next.do("POST", "/api/v1/connections/"+conn["id"].(string)+"/test", nil, &got); code != http.StatusOK {
 		t.Fatalf("test the stored connection (its secret sealed by the first server): %d %v", code, got)
+	}
+}
+
+// TestReplicasStartTogether starts three servers at once on a new
+// database, each told to create the first administrator: all start, and
+// one user exists.
+func TestReplicasStartTogether(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	mains := make([]*Main, 3)
+	errs := make(chan error, len(mains))
+	for i := range mains {
+		mains[i] = &Main{
+			Config: Config{DataDir: t.TempDir(), DatabaseURL: url, MasterKey: testMasterKey, Addr: "127.0.0.1:0",
+				AdminEmail: "admin@example.com", AdminPassword: "correct horse battery", LogFormat: "text"},
+			Stderr: io.Discard,
+		}
+		go func() { errs <- mains[i].Run(context.Background()) }()
+	}
+	for range mains {
+		if err := <-errs; err != nil {
+			t.Errorf("a replica did not start: %v", err)
+		}
+	}
+	for _, m := range mains {
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			m.Close(ctx)
+		})
+	}
+	if t.Failed() {
+		return
+	}
+	if n, err := mains[0].DB.CountUsers(t.Context()); err != nil || n != 1 {
+		t.Fatalf("users after three starts: %d, %v; want 1", n, err)
 	}
 }

@@ -393,7 +393,14 @@ func (m *Main) firstAdmin(ctx context.Context) (setupToken string, err error) {
 		Email: m.Config.AdminEmail, Name: m.Config.AdminName, RoleIDs: []string{hookline.AdministratorRoleID},
 		PasswordHash: credential.Hash(m.Config.AdminPassword),
 	}
-	if err := m.DB.CreateFirstUser(hookline.WithActor(ctx, hookline.Actor{Kind: hookline.ActorSystem, Name: "HOOKLINE_ADMIN_EMAIL"}), u); err != nil {
+	err = m.DB.CreateFirstUser(hookline.WithActor(ctx, hookline.Actor{Kind: hookline.ActorSystem, Name: "HOOKLINE_ADMIN_EMAIL"}), u)
+	if hookline.ErrorCode(err) == hookline.ECONFLICT {
+		// Replicas started at once on a new database: another one
+		// created the first user between the count and this.
+		m.Logger.Info("HOOKLINE_ADMIN_EMAIL is ignored: another server created the first user just now")
+		return "", nil
+	}
+	if err != nil {
 		return "", fmt.Errorf("create the first administrator from HOOKLINE_ADMIN_EMAIL: %w", err)
 	}
 	m.Logger.Info("created the first administrator", "email", u.Email, "user_id", u.ID)
