@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/clock"
 	"github.com/hookline/hookline/postgres/pgtest"
 )
@@ -62,6 +63,11 @@ func TestPostgresEndToEnd(t *testing.T) {
 	second, err := startServerOn(t, url, fake)
 	if err != nil {
 		t.Fatalf("start a second replica: %v", err)
+	}
+	// Access changes take the access lock while the servers hold theirs.
+	var user map[string]any
+	if code := second.do("POST", "/api/v1/users", map[string]any{"email": "ops@example.com", "roleIds": []any{hookline.AdministratorRoleID}}, &user); code != http.StatusCreated {
+		t.Fatalf("create a user on the second replica: %d %v", code, user)
 	}
 	dl, lambdaURL := startLambda(t, "lambda")
 
