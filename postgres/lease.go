@@ -83,7 +83,7 @@ func claimLeased[R, D, C any](ctx context.Context, db *DB, l leased[R, D, C], ow
 // one saved.
 func checkLease(ctx context.Context, tx *sql.Tx, k storedform.Kind, id, owner string) error {
 	var holder sql.NullString
-	err := tx.QueryRowContext(ctx, `SELECT lease_owner FROM `+k.StateTable+` WHERE `+k.StateKey+` = $1 FOR UPDATE`, id).Scan(&holder)
+	err := tx.QueryRowContext(ctx, `SELECT lease_owner FROM `+k.StateTable()+` WHERE `+k.StateKey()+` = $1 FOR UPDATE`, id).Scan(&holder)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("read lease: %w", err)
 	}
@@ -94,7 +94,7 @@ func checkLease(ctx context.Context, tx *sql.Tx, k storedform.Kind, id, owner st
 // lock (" FOR UPDATE" or "") appended to the query; k's ENOTFOUND when
 // missing.
 func readDefinition[T any](ctx context.Context, q querier, k storedform.Kind, columns string, scan func(scanner) (T, error), id, lock string) (T, error) {
-	v, err := scan(q.QueryRowContext(ctx, `SELECT `+columns+` FROM `+k.Table+` WHERE id = $1`+lock, id))
+	v, err := scan(q.QueryRowContext(ctx, `SELECT `+columns+` FROM `+k.Table()+` WHERE id = $1`+lock, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, k.NotFound(id)
 	}
@@ -107,7 +107,7 @@ func readDefinition[T any](ctx context.Context, q querier, k storedform.Kind, co
 // (mapNameConstraint).
 func checkDefinitionName(ctx context.Context, tx *sql.Tx, k storedform.Kind, name, id string) error {
 	var taken bool
-	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+k.Table+` WHERE name_key = $1 AND id <> $2)`,
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+k.Table()+` WHERE name_key = $1 AND id <> $2)`,
 		nameKey(name), id).Scan(&taken)
 	switch {
 	case err != nil:
@@ -122,7 +122,7 @@ func checkDefinitionName(ctx context.Context, tx *sql.Tx, k storedform.Kind, nam
 // (monitors_name_key, scheduled_searches_name_key), by a transaction that
 // took the name after checkDefinitionName, into ECONFLICT.
 func mapNameConstraint(err error, k storedform.Kind, name string) error {
-	if uniqueViolation(err, k.Table+"_name_key") {
+	if uniqueViolation(err, k.Table()+"_name_key") {
 		return k.NameTaken(name)
 	}
 	return err
@@ -144,9 +144,9 @@ func connectionExists(ctx context.Context, tx *sql.Tx) func(id string) (bool, er
 
 // deleteDefinition deletes id's bookkeeping and definition.
 func deleteDefinition(ctx context.Context, tx *sql.Tx, k storedform.Kind, id string) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM `+k.StateTable+` WHERE `+k.StateKey+` = $1`, id); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM `+k.StateTable()+` WHERE `+k.StateKey()+` = $1`, id); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `DELETE FROM `+k.Table+` WHERE id = $1`, id)
+	_, err := tx.ExecContext(ctx, `DELETE FROM `+k.Table()+` WHERE id = $1`, id)
 	return err
 }

@@ -91,7 +91,7 @@ func checkLease(ctx context.Context, tx *sql.Tx, k storedform.Kind, query, id, o
 // readDefinition reads definition id of kind k through q with scan; k's
 // ENOTFOUND when missing.
 func readDefinition[T any](ctx context.Context, q querier, k storedform.Kind, columns string, scan func(scanner) (T, error), id string) (T, error) {
-	v, err := scan(q.QueryRowContext(ctx, `SELECT `+columns+` FROM `+k.Table+` WHERE id = ?`, id))
+	v, err := scan(q.QueryRowContext(ctx, `SELECT `+columns+` FROM `+k.Table()+` WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, k.NotFound(id)
 	}
@@ -104,7 +104,7 @@ func readDefinition[T any](ctx context.Context, q querier, k storedform.Kind, co
 // name before the write.
 func checkDefinitionName(ctx context.Context, tx *sql.Tx, k storedform.Kind, name, id string) error {
 	var taken int
-	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+k.Table+` WHERE name_key = ? AND id <> ?)`,
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+k.Table()+` WHERE name_key = ? AND id <> ?)`,
 		nameKey(name), id).Scan(&taken)
 	switch {
 	case err != nil:
@@ -140,9 +140,9 @@ func connectionExists(ctx context.Context, tx *sql.Tx) func(id string) (bool, er
 // key would cascade; deleting outright does not depend on foreign keys
 // being enforced.
 func deleteDefinition(ctx context.Context, tx *sql.Tx, k storedform.Kind, id string) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM `+k.StateTable+` WHERE `+k.StateKey+` = ?`, id); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM `+k.StateTable()+` WHERE `+k.StateKey()+` = ?`, id); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `DELETE FROM `+k.Table+` WHERE id = ?`, id)
+	_, err := tx.ExecContext(ctx, `DELETE FROM `+k.Table()+` WHERE id = ?`, id)
 	return err
 }

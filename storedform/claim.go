@@ -143,7 +143,7 @@ func ClaimedSearches(records []*hookline.SearchStateRecord, searches []*hookline
 }
 
 func (k Kind) noDefinition(id string) error {
-	return fmt.Errorf("%s %s has a state but no definition", k.Noun, id)
+	return fmt.Errorf("%s %s has a state but no definition", k.Noun(), id)
 }
 
 // dueOrder orders claims by when they fell due, then by ID.

@@ -22,22 +22,35 @@ import (
 // A Kind is monitors or scheduled searches: the tables that keep them and
 // what the errors about them call one.
 type Kind struct {
-	Noun       string // "monitor", "scheduled search"
-	Table      string // the definitions, keyed by id, with name_key
-	StateTable string // the bookkeeping, one row a definition
-	StateKey   string // StateTable's column holding the definition's id
+	// Unexported, and read through methods: the names go into SQL.
+	noun       string // "monitor", "scheduled search"
+	table      string // the definitions, keyed by id, with name_key
+	stateTable string // the bookkeeping, one row a definition
+	stateKey   string // stateTable's column holding the definition's id
 }
 
 // Monitors and Searches are the two kinds.
 var (
-	Monitors = Kind{Noun: "monitor", Table: "monitors", StateTable: "monitor_states", StateKey: "monitor_id"}
-	Searches = Kind{Noun: "scheduled search", Table: "scheduled_searches",
-		StateTable: "scheduled_search_states", StateKey: "search_id"}
+	Monitors = Kind{noun: "monitor", table: "monitors", stateTable: "monitor_states", stateKey: "monitor_id"}
+	Searches = Kind{noun: "scheduled search", table: "scheduled_searches",
+		stateTable: "scheduled_search_states", stateKey: "search_id"}
 )
+
+// Noun is what the errors call one definition of the kind.
+func (k Kind) Noun() string { return k.noun }
+
+// Table is the table of the definitions, keyed by id, with name_key.
+func (k Kind) Table() string { return k.table }
+
+// StateTable is the table of the bookkeeping, one row a definition.
+func (k Kind) StateTable() string { return k.stateTable }
+
+// StateKey is StateTable's column holding the definition's id.
+func (k Kind) StateKey() string { return k.stateKey }
 
 // NotFound is ENOTFOUND for the definition id.
 func (k Kind) NotFound(id string) error {
-	return hookline.Errorf(hookline.ENOTFOUND, "%s %s not found", k.Noun, id)
+	return hookline.Errorf(hookline.ENOTFOUND, "%s %s not found", k.noun, id)
 }
 
 // NameTaken is ECONFLICT naming the field "name": another definition of
@@ -45,9 +58,9 @@ func (k Kind) NotFound(id string) error {
 func (k Kind) NameTaken(name string) error {
 	return &hookline.Error{
 		Code:    hookline.ECONFLICT,
-		Message: fmt.Sprintf("a %s named %q already exists", k.Noun, name),
+		Message: fmt.Sprintf("a %s named %q already exists", k.noun, name),
 		Fields: []hookline.FieldError{{Field: "name",
-			Message: fmt.Sprintf("is already used by another %s (names are compared ignoring case)", k.Noun)}},
+			Message: fmt.Sprintf("is already used by another %s (names are compared ignoring case)", k.noun)}},
 	}
 }
 
@@ -62,7 +75,7 @@ func (k Kind) CheckHolder(id, owner, holder string, found bool) error {
 		return k.NotFound(id)
 	case holder != owner:
 		return hookline.Errorf(hookline.ECONFLICT,
-			"%s %s is not held by %s: it was not claimed, or another claimed it after the lease expired", k.Noun, id, owner)
+			"%s %s is not held by %s: it was not claimed, or another claimed it after the lease expired", k.noun, id, owner)
 	}
 	return nil
 }
