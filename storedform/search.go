@@ -108,9 +108,10 @@ func PrepareSearch(s *hookline.ScheduledSearch, next time.Time) (hookline.Schedu
 		return row, nil, p.Err()
 	}
 	switch {
-	case next.IsZero() && !namesField(invalid, "cronExpression"):
+	case namesField(invalid, "cronExpression"):
 		// An expression Validate refused has no next time either; one
 		// problem with it is enough.
+	case next.IsZero():
 		p.Add("cronExpression", "never fires: the schedule has no next time")
 	case !unixnano.InRange(next):
 		p.Add("next", "must fall between the years 1678 and 2262")
