@@ -1,5 +1,5 @@
-// Package bench measures Hookline end to end: it posts alerts to a running
-// server's API at a set rate, receives the signed deliveries on a target
+// Package bench measures Hookline end to end: it posts alerts to the API of
+// a running server, or of several replicas on one database, at a set rate, receives the signed deliveries on a target
 // of its own on 127.0.0.1, and reports alerts accepted and delivered per
 // second, the time from posting an alert to its arrival at the target, and
 // whether any alert was lost or delivered twice. `hookline bench` and the
@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,8 +27,11 @@ import (
 
 // Config says what to measure.
 type Config struct {
-	Server string // Hookline's base URL
-	Token  string // its admin token
+	// Servers are the base URLs of one Hookline, or of replicas sharing
+	// one database. Batches of alerts go to them in turn (round robin);
+	// the run's connection is created on the first.
+	Servers []string
+	Token   string // their admin token
 
 	Alerts      int     // how many alerts to send
 	Batch       int     // alerts per POST (1 to 1000)
@@ -45,11 +49,12 @@ type Config struct {
 // Result is what a run measured.
 type Result struct {
 	Alerts     int
-	Accepted   int // alerts the API answered 202 for
-	Delivered  int // distinct alerts that reached the target
-	Duplicates int // arrivals beyond the first of an alert
-	Lost       int // accepted alerts that never arrived
-	Refused    int // requests the target refused (bad signature)
+	Accepted   int   // alerts the API answered 202 for
+	Delivered  int   // distinct alerts that reached the target
+	Duplicates int   // arrivals beyond the first of an alert
+	Lost       int   // accepted alerts that never arrived
+	Refused    int   // requests the target refused (bad signature)
+	AcceptedBy []int // Accepted by server, in the order of Config.Servers
 
 	Elapsed       time.Duration // first POST to last arrival
 	AcceptElapsed time.Duration // first POST to the last POST answered
@@ -63,10 +68,14 @@ type Result struct {
 }
 
 func (r *Result) String() string {
-	return fmt.Sprintf("alerts %d, accepted %d, delivered %d, lost %d, duplicates %d, refused %d\n"+
+	var by string
+	if len(r.AcceptedBy) > 1 {
+		by = fmt.Sprintf(" (by server: %s)", strings.Trim(fmt.Sprint(r.AcceptedBy), "[]"))
+	}
+	return fmt.Sprintf("alerts %d, accepted %d%s, delivered %d, lost %d, duplicates %d, refused %d\n"+
 		"accepted in %s (%.0f/s), delivered in %s (%.0f/s)\n"+
 		"post→target latency: p50 %s, p90 %s, p99 %s, max %s",
-		r.Alerts, r.Accepted, r.Delivered, r.Lost, r.Duplicates, r.Refused,
+		r.Alerts, r.Accepted, by, r.Delivered, r.Lost, r.Duplicates, r.Refused,
 		r.AcceptElapsed.Round(time.Millisecond), r.AcceptPerSec, r.Elapsed.Round(time.Millisecond), r.DeliverPerSec,
 		r.P50.Round(10*time.Microsecond), r.P90.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.Max.Round(10*time.Microsecond))
 }
@@ -77,10 +86,13 @@ const (
 )
 
 // Run measures once. It creates a connection named for the run on the
-// server and leaves it there.
+// first server and leaves it there.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Alerts <= 0 || cfg.Batch <= 0 || cfg.Batch > 1000 || cfg.Concurrency <= 0 {
 		return nil, errors.New("bench: alerts and concurrency must be positive, batch from 1 to 1000")
+	}
+	if len(cfg.Servers) == 0 || slices.Contains(cfg.Servers, "") {
+		return nil, errors.New("bench: servers must name at least one URL, none empty")
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 5 * time.Minute
@@ -94,16 +106,22 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	defer tg.close()
 
-	api := &apiClient{base: cfg.Server, token: cfg.Token, http: &http.Client{
+	client := &http.Client{
 		Timeout:   time.Minute,
 		Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Concurrency + 4, DisableCompression: true},
-	}}
-	connID, err := api.createConnection(ctx, tg.url)
+	}
+	defer client.CloseIdleConnections()
+	apis := make([]*apiClient, len(cfg.Servers))
+	for i, base := range cfg.Servers {
+		apis[i] = &apiClient{base: strings.TrimSuffix(base, "/"), token: cfg.Token, http: client}
+	}
+	connID, err := apis[0].createConnection(ctx, tg.url)
 	if err != nil {
 		return nil, err
 	}
 
 	sent := make([]atomic.Int64, cfg.Alerts) // unix nanos each alert was due to be posted
+	acceptedBy := make([]atomic.Int64, len(apis))
 	var accepted, lastAnswer atomic.Int64
 	start := time.Now()
 	tg.start = start
@@ -128,7 +146,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				for i := first; i < first+n; i++ {
 					sent[i].Store(due.UnixNano())
 				}
-				if err := api.postAlerts(ctx, connID, first, n); err != nil {
+				// Batch k goes to server k mod len(apis).
+				to := first / cfg.Batch % len(apis)
+				if err := apis[to].postAlerts(ctx, connID, first, n); err != nil {
 					select {
 					case errc <- err:
 					default:
@@ -137,6 +157,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 					return
 				}
 				accepted.Add(int64(n))
+				acceptedBy[to].Add(int64(n))
 				lastAnswer.Store(time.Now().UnixNano())
 			}
 		}()
@@ -194,6 +215,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	default:
 	}
 	r := tg.result(cfg.Alerts, int(accepted.Load()), sent)
+	for i := range acceptedBy {
+		r.AcceptedBy = append(r.AcceptedBy, int(acceptedBy[i].Load()))
+	}
 	if last := lastAnswer.Load(); last != 0 {
 		r.AcceptElapsed = time.Duration(last - start.UnixNano())
 		r.AcceptPerSec = float64(r.Accepted) / r.AcceptElapsed.Seconds()
@@ -277,11 +301,10 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (t *target) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	t.srv.Shutdown(ctx)
-}
+// close stops the target at once: the run is measured, and a graceful
+// Shutdown would wait up to 5 s for each connection a server dialled but
+// has not sent a request on yet.
+func (t *target) close() { t.srv.Close() }
 
 // sequence reads the alert number from a body rendered from
 // {"seq": "{{Name}}"}, without a full JSON parse.

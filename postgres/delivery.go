@@ -51,16 +51,38 @@ var _ hookline.DeliveryStore = (*DB)(nil)
 const deliveryColumns = `id, alert_id, connection_id, trigger_type, payload, state, attempts,
 	next_attempt_at, created_at, updated_at, last_status, last_error`
 
+// The accept and record statements take a batch as arrays, one element a
+// row (unnest), so that a batch costs a few round trips to the server
+// rather than one or two per alert and per delivery.
 const (
-	// insertAlertSQL inserts nothing when the ID or the source's
-	// idempotency key is taken; AcceptAlerts tells which.
-	insertAlertSQL = `INSERT INTO alerts (id, source, idempotency_key, trigger_type, received_at, body)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`
-	alertByKeySQL     = `SELECT id, received_at FROM alerts WHERE source = $1 AND idempotency_key = $2`
-	insertDeliverySQL = `INSERT INTO deliveries (id, alert_id, position, connection_id, trigger_type, payload,
+	// insertAlertsSQL inserts nothing for an alert whose ID or whose
+	// source's idempotency key is taken, and returns the IDs it inserted;
+	// AcceptAlerts tells which.
+	insertAlertsSQL = `INSERT INTO alerts (id, source, idempotency_key, trigger_type, received_at, body)
+		SELECT id, source, NULLIF(key, ''), trigger_type, received_at, body
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[])
+			AS a(id, source, key, trigger_type, received_at, body)
+		ON CONFLICT DO NOTHING RETURNING id`
+	// alertsByKeySQL finds the alerts that hold (source, key) pairs, one
+	// lookup in alerts_source_idempotency_key per pair (LIMIT keeps the
+	// planner from turning the lookups into a join that could read the
+	// whole index).
+	alertsByKeySQL = `SELECT k.source, k.key, a.id, a.received_at
+		FROM unnest($1::text[], $2::text[]) AS k(source, key)
+		CROSS JOIN LATERAL (SELECT id, received_at FROM alerts
+			WHERE source = k.source AND idempotency_key = k.key LIMIT 1) a`
+	// insertDeliveriesSQL inserts nothing for a delivery whose ID is taken,
+	// and returns the IDs it inserted.
+	insertDeliveriesSQL = `INSERT INTO deliveries (id, alert_id, position, connection_id, trigger_type, payload,
 		state, attempts, next_attempt_at, owner, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`
+		SELECT id, alert_id, position, connection_id, trigger_type, payload, 'pending', 0, next_attempt_at, $8::text, $9, $9
+		FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+			AS d(id, alert_id, position, connection_id, trigger_type, payload, next_attempt_at)
+		ON CONFLICT (id) DO NOTHING RETURNING id`
 	alertDeliveriesSQL = `SELECT ` + deliveryColumns + ` FROM deliveries WHERE alert_id = $1 ORDER BY position`
+	// alertsDeliveriesSQL is alertDeliveriesSQL for several alerts.
+	alertsDeliveriesSQL = `SELECT ` + deliveryColumns + ` FROM deliveries WHERE alert_id = ANY ($1::text[])
+		ORDER BY alert_id, position`
 
 	// claimSQL walks deliveries_due in order. SKIP LOCKED passes over rows
 	// that a concurrent claim is taking; skipped connections come as one
@@ -77,14 +99,24 @@ const (
 			FOR UPDATE SKIP LOCKED)
 		RETURNING ` + deliveryColumns + `, (SELECT body FROM alerts WHERE alerts.id = deliveries.alert_id)`
 
-	// recordSQL applies an attempt's outcome unless the delivery has already
-	// counted that attempt (see RecordAttempts).
-	recordSQL = `UPDATE deliveries SET state = $1, attempts = $2, next_attempt_at = $3, last_status = $4,
-		last_error = $5, updated_at = $6, owner = $7
-		WHERE id = $8 AND attempts < $2`
-	insertAttemptSQL = `INSERT INTO attempts
-		(delivery_id, n, started_at, latency_us, status_code, error, response, retry_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+	// recordSQL applies each attempt's outcome unless the delivery has
+	// already counted that attempt (see RecordAttempts), and logs the
+	// attempts it applied. The batch must name each delivery once: an
+	// UPDATE changes a row once, whatever number of rows it joins.
+	recordSQL = `WITH r AS (
+			SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::bigint[], $5::integer[], $6::text[],
+				$7::text[], $8::bigint[], $9::bigint[], $10::bytea[], $11::bigint[])
+				AS r(delivery_id, state, n, next_attempt_at, status_code, error, owner, started_at, latency_us,
+					response, retry_at)
+		), applied AS (
+			UPDATE deliveries d SET state = r.state, attempts = r.n, next_attempt_at = r.next_attempt_at,
+				last_status = r.status_code, last_error = r.error, updated_at = $12, owner = NULLIF(r.owner, '')
+			FROM r WHERE d.id = r.delivery_id AND d.attempts < r.n
+			RETURNING d.id
+		)
+		INSERT INTO attempts (delivery_id, n, started_at, latency_us, status_code, error, response, retry_at)
+		SELECT r.delivery_id, r.n, r.started_at, r.latency_us, r.status_code, r.error, r.response, r.retry_at
+		FROM r JOIN applied ON applied.id = r.delivery_id`
 )
 
 // nullString is s, or NULL for "".
@@ -168,59 +200,62 @@ func (db *DB) AcceptAlerts(ctx context.Context, owner string, alerts []*hookline
 	if len(alerts) == 0 {
 		return nil
 	}
-	type outcome struct {
-		id         string
-		receivedAt time.Time
-		deliveries []hookline.Delivery // the filled copies of a new alert's
-		stored     []*hookline.Delivery
-		duplicate  bool
-	}
 	now := db.now()
-	out := make([]outcome, len(alerts))
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		for i, a := range alerts {
-			o := &out[i]
-			o.receivedAt = a.ReceivedAt.UTC()
-			if a.ReceivedAt.IsZero() {
-				o.receivedAt = now
-			}
-			// MarshalJSON itself: json.Marshal would check and compact
-			// its output once more.
-			body, err := a.Alert.MarshalJSON()
-			if err != nil {
-				return fmt.Errorf("alert %d: encode: %w", i, err)
-			}
-			id, duplicate, err := db.insertAlert(ctx, tx, a, o.receivedAt, string(body))
-			if err != nil {
-				return fmt.Errorf("alert %d: insert: %w", i, err)
-			}
-			if duplicate {
-				o.duplicate = true
-				if o.id, o.receivedAt, o.stored, err = storedAlert(ctx, tx, a.Source, a.IdempotencyKey); err != nil {
-					return fmt.Errorf("alert %d: read the first acceptance: %w", i, err)
-				}
+	out := make([]acceptOutcome, len(alerts))
+	first := map[sourceKey]int{} // the first alert of the batch with each key
+	var fresh []int              // the alerts to insert: all but repeats of a key within the batch
+	for i, a := range alerts {
+		o := &out[i]
+		o.repeats = -1
+		o.receivedAt = a.ReceivedAt.UTC()
+		if a.ReceivedAt.IsZero() {
+			o.receivedAt = now
+		}
+		// MarshalJSON itself: json.Marshal would check and compact its
+		// output once more.
+		body, err := a.Alert.MarshalJSON()
+		if err != nil {
+			return fmt.Errorf("accept alerts: alert %d: encode: %w", i, err)
+		}
+		o.body = string(body)
+		if a.IdempotencyKey != "" {
+			k := sourceKey{a.Source, a.IdempotencyKey}
+			if j, ok := first[k]; ok {
+				o.repeats = j
 				continue
 			}
-			o.id = id
+			first[k] = i
+		}
+		fresh = append(fresh, i)
+	}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.insertAlerts(ctx, tx, alerts, out, fresh); err != nil {
+			return err
+		}
+		var ds []placedDelivery // the new alerts' deliveries, in the order of the batch
+		for _, i := range fresh {
+			a, o := alerts[i], &out[i]
+			if o.duplicate {
+				continue
+			}
 			o.deliveries = make([]hookline.Delivery, len(a.Deliveries))
 			for j, given := range a.Deliveries {
 				d := &o.deliveries[j]
 				*d = hookline.Delivery{
-					AlertID: id, ConnectionID: given.ConnectionID, TriggerType: given.TriggerType,
+					AlertID: o.id, ConnectionID: given.ConnectionID, TriggerType: given.TriggerType,
 					Payload: given.Payload, State: hookline.DeliveryPending,
 					NextAttemptAt: o.receivedAt, CreatedAt: now, UpdatedAt: now,
 				}
 				if d.TriggerType == "" {
 					d.TriggerType = a.Alert.TriggerType
 				}
-				d.ID, err = db.execWithID(ctx, tx, insertDeliverySQL, nil, id, j, d.ConnectionID, string(d.TriggerType),
-					d.Payload, o.receivedAt.UnixNano(), nullString(owner), now.UnixNano(), now.UnixNano())
-				if err != nil {
-					return fmt.Errorf("alert %d: delivery %d: insert: %w", i, j, err)
-				}
+				ds = append(ds, placedDelivery{d, int32(j)})
 			}
 		}
-		return nil
+		if err := db.insertDeliveries(ctx, tx, owner, now, ds); err != nil {
+			return err
+		}
+		return readDuplicates(ctx, tx, out)
 	})
 	if err != nil {
 		return fmt.Errorf("accept alerts: %w", err)
@@ -239,77 +274,220 @@ func (db *DB) AcceptAlerts(ctx context.Context, owner string, alerts []*hookline
 	return nil
 }
 
-// insertAlert inserts a with a new ID, or reports that its source holds
-// its idempotency key already. ON CONFLICT DO NOTHING covers both the ID
-// and the key (a failed statement would end the transaction); when
-// nothing was inserted, the key tells which it was.
-func (db *DB) insertAlert(ctx context.Context, tx *sql.Tx, a *hookline.AcceptedAlert, receivedAt time.Time, body string) (id string, duplicate bool, err error) {
+// acceptOutcome is what AcceptAlerts found for one alert, kept apart from
+// the caller's structs until the transaction has committed.
+type acceptOutcome struct {
+	id         string
+	receivedAt time.Time
+	body       string
+	repeats    int                 // the index of the batch's earlier alert with this one's key; -1 for none
+	duplicate  bool                // its key is stored already, or repeats an earlier alert's
+	deliveries []hookline.Delivery // the filled copies of a new alert's
+	stored     []*hookline.Delivery
+}
+
+type sourceKey struct{ source, key string }
+
+// placedDelivery is a new delivery and its place among its alert's.
+type placedDelivery struct {
+	*hookline.Delivery
+	position int32
+}
+
+// insertAlerts inserts the alerts of batch at the indexes fresh, each with a
+// new ID, or marks as a duplicate, with the stored alert's ID and
+// ReceivedAt, one whose source holds its idempotency key already. ON
+// CONFLICT DO NOTHING covers both the ID and the key (a failed statement
+// would end the transaction); for an alert not inserted, the key tells
+// which it was, and a taken ID is drawn again. Only another process
+// drawing in the same millisecond could take one, but a collision must not
+// fail a batch.
+func (db *DB) insertAlerts(ctx context.Context, tx *sql.Tx, batch []*hookline.AcceptedAlert, out []acceptOutcome, fresh []int) error {
+	todo := fresh
 	for range 5 {
-		if id, err = db.ids.next(time.Now()); err != nil {
-			return "", false, err
-		}
-		res, err := tx.ExecContext(ctx, insertAlertSQL, id, a.Source, nullString(a.IdempotencyKey),
-			string(a.Alert.TriggerType), receivedAt.UnixNano(), body)
-		if err != nil {
-			return "", false, err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return "", false, err
-		} else if n == 1 {
-			return id, false, nil
-		}
-		if a.IdempotencyKey != "" {
-			var n int
-			err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM alerts WHERE source = $1 AND idempotency_key = $2`,
-				a.Source, a.IdempotencyKey).Scan(&n)
+		ids := make([]string, len(todo))
+		sources, keys, triggers, bodies := make([]string, len(todo)), make([]string, len(todo)), make([]string, len(todo)), make([]string, len(todo))
+		received := make([]int64, len(todo))
+		for k, i := range todo {
+			id, err := db.ids.next(time.Now())
 			if err != nil {
-				return "", false, err
+				return err
 			}
-			if n > 0 {
-				return "", true, nil
+			a, o := batch[i], &out[i]
+			o.id, ids[k] = id, id
+			sources[k], keys[k], triggers[k] = a.Source, a.IdempotencyKey, string(a.Alert.TriggerType)
+			received[k], bodies[k] = o.receivedAt.UnixNano(), o.body
+		}
+		inserted, err := queryIDs(ctx, tx, insertAlertsSQL, ids, sources, keys, triggers, received, bodies)
+		if err != nil {
+			return fmt.Errorf("insert alerts: %w", err)
+		}
+		if len(inserted) == len(todo) {
+			return nil
+		}
+		var missed []int
+		for _, i := range todo {
+			if _, ok := inserted[out[i].id]; !ok {
+				missed = append(missed, i)
 			}
 		}
+		stored, err := alertsByKey(ctx, tx, batch, missed)
+		if err != nil {
+			return fmt.Errorf("read the first acceptances: %w", err)
+		}
+		todo = todo[:0:0]
+		for _, i := range missed {
+			a, o := batch[i], &out[i]
+			if s, ok := stored[sourceKey{a.Source, a.IdempotencyKey}]; ok && a.IdempotencyKey != "" {
+				o.duplicate, o.id, o.receivedAt = true, s.id, s.receivedAt
+				continue
+			}
+			todo = append(todo, i)
+		}
+		if len(todo) == 0 {
+			return nil
+		}
 	}
-	return "", false, errors.New("generate ID: five random IDs were all taken")
+	return errors.New("generate ID: five random IDs were all taken")
 }
 
-// execWithID runs query with a new ID as its first argument, drawing again
-// when the ID is taken (the statement's ON CONFLICT (id) DO NOTHING
-// inserted nothing), and returns the ID used. Only another process drawing
-// in the same millisecond could take it, but a collision must not fail a
-// batch.
-func (db *DB) execWithID(ctx context.Context, tx *sql.Tx, query string, args ...any) (string, error) {
+// alertsByKey reads the stored alerts that hold the idempotency keys of the
+// alerts of batch at the indexes at.
+func alertsByKey(ctx context.Context, tx *sql.Tx, batch []*hookline.AcceptedAlert, at []int) (map[sourceKey]struct {
+	id         string
+	receivedAt time.Time
+}, error) {
+	var sources, keys []string
+	for _, i := range at {
+		if a := batch[i]; a.IdempotencyKey != "" {
+			sources, keys = append(sources, a.Source), append(keys, a.IdempotencyKey)
+		}
+	}
+	found := map[sourceKey]struct {
+		id         string
+		receivedAt time.Time
+	}{}
+	if len(keys) == 0 {
+		return found, nil
+	}
+	rows, err := tx.QueryContext(ctx, alertsByKeySQL, sources, keys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			k        sourceKey
+			id       string
+			received int64
+		)
+		if err := rows.Scan(&k.source, &k.key, &id, &received); err != nil {
+			return nil, err
+		}
+		found[k] = struct {
+			id         string
+			receivedAt time.Time
+		}{id, unixnano.Time(received)}
+	}
+	return found, rows.Err()
+}
+
+// insertDeliveries inserts ds, held by owner, each with a new ID, which it
+// sets; like insertAlerts, it draws again the IDs that are taken.
+func (db *DB) insertDeliveries(ctx context.Context, tx *sql.Tx, owner string, now time.Time, ds []placedDelivery) error {
+	todo := ds
 	for range 5 {
-		id, err := db.ids.next(time.Now())
+		if len(todo) == 0 {
+			return nil
+		}
+		n := len(todo)
+		ids, alertIDs, conns, triggers, payloads := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		positions, next := make([]int32, n), make([]int64, n)
+		for k, d := range todo {
+			id, err := db.ids.next(time.Now())
+			if err != nil {
+				return err
+			}
+			d.ID, ids[k] = id, id
+			alertIDs[k], conns[k], triggers[k], payloads[k] = d.AlertID, d.ConnectionID, string(d.TriggerType), d.Payload
+			positions[k], next[k] = d.position, d.NextAttemptAt.UnixNano()
+		}
+		inserted, err := queryIDs(ctx, tx, insertDeliveriesSQL, ids, alertIDs, positions, conns, triggers, payloads, next,
+			nullString(owner), now.UnixNano())
 		if err != nil {
-			return "", err
+			return fmt.Errorf("insert deliveries: %w", err)
 		}
-		args[0] = id
-		res, err := tx.ExecContext(ctx, query, args...)
-		if err != nil {
-			return "", err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return "", err
-		} else if n == 1 {
-			return id, nil
-		}
+		todo = slices.DeleteFunc(todo, func(d placedDelivery) bool {
+			if _, ok := inserted[d.ID]; ok {
+				return true
+			}
+			d.ID = ""
+			return false
+		})
 	}
-	return "", errors.New("generate ID: five random IDs were all taken")
+	if len(todo) == 0 {
+		return nil
+	}
+	return errors.New("generate ID: five random IDs were all taken")
 }
 
-// storedAlert reads, inside the accepting transaction, the alert of source
-// that holds an idempotency key.
-func storedAlert(ctx context.Context, tx *sql.Tx, source, key string) (string, time.Time, []*hookline.Delivery, error) {
-	var (
-		id       string
-		received int64
-	)
-	if err := tx.QueryRowContext(ctx, alertByKeySQL, source, key).Scan(&id, &received); err != nil {
-		return "", time.Time{}, nil, err
+// queryIDs runs an INSERT … RETURNING id and returns the IDs inserted.
+func queryIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) (map[string]struct{}, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
-	ds, err := queryAll(ctx, tx, scanDeliveryRow, alertDeliveriesSQL, id)
-	return id, unixnano.Time(received), ds, err
+	defer rows.Close()
+	ids := map[string]struct{}{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids[id] = struct{}{}
+	}
+	return ids, rows.Err()
+}
+
+// readDuplicates fills in, inside the accepting transaction, the
+// duplicates' stored deliveries: those of a stored alert, or of the
+// batch's earlier alert with the key, as inserted. Each duplicate gets
+// deliveries of its own.
+func readDuplicates(ctx context.Context, tx *sql.Tx, out []acceptOutcome) error {
+	var ids []string
+	byAlert := map[string][]*hookline.Delivery{}
+	for i := range out {
+		o := &out[i]
+		if o.repeats >= 0 {
+			f := &out[o.repeats]
+			o.duplicate, o.id, o.receivedAt = true, f.id, f.receivedAt
+		}
+		if _, ok := byAlert[o.id]; o.duplicate && !ok {
+			byAlert[o.id] = nil
+			ids = append(ids, o.id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	ds, err := queryAll(ctx, tx, scanDeliveryRow, alertsDeliveriesSQL, ids)
+	if err != nil {
+		return fmt.Errorf("read the first acceptances' deliveries: %w", err)
+	}
+	for _, d := range ds {
+		byAlert[d.AlertID] = append(byAlert[d.AlertID], d)
+	}
+	for i := range out {
+		o := &out[i]
+		if !o.duplicate {
+			continue
+		}
+		for _, d := range byAlert[o.id] {
+			c := *d
+			o.stored = append(o.stored, &c)
+		}
+	}
+	return nil
 }
 
 func scanDeliveryRow(s scanner) (*hookline.Delivery, error) { return scanDelivery(s) }
@@ -515,35 +693,56 @@ func (db *DB) RecordAttempts(ctx context.Context, owner string, results []hookli
 	if len(results) == 0 {
 		return nil
 	}
+	// One statement applies the results of distinct deliveries; a
+	// delivery's second result in the batch goes in a second statement,
+	// and so on, so that each applies in the batch's order, as if one by
+	// one.
+	var (
+		rounds [][]hookline.AttemptResult
+		seen   = make(map[string]int, len(results)) // results of each delivery so far
+	)
+	for _, r := range results {
+		id := r.Attempt.DeliveryID
+		if !storableText(id) {
+			continue // no delivery has it
+		}
+		k := seen[id]
+		seen[id] = k + 1
+		if k == len(rounds) {
+			rounds = append(rounds, make([]hookline.AttemptResult, 0, len(results)))
+		}
+		rounds[k] = append(rounds[k], r)
+	}
+	holder := cleanText(owner)
 	now := db.now().UnixNano()
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		for i, r := range results {
-			a := r.Attempt
-			if !storableText(a.DeliveryID) {
-				continue // no delivery has it
+		for _, round := range rounds {
+			n := len(round)
+			ids, states, errs, owners := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+			ns, statuses := make([]int, n), make([]int, n) // pgx refuses what integer cannot hold
+			started, latencies := make([]int64, n), make([]int64, n)
+			next, retryAt := make([]*int64, n), make([]*int64, n)
+			responses := make([][]byte, n)
+			for i, r := range round {
+				a := r.Attempt
+				ids[i], states[i], errs[i] = a.DeliveryID, string(r.State), cleanText(a.Error)
+				ns[i], statuses[i] = a.N, a.StatusCode
+				started[i], latencies[i] = a.StartedAt.UnixNano(), a.Latency.Microseconds()
+				responses[i] = append([]byte{}, a.Response...) // never nil, which would be NULL
+				if r.State == hookline.DeliveryPending {
+					next[i] = new(r.NextAttemptAt.UnixNano())
+					if r.Keep {
+						owners[i] = holder // "" (none) is stored as NULL
+					}
+				}
+				if !a.RetryAt.IsZero() {
+					retryAt[i] = new(a.RetryAt.UnixNano())
+				}
 			}
-			var holder any
-			if r.Keep && r.State == hookline.DeliveryPending {
-				holder = nullString(cleanText(owner))
-			}
-			var next any
-			if r.State == hookline.DeliveryPending {
-				next = r.NextAttemptAt.UnixNano()
-			}
-			msg := cleanText(a.Error)
-			res, err := tx.ExecContext(ctx, recordSQL, string(r.State), a.N, next, a.StatusCode, msg, now, holder, a.DeliveryID)
+			_, err := tx.ExecContext(ctx, recordSQL, ids, states, ns, next, statuses, errs, owners, started, latencies,
+				responses, retryAt, now)
 			if err != nil {
-				return fmt.Errorf("result %d: update delivery %s: %w", i, a.DeliveryID, err)
-			}
-			if n, err := res.RowsAffected(); err != nil {
-				return fmt.Errorf("result %d: update delivery %s: %w", i, a.DeliveryID, err)
-			} else if n == 0 {
-				continue // unknown, or this attempt is counted already
-			}
-			_, err = tx.ExecContext(ctx, insertAttemptSQL, a.DeliveryID, a.N, a.StartedAt.UnixNano(), a.Latency.Microseconds(),
-				a.StatusCode, msg, []byte(a.Response), unixnano.Null(a.RetryAt))
-			if err != nil {
-				return fmt.Errorf("result %d: log attempt %d of %s: %w", i, a.N, a.DeliveryID, err)
+				return fmt.Errorf("update deliveries and log their attempts: %w", err)
 			}
 		}
 		return nil

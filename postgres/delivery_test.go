@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -214,5 +215,162 @@ func TestUnstorableText(t *testing.T) {
 		if _, _, err := db.Delivery(t.Context(), id); hookline.ErrorCode(err) != hookline.ENOTFOUND {
 			t.Errorf("Delivery(%q): %v; want ENOTFOUND", id, err)
 		}
+	}
+}
+
+// RecordAttempts applies a batch with statements over arrays; a delivery
+// named more than once in one batch must come out as if its results were
+// recorded one by one, in order, and must not hold back the rest.
+func TestRecordAttemptsRepeatedInBatch(t *testing.T) {
+	result := func(id string, n, status int, state hookline.DeliveryState) hookline.AttemptResult {
+		r := hookline.AttemptResult{
+			Attempt: hookline.DeliveryAttempt{DeliveryID: id, N: n, StartedAt: storetest.Base.Add(time.Duration(n) * time.Second),
+				StatusCode: status, Response: fmt.Sprint(status)},
+			State: state,
+		}
+		if state == hookline.DeliveryPending {
+			r.NextAttemptAt, r.Keep = storetest.Base.Add(time.Minute), true
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		name       string
+		results    func(id string) []hookline.AttemptResult
+		state      hookline.DeliveryState
+		status     int
+		attemptsNs []int
+		owner      bool // held by the recorder
+	}{
+		{"in order", func(id string) []hookline.AttemptResult {
+			return []hookline.AttemptResult{result(id, 1, 503, hookline.DeliveryPending), result(id, 2, 200, hookline.DeliveryDelivered)}
+		}, hookline.DeliveryDelivered, 200, []int{1, 2}, false},
+		{"repeated", func(id string) []hookline.AttemptResult {
+			return []hookline.AttemptResult{result(id, 1, 200, hookline.DeliveryDelivered), result(id, 1, 201, hookline.DeliveryDelivered)}
+		}, hookline.DeliveryDelivered, 200, []int{1}, false},
+		{"later first", func(id string) []hookline.AttemptResult {
+			return []hookline.AttemptResult{result(id, 2, 503, hookline.DeliveryPending), result(id, 1, 500, hookline.DeliveryDead)}
+		}, hookline.DeliveryPending, 503, []int{2}, true},
+		{"three", func(id string) []hookline.AttemptResult {
+			return []hookline.AttemptResult{result(id, 1, 503, hookline.DeliveryPending), result(id, 2, 429, hookline.DeliveryPending),
+				result(id, 3, 500, hookline.DeliveryFailed)}
+		}, hookline.DeliveryFailed, 500, []int{1, 2, 3}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := MustOpenDB(t)
+			a := storetest.Alert("Repeats", storetest.Base, "0000000000000001", "0000000000000002")
+			if err := db.AcceptAlerts(t.Context(), "p1", []*hookline.AcceptedAlert{a}); err != nil {
+				t.Fatal(err)
+			}
+			id, other := a.Deliveries[0].ID, a.Deliveries[1].ID
+			// The other delivery's result comes between, and applies.
+			results := tc.results(id)
+			results = slices.Insert(results, 1, result(other, 1, 204, hookline.DeliveryDelivered))
+			if err := db.RecordAttempts(t.Context(), "p1", results); err != nil {
+				t.Fatal(err)
+			}
+			d, attempts, err := db.Delivery(t.Context(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ns []int
+			for _, at := range attempts {
+				ns = append(ns, at.N)
+				if at.Response != fmt.Sprint(at.StatusCode) {
+					t.Errorf("attempt %d logged status %d with response %q", at.N, at.StatusCode, at.Response)
+				}
+			}
+			if d.State != tc.state || d.LastStatus != tc.status || d.Attempts != slices.Max(tc.attemptsNs) || !slices.Equal(ns, tc.attemptsNs) {
+				t.Errorf("delivery %s, status %d, %d attempts, logged %v; want %s, %d, %d, %v",
+					d.State, d.LastStatus, d.Attempts, ns, tc.state, tc.status, slices.Max(tc.attemptsNs), tc.attemptsNs)
+			}
+			// Held by the recorder: a claim by another owner passes it over
+			// only while it is held.
+			claimed, err := db.ClaimDue(t.Context(), "p1", storetest.Base.Add(time.Hour), 10, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if held := len(claimed) == 0 && tc.state == hookline.DeliveryPending; held != tc.owner {
+				t.Errorf("held by p1 = %v; want %v", held, tc.owner)
+			}
+			if d, _, err := db.Delivery(t.Context(), other); err != nil || d.State != hookline.DeliveryDelivered || d.LastStatus != 204 {
+				t.Errorf("the other delivery of the batch: %+v, %v; want delivered with 204", d, err)
+			}
+		})
+	}
+}
+
+// A large batch mixing new alerts, repeats of a key within the batch and
+// keys stored before is stored in one transaction with a few statements;
+// every alert's deliveries keep their order, IDs grow in the batch's order,
+// and each duplicate answers with its first acceptance.
+func TestAcceptLargeBatch(t *testing.T) {
+	db := MustOpenDB(t)
+	conns := []string{"0000000000000001", "0000000000000002", "0000000000000003"}
+	stored := storetest.Alert("Stored", storetest.Base, conns[0])
+	stored.IdempotencyKey = "stored"
+	if err := db.AcceptAlerts(t.Context(), "", []*hookline.AcceptedAlert{stored}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 1000
+	batch := make([]*hookline.AcceptedAlert, n)
+	firstOf := map[int]*hookline.AcceptedAlert{} // duplicates by index → the alert they repeat
+	for i := range batch {
+		a := storetest.Alert(fmt.Sprint("Alert ", i), storetest.Base.Add(time.Duration(i)*time.Millisecond), conns...)
+		switch {
+		case i%10 == 3:
+			a.IdempotencyKey = fmt.Sprint("key-", i)
+		case i%10 == 7:
+			a.IdempotencyKey = fmt.Sprint("key-", i-4) // the alert 4 before
+			firstOf[i] = batch[i-4]
+		case i%50 == 9:
+			a.IdempotencyKey = "stored"
+			firstOf[i] = stored
+		}
+		batch[i] = a
+	}
+	if err := db.AcceptAlerts(t.Context(), "p1", batch); err != nil {
+		t.Fatal(err)
+	}
+	last := stored.Deliveries[0].ID
+	for i, a := range batch {
+		if first, dup := firstOf[i]; dup {
+			if !a.Duplicate || a.ID != first.ID || !a.ReceivedAt.Equal(first.ReceivedAt) || len(a.Deliveries) != len(first.Deliveries) {
+				t.Fatalf("alert %d: duplicate %v, ID %s, %d deliveries; want a duplicate of %s with %d", i, a.Duplicate, a.ID,
+					len(a.Deliveries), first.ID, len(first.Deliveries))
+			}
+			for j, d := range a.Deliveries {
+				if d.ID != first.Deliveries[j].ID || d == first.Deliveries[j] {
+					t.Fatalf("alert %d: delivery %d is %s (shared %v); want a copy of %s", i, j, d.ID, d == first.Deliveries[j], first.Deliveries[j].ID)
+				}
+			}
+			continue
+		}
+		if a.Duplicate || len(a.Deliveries) != len(conns) {
+			t.Fatalf("alert %d: duplicate %v with %d deliveries; want new with %d", i, a.Duplicate, len(a.Deliveries), len(conns))
+		}
+		got, err := db.AcceptedAlert(t.Context(), a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Alert.Name != a.Alert.Name || !got.ReceivedAt.Equal(a.ReceivedAt) {
+			t.Fatalf("alert %d stored as %q received %v; want %q, %v", i, got.Alert.Name, got.ReceivedAt, a.Alert.Name, a.ReceivedAt)
+		}
+		for j, d := range a.Deliveries {
+			if d.ID <= last || d.AlertID != a.ID || d.ConnectionID != conns[j] || got.Deliveries[j].ID != d.ID ||
+				!d.NextAttemptAt.Equal(a.ReceivedAt) || d.State != hookline.DeliveryPending {
+				t.Fatalf("alert %d, delivery %d: %+v, stored %s after %s; want in order, to %s, due at %v", i, j, d,
+					got.Deliveries[j].ID, last, conns[j], a.ReceivedAt)
+			}
+			last = d.ID
+		}
+	}
+	newAlerts := n - len(firstOf)
+	if s, err := db.QueueStats(t.Context()); err != nil || s.Pending != 1+newAlerts*len(conns) {
+		t.Errorf("QueueStats = %+v, %v; want %d pending", s, err, 1+newAlerts*len(conns))
+	}
+	// p1 holds the batch's deliveries: its claim takes only the stored
+	// alert's, which nobody holds.
+	if claimed, err := db.ClaimDue(t.Context(), "p1", storetest.Base.Add(time.Hour), n*len(conns), nil); err != nil || len(claimed) != 1 {
+		t.Errorf("p1 claimed %d, %v; want only the unheld stored alert's delivery", len(claimed), err)
 	}
 }
