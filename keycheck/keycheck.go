@@ -1,14 +1,16 @@
 // Package keycheck owns checking, when a database opens, that a keyring
 // opens the secrets the database holds: the check value sealed into the
 // settings row "keyring_check", the error that names the keys tried and
-// the key needed (ErrWrongKey), and the resealing under the keyring's
-// primary key of every value an old key sealed. The storage engines keep
-// the transaction, its locks and the SQL, behind Store; the algorithm is
-// here, once.
+// the key needed (ErrWrongKey), the resealing under the keyring's primary
+// key of every value an old key sealed, and the rotation of every sealed
+// value to a new keyring (Checker.Rotate, Rotation, ErrRotationUncertain).
+// The storage engines keep the transaction, its locks and the SQL, behind
+// Store; the algorithm is here, once.
 package keycheck
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -37,6 +39,11 @@ const (
 type Sealed struct {
 	ID      string // the connection's
 	Secrets map[string]string
+	// Undecodable is set, and Secrets nil, when the row's secrets column
+	// is not a JSON object of strings. Check leaves such a row for reads
+	// to report; Rotate refuses it, as it would be left behind under a key
+	// about to be dropped.
+	Undecodable bool
 }
 
 // Store is a database as the check sees it, inside the one write
@@ -45,8 +52,9 @@ type Store interface {
 	// Check returns the stored check value; found is false when there is
 	// none.
 	Check(ctx context.Context) (value string, found bool, err error)
-	// Secrets returns the sealed secrets of every connection that has some.
-	// A row whose secrets do not decode is left out: reads report it.
+	// Secrets returns the sealed secrets of every connection that has
+	// some, ordered by ID; a row whose secrets do not decode comes marked
+	// Undecodable.
 	Secrets(ctx context.Context) ([]Sealed, error)
 	// WriteSecrets replaces the sealed secrets of connection s.ID.
 	WriteSecrets(ctx context.Context, s Sealed) error
@@ -182,3 +190,13 @@ func (e *wrongKeyError) Error() string {
 }
 
 func (e *wrongKeyError) Unwrap() []error { return []error{ErrWrongKey, e.cause} }
+
+// Decode reads the secrets column of connection id as Secrets returns it:
+// marked Undecodable when the column is not a JSON object of strings.
+func Decode(id, secrets string) Sealed {
+	r := Sealed{ID: id}
+	if json.Unmarshal([]byte(secrets), &r.Secrets) != nil {
+		r.Secrets, r.Undecodable = nil, true
+	}
+	return r
+}

@@ -25,7 +25,8 @@ type memStore struct {
 	check   string
 	found   bool
 	secrets map[string]map[string]string
-	writes  int // WriteSecrets calls
+	bad     []string // connections whose secrets do not decode
+	writes  int      // WriteSecrets calls
 	failOn  string
 }
 
@@ -41,6 +42,9 @@ func (s *memStore) Secrets(context.Context) ([]keycheck.Sealed, error) {
 	for id, m := range s.secrets {
 		list = append(list, keycheck.Sealed{ID: id, Secrets: maps.Clone(m)})
 	}
+	for _, id := range s.bad {
+		list = append(list, keycheck.Sealed{ID: id, Undecodable: true})
+	}
 	return list, nil
 }
 
@@ -54,6 +58,9 @@ func (s *memStore) WriteSecrets(_ context.Context, r keycheck.Sealed) error {
 }
 
 func (s *memStore) WriteCheck(_ context.Context, v string) error {
+	if s.failOn == "write check" {
+		return errors.New("disk on fire")
+	}
 	s.check, s.found = v, true
 	return nil
 }

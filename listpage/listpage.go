@@ -1,9 +1,10 @@
 // Package listpage holds the rules every store's lists share, whatever the
-// engine: the limit of a page and the opaque tokens that carry a keyset
-// position from one page to the next.
+// engine: the limit of a page, the opaque tokens that carry a keyset
+// position from one page to the next, and reading a page's rows.
 package listpage
 
 import (
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
@@ -52,4 +53,25 @@ func Decode[K any](token string, valid func(K) bool) (*K, error) {
 		return nil, bad
 	}
 	return &k, nil
+}
+
+// Scanner is a *sql.Row or *sql.Rows: what reads one row.
+type Scanner = interface{ Scan(dest ...any) error }
+
+// Scan reads up to limit rows of a query asked for limit+1, and reports
+// whether the extra row showed that another page follows. It closes rows.
+func Scan[T any](rows *sql.Rows, limit int, scan func(Scanner) (T, error)) ([]T, bool, error) {
+	defer rows.Close()
+	list := make([]T, 0, min(limit, 64))
+	for rows.Next() {
+		if len(list) == limit {
+			return list, true, nil
+		}
+		v, err := scan(rows)
+		if err != nil {
+			return nil, false, err
+		}
+		list = append(list, v)
+	}
+	return list, false, rows.Err()
 }

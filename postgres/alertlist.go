@@ -4,11 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 
 	"github.com/hookline/hookline"
-	"github.com/hookline/hookline/listpage"
-	"github.com/hookline/hookline/unixnano"
+	"github.com/hookline/hookline/deliverylog"
 )
 
 // The alerts list: accepted alerts, newest first, with their deliveries.
@@ -22,21 +20,8 @@ import (
 // results included, with its deliveries in the order they were accepted.
 // The page and the deliveries are read in one snapshot.
 func (db *DB) Alerts(ctx context.Context, f hookline.AlertFilter) ([]*hookline.AcceptedAlert, string, error) {
-	var p hookline.Problems
-	limit := listpage.Limit(&p, f.Limit)
-	for _, t := range []struct {
-		name string
-		v    time.Time
-	}{{"since", f.Since}, {"until", f.Until}} {
-		if !unixnano.InRange(t.v) && !t.v.IsZero() {
-			p.Add(t.name, "is out of range")
-		}
-	}
-	after, err := listpage.Decode(f.Token, func(k alertKey) bool { return idForm.MatchString(k.ID) })
+	limit, after, err := deliverylog.CheckAlerts(f)
 	if err != nil {
-		p.AddError("token", err)
-	}
-	if err := p.Err(); err != nil {
 		return nil, "", fmt.Errorf("list alerts: %w", err)
 	}
 	if !storableText(f.Source) || !storableText(string(f.TriggerType)) {
@@ -53,7 +38,7 @@ func (db *DB) Alerts(ctx context.Context, f hookline.AlertFilter) ([]*hookline.A
 		if err != nil {
 			return err
 		}
-		if list, more, err = scanPage(rows, limit, scanListedAlert); err != nil || len(list) == 0 {
+		if list, more, err = scanPage(rows, limit, deliverylog.ScanAlert); err != nil || len(list) == 0 {
 			return err
 		}
 		return attachDeliveries(ctx, tx, list)
@@ -61,16 +46,11 @@ func (db *DB) Alerts(ctx context.Context, f hookline.AlertFilter) ([]*hookline.A
 	if err != nil {
 		return nil, "", fmt.Errorf("list alerts: %w", err)
 	}
-	next := ""
-	if more {
-		last := list[len(list)-1]
-		next = listpage.Encode(alertKey{ReceivedAt: last.ReceivedAt.UnixNano(), ID: last.ID})
-	}
-	return list, next, nil
+	return list, deliverylog.AlertsToken(list, more), nil
 }
 
-// alertListColumns are the columns scanListedAlert reads.
-const alertListColumns = `id, source, idempotency_key, received_at, body`
+// alertListColumns are the columns deliverylog.ScanAlert reads.
+const alertListColumns = deliverylog.AlertColumns
 
 // listAlertsQuery builds the list's query. Each filter has an index that
 // leads with it and continues with (received_at, id), so that a page is
@@ -98,28 +78,6 @@ func listAlertsQuery(f hookline.AlertFilter, after *alertKey, limit int) (string
 	return `SELECT ` + alertListColumns + ` FROM alerts` + where, args
 }
 
-// scanListedAlert reads a row of alertListColumns; Deliveries are left to
-// attachDeliveries.
-func scanListedAlert(s scanner) (*hookline.AcceptedAlert, error) {
-	var (
-		a        hookline.AcceptedAlert
-		key      sql.NullString
-		received int64
-		body     string
-	)
-	if err := s.Scan(&a.ID, &a.Source, &key, &received, &body); err != nil {
-		return nil, err
-	}
-	a.IdempotencyKey, a.ReceivedAt = key.String, unixnano.Time(received)
-	alert, err := decodeAlert(a.ID, body)
-	if err != nil {
-		return nil, err
-	}
-	a.Alert = *alert
-	a.Deliveries = []*hookline.Delivery{}
-	return &a, nil
-}
-
 // pageDeliveriesSQL reads the deliveries of a page's alerts, given as one
 // array of IDs, in each alert's acceptance order (deliveries_alert).
 const pageDeliveriesSQL = `SELECT ` + deliveryColumns + ` FROM deliveries
@@ -128,27 +86,13 @@ const pageDeliveriesSQL = `SELECT ` + deliveryColumns + ` FROM deliveries
 // attachDeliveries reads the deliveries of the listed alerts in one query
 // rather than one per alert.
 func attachDeliveries(ctx context.Context, tx *sql.Tx, list []*hookline.AcceptedAlert) error {
-	byID := make(map[string]*hookline.AcceptedAlert, len(list))
-	ids := make([]string, len(list))
-	for i, a := range list {
-		byID[a.ID], ids[i] = a, a.ID
-	}
-	ds, err := queryAll(ctx, tx, scanDeliveryRow, pageDeliveriesSQL, ids)
+	ds, err := queryAll(ctx, tx, scanDeliveryRow, pageDeliveriesSQL, deliverylog.IDs(list))
 	if err != nil {
 		return fmt.Errorf("read deliveries: %w", err)
 	}
-	for _, d := range ds {
-		if a := byID[d.AlertID]; a != nil {
-			a.Deliveries = append(a.Deliveries, d)
-		}
-	}
+	deliverylog.Attach(list, ds)
 	return nil
 }
 
-// alertKey is the sort key of the last alert of a page. Its JSON names
-// differ from deliveryKey's, so that a token of the delivery log is not
-// taken for one of this list.
-type alertKey struct {
-	ReceivedAt int64  `json:"r"`
-	ID         string `json:"a"`
-}
+// alertKey is the sort key of the last alert of a page.
+type alertKey = deliverylog.AlertKey

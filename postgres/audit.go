@@ -2,18 +2,16 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/auditlog"
 	"github.com/hookline/hookline/listpage"
+	"github.com/hookline/hookline/rowid"
 )
 
 // The audit log. Every change is recorded by the transaction that makes
@@ -151,25 +149,8 @@ func scanAuditEvent(s scanner) (*hookline.AuditEvent, error) {
 	return &e, nil
 }
 
-// idGen draws the IDs of audit events: 16 upper-case hex digits, like
-// connections', but ordered by time, so that the primary key is the
-// listing order. The top 42 bits are the milliseconds since 1970 (enough
-// until 2109), the low 22 start at a random value, and each ID is above
-// the last one this process drew.
-type idGen struct {
-	mu   sync.Mutex
-	last uint64
-}
+// idGen draws the time-ordered IDs of alerts, deliveries and audit events
+// (rowid.Gen), so that the audit log's primary key is its listing order.
+type idGen struct{ rowid.Gen }
 
-func (g *idGen) next(now time.Time) (string, error) {
-	var b [4]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("generate ID: %w", err)
-	}
-	id := uint64(now.UnixMilli())<<22 | uint64(binary.BigEndian.Uint32(b[:]))>>10
-	g.mu.Lock()
-	id = max(id, g.last+1)
-	g.last = id
-	g.mu.Unlock()
-	return fmt.Sprintf("%016X", id), nil
-}
+func (g *idGen) next(now time.Time) (string, error) { return g.Next(now) }

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -55,58 +54,21 @@ func (s keyStore) Check(ctx context.Context) (string, bool, error) {
 	return check, err == nil, err
 }
 
+// Secrets locks the rows it returns until tx ends, so that no update in
+// between is overwritten.
 func (s keyStore) Secrets(ctx context.Context) ([]keycheck.Sealed, error) {
-	rows, err := storedSecrets(ctx, s.tx, false)
-	if err != nil {
-		return nil, err
-	}
-	list := make([]keycheck.Sealed, len(rows))
-	for i, r := range rows {
-		list[i] = keycheck.Sealed{ID: r.id, Secrets: r.secrets}
-	}
-	return list, nil
-}
-
-func (s keyStore) WriteSecrets(ctx context.Context, r keycheck.Sealed) error {
-	return writeSecrets(ctx, s.tx, secretsRow{id: r.ID, secrets: r.Secrets})
-}
-
-func (s keyStore) WriteCheck(ctx context.Context, value string) error {
-	return putSetting(ctx, s.tx, settingKeyCheck, value, s.db.now())
-}
-
-// secretsRow is the sealed secrets of one connection.
-type secretsRow struct {
-	id      string
-	secrets map[string]string
-}
-
-// storedSecrets returns the sealed secrets of every connection that has
-// some, locking their rows until tx ends so that no update in between is
-// overwritten. A row whose secrets do not decode is skipped (reads report
-// it), or with strict an error.
-func storedSecrets(ctx context.Context, tx *sql.Tx, strict bool) ([]secretsRow, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, secrets FROM connections WHERE secrets <> '{}' ORDER BY id FOR UPDATE`)
+	rows, err := s.tx.QueryContext(ctx, `SELECT id, secrets FROM connections WHERE secrets <> '{}' ORDER BY id FOR UPDATE`)
 	if err != nil {
 		return nil, fmt.Errorf("read secrets: %w", err)
 	}
 	defer rows.Close()
-	var list []secretsRow
+	var list []keycheck.Sealed
 	for rows.Next() {
-		var r secretsRow
-		var secrets string
-		if err := rows.Scan(&r.id, &secrets); err != nil {
+		var id, secrets string
+		if err := rows.Scan(&id, &secrets); err != nil {
 			return nil, fmt.Errorf("read secrets: %w", err)
 		}
-		if json.Unmarshal([]byte(secrets), &r.secrets) != nil {
-			if strict {
-				// Not the JSON error: it quotes the text around the fault.
-				return nil, fmt.Errorf("connection %s: the secrets column is not a JSON object of strings; "+
-					"delete the connection (or fix the row) and rotate again", r.id)
-			}
-			continue
-		}
-		list = append(list, r)
+		list = append(list, keycheck.Decode(id, secrets))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read secrets: %w", err)
@@ -114,11 +76,15 @@ func storedSecrets(ctx context.Context, tx *sql.Tx, strict bool) ([]secretsRow, 
 	return list, nil
 }
 
-func writeSecrets(ctx context.Context, tx *sql.Tx, r secretsRow) error {
-	secrets, err := marshalMap(r.secrets)
+func (s keyStore) WriteSecrets(ctx context.Context, r keycheck.Sealed) error {
+	secrets, err := marshalMap(r.Secrets)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE connections SET secrets = $1 WHERE id = $2`, secrets, r.id)
+	_, err = s.tx.ExecContext(ctx, `UPDATE connections SET secrets = $1 WHERE id = $2`, secrets, r.ID)
 	return err
+}
+
+func (s keyStore) WriteCheck(ctx context.Context, value string) error {
+	return putSetting(ctx, s.tx, settingKeyCheck, value, s.db.now())
 }

@@ -4,14 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/hookline/hookline"
-	"github.com/hookline/hookline/unixnano"
+	"github.com/hookline/hookline/logrecord"
 )
 
 // Log records (migration 0005). Times are stored as nanoseconds since
@@ -21,39 +19,7 @@ import (
 // already flushes the WAL of transactions that commit at once together,
 // which is what SQLite's group commit (sqlite.logAppender) buys by hand.
 
-const logColumns = `id, time, received_at, source_id, category, host, name, message`
-
-// checkRecord returns the problems of a record the store cannot keep. The
-// receiver validates and truncates what it takes; these checks keep a
-// caller's mistake from being stored.
-func checkRecord(p *hookline.Problems, i int, r *hookline.LogRecord) {
-	at := fmt.Sprintf("records[%d]", i)
-	if r.SourceID == "" {
-		p.Add(at+".sourceId", "is required")
-	} else if !storableText(r.SourceID) {
-		p.Add(at+".sourceId", "must be UTF-8 without NUL characters")
-	}
-	if len(r.Message) > hookline.MaxLogMessageBytes {
-		p.Add(at+".message", "is %d bytes long; at most %d are allowed", len(r.Message), hookline.MaxLogMessageBytes)
-	} else if !utf8.ValidString(r.Message) {
-		p.Add(at+".message", "is not valid UTF-8")
-	}
-	for _, f := range []struct{ name, v string }{{"category", r.Category}, {"host", r.Host}, {"name", r.Name}} {
-		// Bytes, not characters: a cheap bound per record; the receiver
-		// checks the characters once a request.
-		if len(f.v) > 4*hookline.MaxMetadataLen || !utf8.ValidString(f.v) {
-			p.Add(at+"."+f.name, "must be valid UTF-8 of at most %d characters", hookline.MaxMetadataLen)
-		}
-	}
-	for _, t := range []struct {
-		name string
-		v    time.Time
-	}{{"time", r.Time}, {"receivedAt", r.ReceivedAt}} {
-		if t.v.Before(unixnano.Min) || !t.v.Before(unixnano.Max) { // the largest is ScanLogs' open upper bound
-			p.Add(at+"."+t.name, "must be between the years 1678 and 2262")
-		}
-	}
-}
+const logColumns = logrecord.ColumnList
 
 // withoutNUL replaces NUL, which PostgreSQL's text cannot hold, with
 // U+FFFD. A log line may carry one; refusing the line would refuse the
@@ -74,20 +40,8 @@ func (db *DB) AppendLogs(ctx context.Context, records []hookline.LogRecord) erro
 		return nil
 	}
 	now := db.now()
-	rows := make([]hookline.LogRecord, len(records))
-	var p hookline.Problems
-	for i, r := range records {
-		if r.ReceivedAt.IsZero() {
-			r.ReceivedAt = now
-		}
-		if r.Time.IsZero() {
-			r.Time = r.ReceivedAt
-		}
-		r.Time, r.ReceivedAt = r.Time.UTC(), r.ReceivedAt.UTC()
-		checkRecord(&p, i, &r)
-		rows[i] = r
-	}
-	if err := p.Err(); err != nil {
+	rows, err := logrecord.Prepare(records, now, storableText)
+	if err != nil {
 		return fmt.Errorf("append %d log records: %w", len(records), err)
 	}
 	cols := struct {
@@ -100,7 +54,7 @@ func (db *DB) AppendLogs(ctx context.Context, records []hookline.LogRecord) erro
 		cols.hosts, cols.names = append(cols.hosts, withoutNUL(r.Host)), append(cols.names, withoutNUL(r.Name))
 		cols.ms = append(cols.ms, withoutNUL(r.Message))
 	}
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		// One statement for the batch. The IDs come from the identity's
 		// sequence as the rows are inserted, in the batch's order (ORDER BY
 		// n), so sorted they are the records' in order, whatever order
@@ -130,9 +84,7 @@ func (db *DB) AppendLogs(ctx context.Context, records []hookline.LogRecord) erro
 	if err != nil {
 		return fmt.Errorf("append %d log records: %w", len(records), err)
 	}
-	for i := range records {
-		records[i].ID, records[i].Time, records[i].ReceivedAt = rows[i].ID, rows[i].Time, rows[i].ReceivedAt
-	}
+	logrecord.CopyBack(records, rows)
 	return nil
 }
 
@@ -161,60 +113,20 @@ func countReceived(ctx context.Context, tx *sql.Tx, rows []hookline.LogRecord, n
 	return nil
 }
 
-// scanPageSize is how many records ScanLogs reads with one query. It
-// hands them to fn only after the query is done, so that a slow fn holds
-// no connection.
-const scanPageSize = 1000
-
-// ScanLogs calls fn with the records selected by scan, newest first. It
-// reads them a page at a time, each page a query that continues below the
-// last record of the one before (keyset paging on time and ID), so records
-// arriving during a scan are either seen once or not at all.
+// ScanLogs calls fn with the records selected by scan, newest first, a
+// page (logrecord.PageSize) a query: each query ends before fn sees its
+// records, so that a slow fn holds no connection. Paging is by key
+// (logrecord.Scan), so records arriving during a scan are either seen once
+// or not at all.
 func (db *DB) ScanLogs(ctx context.Context, scan hookline.LogScan, fn func(hookline.LogRecord) error) error {
-	if scan.Limit < 0 {
-		var p hookline.Problems
-		p.Add("limit", "must not be negative")
-		return fmt.Errorf("scan logs: %w", p.Err())
-	}
-	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
-	if !scan.From.IsZero() {
-		lo = unixnano.Clamp(scan.From)
-	}
-	if !scan.To.IsZero() {
-		hi = unixnano.Clamp(scan.To)
-	}
-	var after *logKey
-	left := scan.Limit
-	for {
-		n := scanPageSize
-		if scan.Limit > 0 {
-			n = min(n, left)
-		}
+	return logrecord.Scan(scan, func(lo, hi int64, after *logKey, n int) ([]hookline.LogRecord, error) {
 		query, args := scanLogsQuery(lo, hi, scan.Categories, after, n)
-		page, err := queryAll(ctx, db.db, scanLogRecord, query, args...)
-		if err != nil {
-			return fmt.Errorf("scan logs: %w", err)
-		}
-		for _, r := range page {
-			if err := fn(r); err != nil {
-				return err
-			}
-		}
-		if len(page) < n {
-			return nil
-		}
-		if scan.Limit > 0 {
-			if left -= len(page); left == 0 {
-				return nil
-			}
-		}
-		last := page[len(page)-1]
-		after = &logKey{time: last.Time.UnixNano(), id: last.ID}
-	}
+		return queryAll(ctx, db.db, logrecord.ScanRow, query, args...)
+	}, fn)
 }
 
 // logKey is the position of the last record of a page.
-type logKey struct{ time, id int64 }
+type logKey = logrecord.Key
 
 // scanLogsQuery returns the query of one page of a scan. It walks
 // logs_time backwards from the upper bound of time: a later page's bound
@@ -224,7 +136,7 @@ func scanLogsQuery(lo, hi int64, categories []string, after *logKey, limit int) 
 	var c conditions
 	c.add("time >= $%d", lo)
 	if after != nil {
-		c.add("(time, id) < ($%d, $%d)", after.time, after.id)
+		c.add("(time, id) < ($%d, $%d)", after.Time, after.ID)
 	} else {
 		c.add("time < $%d", hi)
 	}
@@ -251,11 +163,11 @@ func categoryFilter(patterns []string, n int) (string, []any) {
 	)
 	for _, pat := range patterns {
 		if prefix, ok := strings.CutSuffix(pat, "*"); ok {
-			args = append(args, likeEscaper.Replace(asciiLower(withoutNUL(prefix)))+"%")
+			args = append(args, logrecord.EscapeLike(logrecord.ASCIILower(withoutNUL(prefix)))+"%")
 			terms = append(terms, fmt.Sprintf(`lower(category) LIKE $%d ESCAPE '\'`, n+len(args)))
 			continue
 		}
-		exact = append(exact, asciiLower(withoutNUL(pat)))
+		exact = append(exact, logrecord.ASCIILower(withoutNUL(pat)))
 	}
 	if len(exact) > 0 {
 		args = append(args, exact)
@@ -264,58 +176,18 @@ func categoryFilter(patterns []string, n int) (string, []any) {
 	return strings.Join(terms, ` OR `), args
 }
 
-var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
-
-func scanLogRecord(s scanner) (hookline.LogRecord, error) {
-	var (
-		r              hookline.LogRecord
-		at, receivedAt int64
-	)
-	if err := s.Scan(&r.ID, &at, &receivedAt, &r.SourceID, &r.Category, &r.Host, &r.Name, &r.Message); err != nil {
-		return r, err
-	}
-	r.Time, r.ReceivedAt = time.Unix(0, at).UTC(), time.Unix(0, receivedAt).UTC()
-	return r, nil
-}
-
-// pruneBatch bounds the records one statement of PruneLogs deletes: each
-// is its own transaction, so that no one transaction holds many locks or
-// much WAL.
-const pruneBatch = 5000
-
 // PruneLogs deletes the records whose Time is before the given time, oldest
-// first, a batch a transaction, and returns how many it deleted. Stopped by
-// ctx, it returns what it deleted so far with ctx's error.
+// first, a batch (logrecord.PruneBatch) a transaction, and returns how many
+// it deleted. Stopped by ctx, it returns what it deleted so far with ctx's
+// error.
 func (db *DB) PruneLogs(ctx context.Context, before time.Time) (int64, error) {
-	var total int64
-	cut := unixnano.Clamp(before)
-	for {
-		if err := ctx.Err(); err != nil {
-			return total, fmt.Errorf("prune logs: %w", err)
-		}
-		res, err := db.db.ExecContext(ctx, pruneLogsSQL, cut, pruneBatch)
+	return logrecord.Prune(ctx, before, func(ctx context.Context, cut int64, limit int) (int64, error) {
+		res, err := db.db.ExecContext(ctx, pruneLogsSQL, cut, limit)
 		if err != nil {
-			return total, fmt.Errorf("prune logs: %w", err)
+			return 0, err
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return total, fmt.Errorf("prune logs: %w", err)
-		}
-		total += n
-		if n < pruneBatch {
-			return total, nil
-		}
-	}
+		return res.RowsAffected()
+	})
 }
 
 // pruneLogsSQL deletes one batch from the left edge of logs_time.

@@ -36,7 +36,7 @@ func TestQueryPlans(t *testing.T) {
 	keysQuery, keysArgs := accessKeysQuery("U", &accessKeyKey{ID: "hk1"}, time.Now(), 50)
 	delQuery, delArgs := listDeliveriesQuery(hookline.DeliveryFilter{ConnectionID: "C"}, &deliveryKey{CreatedAt: 1, ID: "0000000000000001"}, 50)
 	alertQuery, alertArgs := listAlertsQuery(hookline.AlertFilter{Source: "api"}, &alertKey{ReceivedAt: 1, ID: "0000000000000001"}, 50)
-	logsQuery, logsArgs := scanLogsQuery(0, 100, []string{"prod/*", "web"}, &logKey{time: 50, id: 7}, 1000)
+	logsQuery, logsArgs := scanLogsQuery(0, 100, []string{"prod/*", "web"}, &logKey{Time: 50, ID: 7}, 1000)
 	tests := []struct {
 		name  string
 		query string

@@ -22,15 +22,12 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -38,6 +35,9 @@ import (
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/keyring"
+	"github.com/hookline/hookline/listpage"
+	"github.com/hookline/hookline/rowid"
+	"github.com/hookline/hookline/rowrule"
 	"github.com/hookline/hookline/schema"
 )
 
@@ -275,8 +275,9 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// scanner is a *sql.Row or *sql.Rows.
-type scanner interface{ Scan(dest ...any) error }
+// scanner is a *sql.Row or *sql.Rows: listpage.Scanner, so that the row
+// readers of the engine-neutral packages serve this package's queries.
+type scanner = listpage.Scanner
 
 // queryAll runs query through q and reads every row with scan.
 func queryAll[T any](ctx context.Context, q querier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
@@ -296,38 +297,15 @@ func queryAll[T any](ctx context.Context, q querier, scan func(scanner) (T, erro
 	return list, rows.Err()
 }
 
-// scanPage reads up to limit rows of a query asked for limit+1, and reports
-// whether the extra row showed that another page follows. It closes rows.
+// scanPage is listpage.Scan: up to limit rows of a query asked for
+// limit+1, and whether another page follows.
 func scanPage[T any](rows *sql.Rows, limit int, scan func(scanner) (T, error)) ([]T, bool, error) {
-	defer rows.Close()
-	list := make([]T, 0, min(limit, 64))
-	for rows.Next() {
-		if len(list) == limit {
-			return list, true, nil
-		}
-		v, err := scan(rows)
-		if err != nil {
-			return nil, false, err
-		}
-		list = append(list, v)
-	}
-	return list, false, rows.Err()
+	return listpage.Scan(rows, limit, scan)
 }
 
-// nameKey is the form of a name that uniqueness and ordering use. It is
-// computed here, not with PostgreSQL's lower(), whose result depends on
-// the database's locale.
-func nameKey(name string) string { return strings.ToLower(name) }
-
-// newID returns a random ID in the form Sumo Logic uses: 16 upper-case hex
-// digits.
-func newID() (string, error) {
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("generate ID: %w", err)
-	}
-	return strings.ToUpper(hex.EncodeToString(b[:])), nil
-}
+// nameKey is rowrule.NameKey, the form of a name that uniqueness and
+// ordering use (name_key, email_key).
+func nameKey(name string) string { return rowrule.NameKey(name) }
 
 // unusedIDIn draws IDs until one is free in table. With 64 random bits a
 // second draw all but never happens, but a collision must not surface as
@@ -335,7 +313,7 @@ func newID() (string, error) {
 // that is left to surface, as it would take two equal draws at once.)
 func unusedIDIn(ctx context.Context, tx *sql.Tx, table string) (string, error) {
 	for range 5 {
-		id, err := newID()
+		id, err := rowid.New()
 		if err != nil {
 			return "", err
 		}
@@ -350,24 +328,9 @@ func unusedIDIn(ctx context.Context, tx *sql.Tx, table string) (string, error) {
 	return "", errors.New("generate ID: five random IDs were all taken")
 }
 
-// notBefore returns t, or earliest when t is before it: a clock stepped
-// back must not make something modified before it was created.
-func notBefore(t, earliest time.Time) time.Time {
-	if t.Before(earliest) {
-		return earliest
-	}
-	return t
-}
-
-// conflictOn is ECONFLICT naming the field whose value another row holds,
-// so that a client can point at the input to change.
-func conflictOn(field, why, format string, args ...any) error {
-	return &hookline.Error{
-		Code:    hookline.ECONFLICT,
-		Message: fmt.Sprintf(format, args...),
-		Fields:  []hookline.FieldError{{Field: field, Message: why}},
-	}
-}
+// notBefore is rowrule.NotBefore: a clock stepped back must not make
+// something modified before it was created.
+func notBefore(t, earliest time.Time) time.Time { return rowrule.NotBefore(t, earliest) }
 
 // uniqueViolation reports whether err is a violation of the unique index
 // or constraint named constraint (SQLSTATE 23505). Naming it, rather than

@@ -6,11 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/hookline/hookline"
-	"github.com/hookline/hookline/listpage"
-	"github.com/hookline/hookline/unixnano"
+	"github.com/hookline/hookline/deliverylog"
 )
 
 // The alerts list: accepted alerts, newest first, with their deliveries.
@@ -25,24 +23,10 @@ import (
 // The page and the deliveries are read in one snapshot, so a delivery's
 // state is the one it had when the page was read.
 func (db *DB) Alerts(ctx context.Context, f hookline.AlertFilter) ([]*hookline.AcceptedAlert, string, error) {
-	var p hookline.Problems
-	limit := listpage.Limit(&p, f.Limit)
-	for _, t := range []struct {
-		name string
-		v    time.Time
-	}{{"since", f.Since}, {"until", f.Until}} {
-		if !unixnano.InRange(t.v) && !t.v.IsZero() {
-			p.Add(t.name, "is out of range")
-		}
-	}
-	after, err := decodeAlertToken(f.Token)
+	limit, after, err := deliverylog.CheckAlerts(f)
 	if err != nil {
-		p.AddError("token", err)
-	}
-	if err := p.Err(); err != nil {
 		return nil, "", fmt.Errorf("list alerts: %w", err)
 	}
-
 	var (
 		list []*hookline.AcceptedAlert
 		more bool
@@ -53,7 +37,7 @@ func (db *DB) Alerts(ctx context.Context, f hookline.AlertFilter) ([]*hookline.A
 		if err != nil {
 			return err
 		}
-		if list, more, err = scanPage(rows, limit, scanListedAlert); err != nil || len(list) == 0 {
+		if list, more, err = scanPage(rows, limit, deliverylog.ScanAlert); err != nil || len(list) == 0 {
 			return err
 		}
 		return attachDeliveries(ctx, tx, list)
@@ -61,16 +45,11 @@ func (db *DB) Alerts(ctx context.Context, f hookline.AlertFilter) ([]*hookline.A
 	if err != nil {
 		return nil, "", fmt.Errorf("list alerts: %w", err)
 	}
-	next := ""
-	if more {
-		last := list[len(list)-1]
-		next = listpage.Encode(alertKey{ReceivedAt: last.ReceivedAt.UnixNano(), ID: last.ID})
-	}
-	return list, next, nil
+	return list, deliverylog.AlertsToken(list, more), nil
 }
 
-// alertListColumns are the columns scanListedAlert reads.
-const alertListColumns = `id, source, idempotency_key, received_at, body`
+// alertListColumns are the columns deliverylog.ScanAlert reads.
+const alertListColumns = deliverylog.AlertColumns
 
 // listAlertsQuery builds the list's query. Each filter has an index that
 // leads with it and continues with (received_at, id) (migration 0007), so
@@ -117,28 +96,6 @@ func listAlertsQuery(f hookline.AlertFilter, after *alertKey, limit int) (string
 	return query, append(args, limit)
 }
 
-// scanListedAlert reads a row of alertListColumns; Deliveries are left to
-// attachDeliveries.
-func scanListedAlert(s scanner) (*hookline.AcceptedAlert, error) {
-	var (
-		a        hookline.AcceptedAlert
-		key      sql.NullString
-		received int64
-		body     string
-	)
-	if err := s.Scan(&a.ID, &a.Source, &key, &received, &body); err != nil {
-		return nil, err
-	}
-	a.IdempotencyKey, a.ReceivedAt = key.String, unixnano.Time(received)
-	alert, err := decodeAlert(a.ID, body)
-	if err != nil {
-		return nil, err
-	}
-	a.Alert = *alert
-	a.Deliveries = []*hookline.Delivery{}
-	return &a, nil
-}
-
 // pageDeliveriesSQL reads the deliveries of a page's alerts, given as one
 // JSON array of IDs, with one seek of deliveries_alert per alert; the
 // index's order is each alert's acceptance order.
@@ -148,34 +105,14 @@ const pageDeliveriesSQL = `SELECT ` + deliveryColumns + ` FROM deliveries
 // attachDeliveries reads the deliveries of the listed alerts in one query
 // rather than one per alert.
 func attachDeliveries(ctx context.Context, tx *sql.Tx, list []*hookline.AcceptedAlert) error {
-	byID := make(map[string]*hookline.AcceptedAlert, len(list))
-	ids := make([]string, len(list))
-	for i, a := range list {
-		byID[a.ID], ids[i] = a, a.ID
-	}
-	idsJSON, _ := json.Marshal(ids) // strings always encode
-	ds, err := queryAll(ctx, tx, func(s scanner) (*hookline.Delivery, error) { return scanDelivery(s) },
-		pageDeliveriesSQL, string(idsJSON))
+	ids, _ := json.Marshal(deliverylog.IDs(list)) // strings always encode
+	ds, err := queryAll(ctx, tx, scanDeliveryRow, pageDeliveriesSQL, string(ids))
 	if err != nil {
 		return fmt.Errorf("read deliveries: %w", err)
 	}
-	for _, d := range ds {
-		if a := byID[d.AlertID]; a != nil {
-			a.Deliveries = append(a.Deliveries, d)
-		}
-	}
+	deliverylog.Attach(list, ds)
 	return nil
 }
 
-// alertKey is the sort key of the last alert of a page. Its JSON names
-// differ from deliveryKey's, so that a token of the delivery log is not
-// taken for one of this list.
-type alertKey struct {
-	ReceivedAt int64  `json:"r"`
-	ID         string `json:"a"`
-}
-
-// decodeAlertToken parses a page token; "" means the first page (nil).
-func decodeAlertToken(token string) (*alertKey, error) {
-	return listpage.Decode(token, func(k alertKey) bool { return idForm.MatchString(k.ID) })
-}
+// alertKey is the sort key of the last alert of a page.
+type alertKey = deliverylog.AlertKey

@@ -2,38 +2,26 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/connrow"
 	"github.com/hookline/hookline/listpage"
+	"github.com/hookline/hookline/rowrule"
 )
 
 const connectionColumns = connrow.ColumnList
 
-// nameKey is the form of a name that uniqueness and ordering use. It is
-// computed here, not with SQLite's lower(), which folds ASCII only.
-func nameKey(name string) string { return strings.ToLower(name) }
+// nameKey is rowrule.NameKey, the form of a name that uniqueness and
+// ordering use (name_key, email_key).
+func nameKey(name string) string { return rowrule.NameKey(name) }
 
 // secretAAD is connrow.SecretAAD; the key check and Rotate seal with it.
 func secretAAD(id, name string) string { return connrow.SecretAAD(id, name) }
-
-// newID returns a random ID in the form Sumo Logic uses: 16 upper-case hex
-// digits.
-func newID() (string, error) {
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("generate ID: %w", err)
-	}
-	return strings.ToUpper(hex.EncodeToString(b[:])), nil
-}
 
 var idForm = regexp.MustCompile(`^[0-9A-F]{16}$`)
 
@@ -122,8 +110,9 @@ func (db *DB) rowArgs(c *hookline.Connection) ([]any, error) {
 
 func marshalMap(m map[string]string) (string, error) { return connrow.MarshalMap(m) }
 
-// scanner is a *sql.Row or *sql.Rows.
-type scanner interface{ Scan(dest ...any) error }
+// scanner is a *sql.Row or *sql.Rows: listpage.Scanner, so that the row
+// readers of the engine-neutral packages serve this package's queries.
+type scanner = listpage.Scanner
 
 // scanConnection reads a row of connectionColumns, opening its secrets. A
 // secret that does not open is an error: handing a connection on without it
@@ -260,20 +249,8 @@ func (db *DB) DeleteConnection(ctx context.Context, id string) error {
 	return nil
 }
 
-// scanPage reads up to limit rows of a query asked for limit+1, and reports
-// whether the extra row showed that another page follows. It closes rows.
+// scanPage is listpage.Scan: up to limit rows of a query asked for
+// limit+1, and whether another page follows.
 func scanPage[T any](rows *sql.Rows, limit int, scan func(scanner) (T, error)) ([]T, bool, error) {
-	defer rows.Close()
-	list := make([]T, 0, min(limit, 64))
-	for rows.Next() {
-		if len(list) == limit {
-			return list, true, nil
-		}
-		v, err := scan(rows)
-		if err != nil {
-			return nil, false, err
-		}
-		list = append(list, v)
-	}
-	return list, false, rows.Err()
+	return listpage.Scan(rows, limit, scan)
 }

@@ -2,16 +2,13 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -139,33 +136,6 @@ func deliveryNotFound(id string) error {
 func isPrimaryKeyConflict(err error) bool {
 	var se *sqlitedriver.Error
 	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
-}
-
-// idGen draws the IDs of alerts and deliveries: 16 upper-case hex digits,
-// like connections', but ordered by time. The top 42 bits are the
-// milliseconds since 1970 (enough until 2109), the low 22 start at a random
-// value, and each ID is above the last one this process drew. New rows then
-// append to the ID indexes (and to the attempts, keyed by delivery ID)
-// instead of dirtying a random page of each per row: with random IDs a batch
-// of 500 alerts took twice as long to store, and attempts three times as
-// long to record. The IDs are not secrets; they are shown with the time
-// they encode.
-type idGen struct {
-	mu   sync.Mutex
-	last uint64
-}
-
-func (g *idGen) next(now time.Time) (string, error) {
-	var b [4]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("generate ID: %w", err)
-	}
-	id := uint64(now.UnixMilli())<<22 | uint64(binary.BigEndian.Uint32(b[:]))>>10
-	g.mu.Lock()
-	id = max(id, g.last+1)
-	g.last = id
-	g.mu.Unlock()
-	return fmt.Sprintf("%016X", id), nil
 }
 
 // execWithID runs stmt with a new ID as its first argument, drawing again

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
-	"github.com/hookline/hookline/listpage"
+	"github.com/hookline/hookline/deliverylog"
 	"github.com/hookline/hookline/unixnano"
 )
 
@@ -32,24 +32,13 @@ func (db *DB) Delivery(ctx context.Context, id string) (*hookline.Delivery, []ho
 		} else if err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT n, started_at, latency_us, status_code, error, response, retry_at
+		rows, err := tx.QueryContext(ctx, `SELECT `+deliverylog.AttemptColumns+`
 			FROM attempts WHERE delivery_id = ? ORDER BY n`, id)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		attempts = []hookline.DeliveryAttempt{}
-		for rows.Next() {
-			a := hookline.DeliveryAttempt{DeliveryID: id}
-			var started, latency int64
-			var retry sql.NullInt64
-			if err := rows.Scan(&a.N, &started, &latency, &a.StatusCode, &a.Error, &a.Response, &retry); err != nil {
-				return err
-			}
-			a.StartedAt, a.Latency, a.RetryAt = unixnano.Time(started), time.Duration(latency)*time.Microsecond, unixnano.FromNull(retry)
-			attempts = append(attempts, a)
-		}
-		return rows.Err()
+		attempts, err = deliverylog.ReadAttempts(rows, id)
+		return err
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("read delivery %s: %w", id, err)
@@ -72,45 +61,23 @@ func (db *DB) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // they were accepted. Duplicate is false: it describes an acceptance, not
 // the stored alert.
 func (db *DB) AcceptedAlert(ctx context.Context, id string) (*hookline.AcceptedAlert, error) {
-	var a hookline.AcceptedAlert
+	var a *hookline.AcceptedAlert
 	err := db.readTx(ctx, func(tx *sql.Tx) error {
-		var (
-			key      sql.NullString
-			received int64
-			body     string
-		)
-		err := tx.QueryRowContext(ctx, `SELECT id, source, idempotency_key, received_at, body FROM alerts WHERE id = ?`, id).
-			Scan(&a.ID, &a.Source, &key, &received, &body)
+		var err error
+		a, err = deliverylog.ScanAlert(tx.QueryRowContext(ctx, `SELECT `+deliverylog.AlertColumns+` FROM alerts WHERE id = ?`, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return hookline.Errorf(hookline.ENOTFOUND, "alert %s not found", id)
 		} else if err != nil {
 			return err
 		}
-		a.IdempotencyKey, a.ReceivedAt = key.String, unixnano.Time(received)
-		alert, err := decodeAlert(id, body)
-		if err != nil {
-			return err
-		}
-		a.Alert = *alert
-		rows, err := tx.QueryContext(ctx, alertDeliveriesSQL, id)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		a.Deliveries = []*hookline.Delivery{}
-		for rows.Next() {
-			d, err := scanDelivery(rows)
-			if err != nil {
-				return err
-			}
-			a.Deliveries = append(a.Deliveries, d)
-		}
-		return rows.Err()
+		ds, err := queryAll(ctx, tx, scanDeliveryRow, alertDeliveriesSQL, id)
+		a.Deliveries = append(a.Deliveries, ds...)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read alert %s: %w", id, err)
 	}
-	return &a, nil
+	return a, nil
 }
 
 // ReplayDelivery makes a failed or dead delivery pending again, due at (the
@@ -169,42 +136,20 @@ func (db *DB) ReplayDelivery(ctx context.Context, owner, id string, at time.Time
 // is by key: a page continues after the last delivery of the previous one,
 // whatever was added since.
 func (db *DB) Deliveries(ctx context.Context, f hookline.DeliveryFilter) ([]*hookline.Delivery, string, error) {
-	var p hookline.Problems
-	limit := listpage.Limit(&p, f.Limit)
-	if f.State != "" && !f.State.Valid() {
-		p.Add("state", "must be one of pending, delivered, failed or dead, not %q", f.State)
-	}
-	for _, t := range []struct {
-		name string
-		v    time.Time
-	}{{"since", f.Since}, {"until", f.Until}} {
-		if !unixnano.InRange(t.v) && !t.v.IsZero() {
-			p.Add(t.name, "is out of range")
-		}
-	}
-	after, err := decodeDeliveryToken(f.Token)
+	limit, after, err := deliverylog.CheckDeliveries(f)
 	if err != nil {
-		p.AddError("token", err)
-	}
-	if err := p.Err(); err != nil {
 		return nil, "", fmt.Errorf("list deliveries: %w", err)
 	}
-
 	query, args := listDeliveriesQuery(f, after, limit+1) // one more shows whether a page follows
 	rows, err := db.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list deliveries: %w", err)
 	}
-	list, more, err := scanPage(rows, limit, func(s scanner) (*hookline.Delivery, error) { return scanDelivery(s) })
+	list, more, err := scanPage(rows, limit, scanDeliveryRow)
 	if err != nil {
 		return nil, "", fmt.Errorf("list deliveries: %w", err)
 	}
-	next := ""
-	if more {
-		last := list[len(list)-1]
-		next = encodeDeliveryToken(deliveryKey{CreatedAt: last.CreatedAt.UnixNano(), ID: last.ID})
-	}
-	return list, next, nil
+	return list, deliverylog.DeliveriesToken(list, more), nil
 }
 
 // listDeliveriesQuery builds the log's query. Each filter has an index that
@@ -246,17 +191,11 @@ func listDeliveriesQuery(f hookline.DeliveryFilter, after *deliveryKey, limit in
 }
 
 // deliveryKey is the sort key of the last delivery of a page.
-type deliveryKey struct {
-	CreatedAt int64  `json:"c"`
-	ID        string `json:"i"`
-}
+type deliveryKey = deliverylog.DeliveryKey
 
-func encodeDeliveryToken(k deliveryKey) string { return listpage.Encode(k) }
-
-// decodeDeliveryToken parses a page token; "" means the first page (nil).
-func decodeDeliveryToken(token string) (*deliveryKey, error) {
-	return listpage.Decode(token, func(k deliveryKey) bool { return idForm.MatchString(k.ID) })
-}
+// scanDeliveryRow is scanDelivery without extra columns, for queryAll and
+// scanPage.
+func scanDeliveryRow(s scanner) (*hookline.Delivery, error) { return scanDelivery(s) }
 
 // QueueStats counts the pending deliveries and finds the oldest. Both come
 // from the state index, without reading the table; the count walks the
@@ -283,51 +222,15 @@ const queueStatsSQL = `SELECT COUNT(*), MIN(created_at) FROM deliveries WHERE st
 // in the window plus a few index seeks per bucket: no row of the table is
 // read, nothing is sorted, and deliveries before since are not touched.
 func (db *DB) DeliveryCounts(ctx context.Context, since time.Time, bucket time.Duration) ([]hookline.DeliveryBucket, error) {
-	now := db.now()
-	var p hookline.Problems
-	switch {
-	case since.IsZero():
-		p.Add("since", "is required")
-	case !unixnano.InRange(since):
-		p.Add("since", "is out of range")
-	case since.After(now):
-		p.Add("since", "is %s after now; counts start in the past", since.Sub(now).Round(time.Millisecond))
-	}
-	if bucket <= 0 {
-		p.Add("bucket", "must be longer than zero, not %s", bucket)
-	}
-	if err := p.Err(); err != nil {
-		return nil, fmt.Errorf("count deliveries: %w", err)
-	}
-	n := int64(now.Sub(since)/bucket) + 1
-	if n > hookline.MaxDeliveryBuckets {
-		p.Add("bucket", "makes %d buckets of %s from since to now; at most %d are allowed: choose a longer bucket or a later since",
-			n, bucket, hookline.MaxDeliveryBuckets)
-		return nil, fmt.Errorf("count deliveries: %w", p.Err())
-	}
-	start := since.UTC()
-	out := make([]hookline.DeliveryBucket, n)
-	for i := range out {
-		out[i].Start = start.Add(time.Duration(i) * bucket)
-	}
-	rows, err := db.read.QueryContext(ctx, deliveryCountsSQL, start.UnixNano(), int64(bucket), n)
+	out, err := deliverylog.Buckets(since, db.now(), bucket)
 	if err != nil {
 		return nil, fmt.Errorf("count deliveries: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var i int64
-		var c hookline.DeliveryBucket
-		if err := rows.Scan(&i, &c.Pending, &c.Delivered, &c.Failed, &c.Dead); err != nil {
-			return nil, fmt.Errorf("count deliveries: %w", err)
-		}
-		if i < 0 || i >= n {
-			return nil, fmt.Errorf("count deliveries: bucket %d of %d", i, n)
-		}
-		c.Start = out[i].Start
-		out[i] = c
+	rows, err := db.read.QueryContext(ctx, deliveryCountsSQL, out[0].Start.UnixNano(), int64(bucket), int64(len(out)))
+	if err != nil {
+		return nil, fmt.Errorf("count deliveries: %w", err)
 	}
-	if err := rows.Err(); err != nil {
+	if err := deliverylog.ReadCounts(rows, out); err != nil {
 		return nil, fmt.Errorf("count deliveries: %w", err)
 	}
 	return out, nil
@@ -359,7 +262,7 @@ func (db *DB) LatestDeliveries(ctx context.Context) ([]*hookline.Delivery, error
 	if err != nil {
 		return nil, fmt.Errorf("latest deliveries: %w", err)
 	}
-	list, _, err := scanPage(rows, math.MaxInt, func(s scanner) (*hookline.Delivery, error) { return scanDelivery(s) })
+	list, _, err := scanPage(rows, math.MaxInt, scanDeliveryRow)
 	if err != nil {
 		return nil, fmt.Errorf("latest deliveries: %w", err)
 	}

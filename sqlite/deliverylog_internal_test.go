@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/deliverylog"
 	"github.com/hookline/hookline/keyring"
+	"github.com/hookline/hookline/listpage"
 	"github.com/hookline/hookline/storetest"
 )
 
@@ -252,4 +254,12 @@ func BenchmarkDeliveryPage(b *testing.B) {
 			}
 		})
 	}
+}
+
+// The delivery log's tokens, as FuzzDeliveryToken reads and writes them
+// (package deliverylog).
+func encodeDeliveryToken(k deliveryKey) string { return listpage.Encode(k) }
+
+func decodeDeliveryToken(token string) (*deliveryKey, error) {
+	return deliverylog.DecodeDeliveryToken(token)
 }

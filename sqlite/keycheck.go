@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -50,8 +49,6 @@ func (s keyStore) Check(ctx context.Context) (string, bool, error) {
 	return check, err == nil, err
 }
 
-// Secrets skips a row whose secrets column does not decode: reads report
-// it.
 func (s keyStore) Secrets(ctx context.Context) ([]keycheck.Sealed, error) {
 	rows, err := s.tx.QueryContext(ctx, `SELECT id, secrets FROM connections WHERE secrets <> '{}' ORDER BY id`)
 	if err != nil {
@@ -60,15 +57,11 @@ func (s keyStore) Secrets(ctx context.Context) ([]keycheck.Sealed, error) {
 	defer rows.Close()
 	var list []keycheck.Sealed
 	for rows.Next() {
-		var r keycheck.Sealed
-		var secrets string
-		if err := rows.Scan(&r.ID, &secrets); err != nil {
+		var id, secrets string
+		if err := rows.Scan(&id, &secrets); err != nil {
 			return nil, fmt.Errorf("read secrets: %w", err)
 		}
-		if json.Unmarshal([]byte(secrets), &r.Secrets) != nil {
-			continue
-		}
-		list = append(list, r)
+		list = append(list, keycheck.Decode(id, secrets))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read secrets: %w", err)
@@ -91,11 +84,4 @@ func (s keyStore) WriteCheck(ctx context.Context, value string) error {
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value, modified_at = excluded.modified_at`,
 		settingKeyCheck, value, formatTime(s.db.now()))
 	return err
-}
-
-// secretsRow is the sealed secrets of one connection, as Rotate reads
-// them.
-type secretsRow struct {
-	id      string
-	secrets map[string]string
 }

@@ -4,14 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/hookline/hookline"
-	"github.com/hookline/hookline/unixnano"
+	"github.com/hookline/hookline/logrecord"
 )
 
 // Log records. The table (migration 0005) is built for appending and for
@@ -19,37 +17,7 @@ import (
 // nanoseconds since 1970, so a record's Time comes back exactly as given
 // (in UTC).
 
-const logColumns = `id, time, received_at, source_id, category, host, name, message`
-
-// checkRecord returns the problems of a record the store cannot keep. The
-// receiver validates and truncates what it takes; these checks keep a
-// caller's mistake from being stored.
-func checkRecord(p *hookline.Problems, i int, r *hookline.LogRecord) {
-	at := fmt.Sprintf("records[%d]", i)
-	if r.SourceID == "" {
-		p.Add(at+".sourceId", "is required")
-	}
-	if len(r.Message) > hookline.MaxLogMessageBytes {
-		p.Add(at+".message", "is %d bytes long; at most %d are allowed", len(r.Message), hookline.MaxLogMessageBytes)
-	} else if !utf8.ValidString(r.Message) {
-		p.Add(at+".message", "is not valid UTF-8")
-	}
-	for _, f := range []struct{ name, v string }{{"category", r.Category}, {"host", r.Host}, {"name", r.Name}} {
-		// Bytes, not characters: a cheap bound per record; the receiver
-		// checks the characters once a request.
-		if len(f.v) > 4*hookline.MaxMetadataLen || !utf8.ValidString(f.v) {
-			p.Add(at+"."+f.name, "must be valid UTF-8 of at most %d characters", hookline.MaxMetadataLen)
-		}
-	}
-	for _, t := range []struct {
-		name string
-		v    time.Time
-	}{{"time", r.Time}, {"receivedAt", r.ReceivedAt}} {
-		if t.v.Before(unixnano.Min) || !t.v.Before(unixnano.Max) { // the largest is ScanLogs' open upper bound
-			p.Add(at+"."+t.name, "must be between the years 1678 and 2262")
-		}
-	}
-}
+const logColumns = logrecord.ColumnList
 
 // AppendLogs stores records in one transaction. It fills in, on success
 // only, each record's ID, ReceivedAt (the store's clock, when zero) and
@@ -66,29 +34,14 @@ func (db *DB) AppendLogs(ctx context.Context, records []hookline.LogRecord) erro
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("append %d log records: %w", len(records), err)
 	}
-	now := db.now()
-	rows := make([]hookline.LogRecord, len(records))
-	var p hookline.Problems
-	for i, r := range records {
-		if r.ReceivedAt.IsZero() {
-			r.ReceivedAt = now
-		}
-		if r.Time.IsZero() {
-			r.Time = r.ReceivedAt
-		}
-		r.Time, r.ReceivedAt = r.Time.UTC(), r.ReceivedAt.UTC()
-		checkRecord(&p, i, &r)
-		rows[i] = r
-	}
-	if err := p.Err(); err != nil {
+	rows, err := logrecord.Prepare(records, db.now(), nil)
+	if err != nil {
 		return fmt.Errorf("append %d log records: %w", len(records), err)
 	}
 	if err := db.logs.append(&appendCall{rows: rows}, db.commitLogs); err != nil {
 		return fmt.Errorf("append %d log records: %w", len(records), err)
 	}
-	for i := range records {
-		records[i].ID, records[i].Time, records[i].ReceivedAt = rows[i].ID, rows[i].Time, rows[i].ReceivedAt
-	}
+	logrecord.CopyBack(records, rows)
 	return nil
 }
 
@@ -236,62 +189,22 @@ func countReceived(ctx context.Context, tx *sql.Tx, rows []hookline.LogRecord, n
 	return nil
 }
 
-// scanPageSize is how many records ScanLogs reads with one query. It
-// hands them to fn only after the query is done, so that a slow fn holds
-// neither a connection nor a read snapshot that would keep the WAL from
-// being checkpointed.
-const scanPageSize = 1000
-
-// ScanLogs calls fn with the records selected by scan, newest first. It
-// reads them a page at a time, each page a query that continues below the
-// last record of the one before (keyset paging on time and ID), so records
-// arriving during a scan are either seen once or not at all.
+// ScanLogs calls fn with the records selected by scan, newest first, a
+// page (logrecord.PageSize) a query: each query ends before fn sees its
+// records, so that a slow fn holds neither a connection nor a read
+// snapshot that would keep the WAL from being checkpointed. Paging is by
+// key (logrecord.Scan), so records arriving during a scan are either seen
+// once or not at all.
 func (db *DB) ScanLogs(ctx context.Context, scan hookline.LogScan, fn func(hookline.LogRecord) error) error {
-	if scan.Limit < 0 {
-		var p hookline.Problems
-		p.Add("limit", "must not be negative")
-		return fmt.Errorf("scan logs: %w", p.Err())
-	}
-	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
-	if !scan.From.IsZero() {
-		lo = unixnano.Clamp(scan.From)
-	}
-	if !scan.To.IsZero() {
-		hi = unixnano.Clamp(scan.To)
-	}
 	filter, filterArgs := categoryFilter(scan.Categories)
-	var after *logKey
-	left := scan.Limit
-	for {
-		n := scanPageSize
-		if scan.Limit > 0 {
-			n = min(n, left)
-		}
+	return logrecord.Scan(scan, func(lo, hi int64, after *logKey, n int) ([]hookline.LogRecord, error) {
 		query, args := scanLogsQuery(lo, hi, filter, filterArgs, after, n)
-		page, err := queryAll(ctx, db.read, scanLogRecord, query, args...)
-		if err != nil {
-			return fmt.Errorf("scan logs: %w", err)
-		}
-		for _, r := range page {
-			if err := fn(r); err != nil {
-				return err
-			}
-		}
-		if len(page) < n {
-			return nil
-		}
-		if scan.Limit > 0 {
-			if left -= len(page); left == 0 {
-				return nil
-			}
-		}
-		last := page[len(page)-1]
-		after = &logKey{time: last.Time.UnixNano(), id: last.ID}
-	}
+		return queryAll(ctx, db.read, logrecord.ScanRow, query, args...)
+	}, fn)
 }
 
 // logKey is the position of the last record of a page.
-type logKey struct{ time, id int64 }
+type logKey = logrecord.Key
 
 // scanLogsQuery returns the query of one page of a scan. It walks
 // logs_time backwards (TestLogQueryPlans), from the upper bound of time: a
@@ -303,7 +216,7 @@ func scanLogsQuery(lo, hi int64, filter string, filterArgs []any, after *logKey,
 	args := []any{lo, hi}
 	if after != nil {
 		query = `SELECT ` + logColumns + ` FROM logs WHERE time >= ? AND time <= ? AND (time < ? OR id < ?)`
-		args = []any{lo, after.time, after.time, after.id}
+		args = []any{lo, after.Time, after.Time, after.ID}
 	}
 	if filter != "" {
 		query += ` AND (` + filter + `)`
@@ -326,10 +239,10 @@ func categoryFilter(patterns []string) (string, []any) {
 	for _, pat := range patterns {
 		if prefix, ok := strings.CutSuffix(pat, "*"); ok {
 			terms = append(terms, `category LIKE ? ESCAPE '\'`)
-			args = append(args, likeEscaper.Replace(prefix)+"%")
+			args = append(args, logrecord.EscapeLike(prefix)+"%")
 			continue
 		}
-		exact = append(exact, asciiLower(pat))
+		exact = append(exact, logrecord.ASCIILower(pat))
 	}
 	if len(exact) > 0 {
 		terms = append(terms, `lower(category) IN (?`+strings.Repeat(`, ?`, len(exact)-1)+`)`)
@@ -340,57 +253,18 @@ func categoryFilter(patterns []string) (string, []any) {
 	return strings.Join(terms, ` OR `), args
 }
 
-var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
-
-func scanLogRecord(s scanner) (hookline.LogRecord, error) {
-	var (
-		r              hookline.LogRecord
-		at, receivedAt int64
-	)
-	if err := s.Scan(&r.ID, &at, &receivedAt, &r.SourceID, &r.Category, &r.Host, &r.Name, &r.Message); err != nil {
-		return r, err
-	}
-	r.Time, r.ReceivedAt = time.Unix(0, at).UTC(), time.Unix(0, receivedAt).UTC()
-	return r, nil
-}
-
-// pruneBatch bounds the records one statement of PruneLogs deletes: each
-// is its own transaction, so alerts and ingest wait for at most one batch.
-const pruneBatch = 5000
-
 // PruneLogs deletes the records whose Time is before the given time, oldest
-// first, a batch a transaction, and returns how many it deleted. Stopped by
-// ctx, it returns what it deleted so far with ctx's error.
+// first, a batch (logrecord.PruneBatch) a transaction, and returns how many
+// it deleted. Stopped by ctx, it returns what it deleted so far with ctx's
+// error.
 func (db *DB) PruneLogs(ctx context.Context, before time.Time) (int64, error) {
-	var total int64
-	cut := unixnano.Clamp(before)
-	for {
-		if err := ctx.Err(); err != nil {
-			return total, fmt.Errorf("prune logs: %w", err)
-		}
-		res, err := db.write.ExecContext(ctx, pruneLogsSQL, cut, pruneBatch)
+	return logrecord.Prune(ctx, before, func(ctx context.Context, cut int64, limit int) (int64, error) {
+		res, err := db.write.ExecContext(ctx, pruneLogsSQL, cut, limit)
 		if err != nil {
-			return total, fmt.Errorf("prune logs: %w", err)
+			return 0, err
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return total, fmt.Errorf("prune logs: %w", err)
-		}
-		total += n
-		if n < pruneBatch {
-			return total, nil
-		}
-	}
+		return res.RowsAffected()
+	})
 }
 
 // pruneLogsSQL deletes one batch from the left edge of logs_time.

@@ -22,7 +22,7 @@ func TestLogQueryPlans(t *testing.T) {
 		want  string
 	}{
 		{"scan", scan(nil, nil), "SEARCH logs USING INDEX logs_time (time>? AND time<?)"},
-		{"scan next page", scan(nil, &logKey{time: 1, id: 2}), "SEARCH logs USING INDEX logs_time (time>? AND time<?)"},
+		{"scan next page", scan(nil, &logKey{Time: 1, ID: 2}), "SEARCH logs USING INDEX logs_time (time>? AND time<?)"},
 		{"scan categories", scan([]string{"prod/web", "stage/*"}, &logKey{}), "SEARCH logs USING INDEX logs_time (time>? AND time<?)"},
 		{"prune", pruneLogsSQL, "SEARCH logs USING COVERING INDEX logs_time (time<?)"},
 		{"last ID", `SELECT coalesce(max(id), 0) FROM logs`, "SEARCH logs"},

@@ -2,32 +2,28 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
+	"github.com/hookline/hookline/keycheck"
 	"github.com/hookline/hookline/keyring"
 )
 
 // ErrRotationUncertain means that the commit of a rotation failed in a way
 // that does not tell whether it took effect: the database may be sealed with
 // either key, so both must be kept. A keyring holding both opens it, and
-// sqlite.Open then re-seals it under that keyring's primary key.
-var ErrRotationUncertain = errors.New("the rotation may or may not have been committed")
+// sqlite.Open then re-seals it under that keyring's primary key. It is
+// keycheck.ErrRotationUncertain, the same for both engines.
+var ErrRotationUncertain = keycheck.ErrRotationUncertain
 
-// Rotation is what Rotate re-sealed.
-type Rotation struct {
-	KeyID       string // the key that seals every value now
-	Connections int    // connections whose secrets were re-sealed
-	Secrets     int    // secret values re-sealed, the key check not counted
-}
+// Rotation is what Rotate re-sealed (keycheck.Rotation).
+type Rotation = keycheck.Rotation
 
 // Rotate re-seals every sealed value of the database at path under next's
 // primary key, in one transaction: the secrets of every connection and the
-// key check. Open runs first with current, so the database must open with
-// current (see Open); the caller must make sure no other process uses the
-// database.
+// key check (keycheck.Checker.Rotate). Open runs first with current, so the
+// database must open with current (see Open); the caller must make sure no
+// other process uses the database.
 //
 // Every value must open with current. One that does not (sealed with a key
 // current lacks, or damaged) fails the rotation and nothing changes:
@@ -46,12 +42,13 @@ func Rotate(ctx context.Context, path string, current, next *keyring.Keyring) (R
 	if next.KeyID() == db.kr.KeyID() {
 		return Rotation{}, fmt.Errorf("rotate: the new key is the current key (key id %s)", next.KeyID())
 	}
-	rot := Rotation{KeyID: next.KeyID()}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return Rotation{}, fmt.Errorf("rotate: begin: %w", err)
 	}
-	if err := db.resealAll(ctx, tx, next, &rot); err != nil {
+	c := keycheck.Checker{Keyring: db.kr, SecretAAD: secretAAD}
+	rot, err := c.Rotate(ctx, keyStore{tx: tx, db: db}, next)
+	if err != nil {
 		return Rotation{}, fmt.Errorf("rotate: %w", errors.Join(err, rollback(tx)))
 	}
 	if err := tx.Commit(); err != nil {
@@ -60,71 +57,4 @@ func Rotate(ctx context.Context, path string, current, next *keyring.Keyring) (R
 	// The commit is durable (synchronous=FULL): the deferred Close only
 	// checkpoints the WAL, and its failure would change nothing.
 	return rot, nil
-}
-
-// resealAll opens every sealed value with db's keyring and writes it back
-// sealed with next, counting into rot.
-func (db *DB) resealAll(ctx context.Context, tx *sql.Tx, next *keyring.Keyring, rot *Rotation) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id, secrets FROM connections WHERE secrets <> '{}' ORDER BY id`)
-	if err != nil {
-		return fmt.Errorf("read secrets: %w", err)
-	}
-	var list []secretsRow
-	for rows.Next() {
-		var r secretsRow
-		var secrets string
-		if err := rows.Scan(&r.id, &secrets); err != nil {
-			rows.Close()
-			return fmt.Errorf("read secrets: %w", err)
-		}
-		if json.Unmarshal([]byte(secrets), &r.secrets) != nil {
-			rows.Close()
-			// Not the JSON error: it quotes the text around the fault.
-			return fmt.Errorf("connection %s: the secrets column is not a JSON object of strings; "+
-				"delete the connection (or fix the row) and rotate again", r.id)
-		}
-		list = append(list, r)
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return fmt.Errorf("read secrets: %w", err)
-	}
-
-	for _, r := range list {
-		for name, v := range r.secrets {
-			aad := secretAAD(r.id, name)
-			plain, err := db.kr.Open(v, aad)
-			if err != nil {
-				return fmt.Errorf("connection %s: secret %q does not open (%w); give the key that sealed it in "+
-					"HOOKLINE_MASTER_KEY_OLD, or delete the connection, and rotate again", r.id, name, err)
-			}
-			if r.secrets[name], err = next.Seal(plain, aad); err != nil {
-				return fmt.Errorf("connection %s: seal secret %q: %w", r.id, name, err)
-			}
-			rot.Secrets++
-		}
-		secrets, err := marshalMap(r.secrets)
-		if err != nil {
-			return fmt.Errorf("connection %s: encode secrets: %w", r.id, err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE connections SET secrets = ? WHERE id = ?`, secrets, r.id); err != nil {
-			return fmt.Errorf("connection %s: write secrets: %w", r.id, err)
-		}
-		rot.Connections++
-	}
-
-	// Open wrote the key check (sealed with current's primary key) if it
-	// was missing, so there is one to replace.
-	check, err := next.Seal([]byte(keyCheckValue), keyCheckAAD)
-	if err != nil {
-		return fmt.Errorf("seal key check: %w", err)
-	}
-	res, err := tx.ExecContext(ctx, `UPDATE settings SET value = ?, modified_at = ? WHERE key = ?`,
-		check, formatTime(db.now()), settingKeyCheck)
-	if err != nil {
-		return fmt.Errorf("write key check: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return fmt.Errorf("write key check: %d rows changed (%v); want 1", n, err)
-	}
-	return nil
 }

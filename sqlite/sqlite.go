@@ -23,6 +23,8 @@ import (
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/keyring"
 	"github.com/hookline/hookline/listpage"
+	"github.com/hookline/hookline/rowid"
+	"github.com/hookline/hookline/rowrule"
 
 	sqlitedriver "modernc.org/sqlite" // also registers the "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
@@ -310,30 +312,21 @@ func parseStamps(row, createdAt, modifiedAt string) (created, modified time.Time
 	return created, modified, nil
 }
 
-// notBefore returns t, or earliest when t is before it: a clock stepped
-// back must not make something modified before it was created.
-func notBefore(t, earliest time.Time) time.Time {
-	if t.Before(earliest) {
-		return earliest
-	}
-	return t
-}
+// notBefore is rowrule.NotBefore: a clock stepped back must not make
+// something modified before it was created.
+func notBefore(t, earliest time.Time) time.Time { return rowrule.NotBefore(t, earliest) }
+
+// idGen draws the time-ordered IDs of alerts, deliveries and audit events
+// (rowid.Gen).
+type idGen struct{ rowid.Gen }
+
+func (g *idGen) next(now time.Time) (string, error) { return g.Next(now) }
 
 func boolInt(b bool) int {
 	if b {
 		return 1
 	}
 	return 0
-}
-
-// conflictOn is ECONFLICT naming the field whose value another row holds,
-// so that a client can point at the input to change.
-func conflictOn(field, why, format string, args ...any) error {
-	return &hookline.Error{
-		Code:    hookline.ECONFLICT,
-		Message: fmt.Sprintf(format, args...),
-		Fields:  []hookline.FieldError{{Field: field, Message: why}},
-	}
 }
 
 // isUniqueConflict reports whether err is a UNIQUE index violation (not
@@ -348,7 +341,7 @@ func isUniqueConflict(err error) bool {
 // an error.
 func unusedIDIn(ctx context.Context, tx *sql.Tx, table string) (string, error) {
 	for range 5 {
-		id, err := newID()
+		id, err := rowid.New()
 		if err != nil {
 			return "", err
 		}
