@@ -1,8 +1,10 @@
-// Package deliverylog owns the engine-neutral half of reading the delivery
-// log and the alerts list: the checks of their filters and the errors they
-// give, their page keys and tokens, the buckets of DeliveryCounts, and
-// reading rows into attempts, accepted alerts and counts. The engines keep
-// their SQL, their transactions and their indexes.
+// Package deliverylog owns the engine-neutral half of the delivery store:
+// the checks of what is accepted and recorded (queue.go), the decoding and
+// order of claimed deliveries; reading the delivery log and the alerts
+// list: the checks of their filters and the errors they give, their page
+// keys and tokens, the buckets of DeliveryCounts, and reading rows into
+// attempts, accepted alerts and counts. The engines keep their SQL, their
+// transactions, locks and indexes.
 package deliverylog
 
 import (
@@ -12,6 +14,7 @@ import (
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/listpage"
+	"github.com/hookline/hookline/rowid"
 	"github.com/hookline/hookline/unixnano"
 )
 
@@ -56,7 +59,7 @@ func CheckAlerts(f hookline.AlertFilter) (int, *AlertKey, error) {
 	var p hookline.Problems
 	limit := listpage.Limit(&p, f.Limit)
 	checkRange(&p, f.Since, f.Until)
-	after, err := listpage.Decode(f.Token, func(k AlertKey) bool { return validID(k.ID) })
+	after, err := listpage.Decode(f.Token, func(k AlertKey) bool { return rowid.Valid(k.ID) })
 	if err != nil {
 		p.AddError("token", err)
 	}
@@ -79,7 +82,7 @@ func checkRange(p *hookline.Problems, since, until time.Time) {
 // DecodeDeliveryToken parses a page token of the delivery log; "" means the
 // first page (nil).
 func DecodeDeliveryToken(token string) (*DeliveryKey, error) {
-	return listpage.Decode(token, func(k DeliveryKey) bool { return validID(k.ID) })
+	return listpage.Decode(token, func(k DeliveryKey) bool { return rowid.Valid(k.ID) })
 }
 
 // DeliveriesToken is the token of the page after list, "" when no more
@@ -99,20 +102,6 @@ func AlertsToken(list []*hookline.AcceptedAlert, more bool) string {
 	}
 	last := list[len(list)-1]
 	return listpage.Encode(AlertKey{ReceivedAt: last.ReceivedAt.UnixNano(), ID: last.ID})
-}
-
-// validID reports whether id has the form of the IDs the stores draw: 16
-// upper-case hex digits (package rowid).
-func validID(id string) bool {
-	if len(id) != 16 {
-		return false
-	}
-	for _, c := range []byte(id) {
-		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
 }
 
 // AlertColumns are the columns of the alerts table ScanAlert reads, in its

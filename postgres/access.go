@@ -9,6 +9,7 @@ import (
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/accessrule"
+	"github.com/hookline/hookline/rowrule"
 )
 
 // The access store. Beyond hookline.AccessStore's contract:
@@ -139,7 +140,7 @@ func (db *DB) createUser(ctx context.Context, u *hookline.User, first bool) erro
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO users (id, email, email_key, name, password_hash, disabled, created_at, modified_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			row.ID, row.Email, nameKey(row.Email), row.Name, row.PasswordHash, row.Disabled, row.CreatedAt, row.ModifiedAt)
+			row.ID, row.Email, rowrule.NameKey(row.Email), row.Name, row.PasswordHash, row.Disabled, row.CreatedAt, row.ModifiedAt)
 		if err != nil {
 			return mapUserConstraint(err, row.Email)
 		}
@@ -160,7 +161,7 @@ func (db *DB) createUser(ctx context.Context, u *hookline.User, first bool) erro
 // compared case-insensitively.
 func checkEmail(ctx context.Context, tx *sql.Tx, email, id string) error {
 	var n int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email_key = $1 AND id <> $2`, nameKey(email), id).Scan(&n)
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email_key = $1 AND id <> $2`, rowrule.NameKey(email), id).Scan(&n)
 	if err != nil {
 		return fmt.Errorf("check email: %w", err)
 	}
@@ -242,7 +243,7 @@ func (db *DB) User(ctx context.Context, id string) (*hookline.User, error) {
 // UserByEmail returns the user with the email, compared case-insensitively,
 // or ENOTFOUND.
 func (db *DB) UserByEmail(ctx context.Context, email string) (*hookline.User, error) {
-	u, err := scanUser(db.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email_key = $1`, nameKey(email)))
+	u, err := scanUser(db.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email_key = $1`, rowrule.NameKey(email)))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, fmt.Errorf("read user: %w", hookline.Errorf(hookline.ENOTFOUND, "no user has email %q", email))
@@ -261,7 +262,7 @@ func (db *DB) Users(ctx context.Context, opt hookline.ListOptions) ([]*hookline.
 // usersByEmail walks users_email_key.
 var usersByEmail = byName[*hookline.User]{
 	what: "users", table: "users", columns: userColumns, keyColumn: "email_key", scan: scanUser,
-	key: func(u *hookline.User) pageKey { return pageKey{NameKey: nameKey(u.Email), ID: u.ID} },
+	key: func(u *hookline.User) pageKey { return pageKey{NameKey: rowrule.NameKey(u.Email), ID: u.ID} },
 }
 
 // UpdateUser validates u and replaces the stored user u.ID's email, name,
@@ -289,7 +290,7 @@ func (db *DB) UpdateUser(ctx context.Context, u *hookline.User) error {
 			return err
 		}
 		row.CreatedAt = old.CreatedAt
-		row.ModifiedAt = notBefore(db.now(), old.CreatedAt)
+		row.ModifiedAt = rowrule.NotBefore(db.now(), old.CreatedAt)
 		if err := checkEmail(ctx, tx, row.Email, row.ID); err != nil {
 			return err
 		}
@@ -301,7 +302,7 @@ func (db *DB) UpdateUser(ctx context.Context, u *hookline.User) error {
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE users SET email = $1, email_key = $2, name = $3, password_hash = $4,
 			disabled = $5, modified_at = $6 WHERE id = $7`,
-			row.Email, nameKey(row.Email), row.Name, row.PasswordHash, row.Disabled, row.ModifiedAt, row.ID)
+			row.Email, rowrule.NameKey(row.Email), row.Name, row.PasswordHash, row.Disabled, row.ModifiedAt, row.ID)
 		if err != nil {
 			return mapUserConstraint(err, row.Email)
 		}

@@ -16,7 +16,7 @@ import (
 
 // The audit log. Every change is recorded by the transaction that makes
 // it, so the log holds exactly the changes that were committed. Events are
-// listed by ID, which idGen draws from the real clock: within a process
+// listed by ID, which rowid.Gen draws from the real clock: within a process
 // IDs never repeat or go back; across processes they are ordered to the
 // millisecond. An event's Time is the store's clock (DB.Now). An update
 // that changes nothing is recorded all the same.
@@ -50,7 +50,7 @@ func (db *DB) audit(ctx context.Context, tx *sql.Tx, c change) error {
 	// process drew in the same millisecond is skipped with ON CONFLICT
 	// rather than caught as an error.
 	for range 5 {
-		id, err := db.ids.next(time.Now())
+		id, err := db.ids.Next(time.Now())
 		if err != nil {
 			return fmt.Errorf("record audit event: %w", err)
 		}
@@ -80,7 +80,7 @@ type auditKey struct {
 func (db *DB) AuditEvents(ctx context.Context, f hookline.AuditFilter) ([]*hookline.AuditEvent, string, error) {
 	var p hookline.Problems
 	limit := listpage.Limit(&p, f.Limit)
-	after, err := listpage.Decode(f.Token, func(k auditKey) bool { return idForm.MatchString(k.ID) })
+	after, err := listpage.Decode(f.Token, func(k auditKey) bool { return rowid.Valid(k.ID) })
 	if err != nil {
 		p.AddError("token", err)
 	}
@@ -148,9 +148,3 @@ func scanAuditEvent(s scanner) (*hookline.AuditEvent, error) {
 	auditlog.SetViews(&e, before, after)
 	return &e, nil
 }
-
-// idGen draws the time-ordered IDs of alerts, deliveries and audit events
-// (rowid.Gen), so that the audit log's primary key is its listing order.
-type idGen struct{ rowid.Gen }
-
-func (g *idGen) next(now time.Time) (string, error) { return g.Next(now) }

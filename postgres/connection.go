@@ -9,6 +9,7 @@ import (
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/connrow"
+	"github.com/hookline/hookline/rowrule"
 )
 
 // The connection store. Its rules are hookline.ConnectionStore's and
@@ -17,11 +18,6 @@ import (
 // that check and the write, by the unique index connections_name_key.
 
 const connectionColumns = connrow.ColumnList
-
-// secretAAD is connrow.SecretAAD; the key check and Rotate seal with it.
-func secretAAD(id, name string) string { return connrow.SecretAAD(id, name) }
-
-func notFound(id string) error { return connrow.NotFound(id) }
 
 // CreateConnection validates and stores c, filling in its ID, CreatedAt,
 // ModifiedAt and, when empty, ModifiedBy (from CreatedBy). Like every
@@ -72,7 +68,7 @@ func (db *DB) CreateConnection(ctx context.Context, c *hookline.Connection) erro
 // mapConstraint catches a name taken meanwhile.
 func checkName(ctx context.Context, tx *sql.Tx, name, id string) error {
 	var other string
-	err := tx.QueryRowContext(ctx, `SELECT name FROM connections WHERE name_key = $1 AND id <> $2`, nameKey(name), id).Scan(&other)
+	err := tx.QueryRowContext(ctx, `SELECT name FROM connections WHERE name_key = $1 AND id <> $2`, rowrule.NameKey(name), id).Scan(&other)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil
@@ -98,10 +94,8 @@ func (db *DB) rowArgs(c *hookline.Connection) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return connrow.Args(c, j, nameKey(c.Name), func(t time.Time) any { return t }), nil
+	return connrow.Args(c, j, rowrule.NameKey(c.Name), func(t time.Time) any { return t }), nil
 }
-
-func marshalMap(m map[string]string) (string, error) { return connrow.MarshalMap(m) }
 
 // scanConnection reads a row of connectionColumns, opening its secrets. A
 // secret that does not open is an error: handing a connection on without it
@@ -129,7 +123,7 @@ func (db *DB) Connection(ctx context.Context, id string) (*hookline.Connection, 
 	c, err := db.scanConnection(row)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return nil, fmt.Errorf("read connection: %w", notFound(id))
+		return nil, fmt.Errorf("read connection: %w", connrow.NotFound(id))
 	case err != nil:
 		return nil, fmt.Errorf("read connection %s: %w", id, err)
 	}
@@ -142,7 +136,7 @@ func (db *DB) Connection(ctx context.Context, id string) (*hookline.Connection, 
 func (db *DB) Connections(ctx context.Context, opt hookline.ListOptions) ([]*hookline.Connection, string, error) {
 	return byName[*hookline.Connection]{
 		what: "connections", table: "connections", columns: connectionColumns, keyColumn: "name_key", scan: db.scanConnection,
-		key: func(c *hookline.Connection) pageKey { return pageKey{NameKey: nameKey(c.Name), ID: c.ID} },
+		key: func(c *hookline.Connection) pageKey { return pageKey{NameKey: rowrule.NameKey(c.Name), ID: c.ID} },
 	}.list(ctx, db.db, opt)
 }
 
@@ -164,7 +158,7 @@ func (db *DB) UpdateConnection(ctx context.Context, c *hookline.Connection) erro
 			return err
 		}
 		row.CreatedAt, row.CreatedBy = old.createdAt, old.createdBy
-		row.ModifiedAt = notBefore(db.now(), row.CreatedAt)
+		row.ModifiedAt = rowrule.NotBefore(db.now(), row.CreatedAt)
 		if err := checkName(ctx, tx, row.Name, row.ID); err != nil {
 			return err
 		}
@@ -239,7 +233,7 @@ func readStoredConnection(ctx context.Context, tx *sql.Tx, id string) (*storedCo
 			&c.ResolutionPayload, &j.Settings, &j.Secrets, &s.createdAt, &s.createdBy)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return nil, notFound(id)
+		return nil, connrow.NotFound(id)
 	case err != nil:
 		return nil, fmt.Errorf("read connection: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/deliverylog"
 	"github.com/hookline/hookline/unixnano"
 )
 
@@ -21,7 +22,7 @@ import (
 //   - Times are stored as Unix nanoseconds and come back in UTC. A time the
 //     store is given must lie between the years 1678 and 2262.
 //   - IDs of alerts and deliveries are 16 upper-case hex digits, ordered by
-//     the time they were drawn (see idGen).
+//     the time they were drawn (see rowid.Gen).
 //   - An alert's deliveries come back in the order they were accepted.
 //   - Deleting a connection keeps its deliveries and their attempts: the log
 //     outlives its target.
@@ -144,44 +145,6 @@ func deliveryNotFound(id string) error {
 	return hookline.Errorf(hookline.ENOTFOUND, "delivery %s not found", id)
 }
 
-// checkAlerts refuses what the store cannot keep. The API validates alerts
-// fully; these checks keep a caller's mistake from being stored, or from
-// failing the batch inside the database.
-func checkAlerts(alerts []*hookline.AcceptedAlert) error {
-	var p hookline.Problems
-	for i, a := range alerts {
-		at := fmt.Sprintf("alerts[%d]", i)
-		if a == nil {
-			p.Add(at, "is missing")
-			continue
-		}
-		if n := utf8.RuneCountInString(a.Source); n > hookline.MaxSourceLen {
-			p.Add(at+".source", "is %d characters long; at most %d are allowed", n, hookline.MaxSourceLen)
-		} else if !storableText(a.Source) {
-			p.Add(at+".source", "must be UTF-8 without NUL characters")
-		}
-		if n := utf8.RuneCountInString(a.IdempotencyKey); n > hookline.MaxIdempotencyKeyLen {
-			p.Add(at+".idempotencyKey", "is %d characters long; at most %d are allowed", n, hookline.MaxIdempotencyKeyLen)
-		} else if !storableText(a.IdempotencyKey) {
-			p.Add(at+".idempotencyKey", "must be UTF-8 without NUL characters")
-		}
-		if !unixnano.InRange(a.ReceivedAt) && !a.ReceivedAt.IsZero() {
-			p.Add(at+".receivedAt", "is out of range")
-		}
-		for j, d := range a.Deliveries {
-			switch {
-			case d == nil || d.ConnectionID == "":
-				p.Add(fmt.Sprintf("%s.notifications[%d].connectionId", at, j), "is required")
-			case !storableText(d.ConnectionID):
-				p.Add(fmt.Sprintf("%s.notifications[%d].connectionId", at, j), "must be UTF-8 without NUL characters")
-			case !storableText(d.Payload):
-				p.Add(fmt.Sprintf("%s.notifications[%d].payload", at, j), "must be UTF-8 without NUL characters")
-			}
-		}
-	}
-	return p.Err()
-}
-
 // AcceptAlerts stores alerts and their deliveries in one write transaction,
 // so a batch is all stored or none of it is. It fills in each alert's ID,
 // ReceivedAt (the store's clock when zero) and, for each delivery, its ID,
@@ -194,7 +157,7 @@ func checkAlerts(alerts []*hookline.AcceptedAlert) error {
 // ID, ReceivedAt and Deliveries become the stored ones and Duplicate is
 // set; Source and Alert are left as given.
 func (db *DB) AcceptAlerts(ctx context.Context, owner string, alerts []*hookline.AcceptedAlert) error {
-	if err := checkAlerts(alerts); err != nil {
+	if err := deliverylog.CheckAccepted(alerts, storableText); err != nil {
 		return fmt.Errorf("accept alerts: %w", err)
 	}
 	if len(alerts) == 0 {
@@ -309,7 +272,7 @@ func (db *DB) insertAlerts(ctx context.Context, tx *sql.Tx, batch []*hookline.Ac
 		sources, keys, triggers, bodies := make([]string, len(todo)), make([]string, len(todo)), make([]string, len(todo)), make([]string, len(todo))
 		received := make([]int64, len(todo))
 		for k, i := range todo {
-			id, err := db.ids.next(time.Now())
+			id, err := db.ids.Next(time.Now())
 			if err != nil {
 				return err
 			}
@@ -404,7 +367,7 @@ func (db *DB) insertDeliveries(ctx context.Context, tx *sql.Tx, owner string, no
 		ids, alertIDs, conns, triggers, payloads := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		positions, next := make([]int32, n), make([]int64, n)
 		for k, d := range todo {
-			id, err := db.ids.next(time.Now())
+			id, err := db.ids.Next(time.Now())
 			if err != nil {
 				return err
 			}
@@ -510,17 +473,6 @@ func scanDelivery(s scanner, extra ...any) (*hookline.Delivery, error) {
 	return &d, nil
 }
 
-// decodeAlert reads an alert's stored body.
-func decodeAlert(id, body string) (*hookline.Alert, error) {
-	var a hookline.Alert
-	if err := a.UnmarshalJSON([]byte(body)); err != nil {
-		// Not %w: an *hookline.Error in the chain would make a damaged row
-		// look like the caller's mistake.
-		return nil, fmt.Errorf("alert %s: decode stored body: %v", id, err)
-	}
-	return &a, nil
-}
-
 // ClaimDue marks for owner up to limit pending deliveries due by due, oldest
 // due first (then by ID), that owner does not hold and whose connection is
 // not in skip. Deliveries held by another owner are claimed too when that
@@ -586,37 +538,19 @@ func (db *DB) ClaimDue(ctx context.Context, owner string, due time.Time, limit i
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
-	alerts := make(map[string]*hookline.Alert, len(bodies))
-	unreadable := map[string]string{} // alert ID → why
-	for id, body := range bodies {
-		if a, err := decodeAlert(id, body); err != nil {
-			unreadable[id] = err.Error()
-		} else {
-			alerts[id] = a
-		}
-	}
+	unreadable := deliverylog.DecodeClaimed(claimed, bodies)
 	if len(unreadable) > 0 {
-		if claimed, err = db.failUnreadable(ctx, owner, claimed, unreadable); err != nil {
+		if err := db.failUnreadable(ctx, owner, claimed, unreadable); err != nil {
 			return nil, fmt.Errorf("claim deliveries: %w", err)
 		}
 	}
-	for _, cd := range claimed {
-		cd.Alert = alerts[cd.Delivery.AlertID]
-	}
-	// RETURNING yields rows in no promised order.
-	slices.SortFunc(claimed, func(a, b *hookline.ClaimedDelivery) int {
-		if c := a.Delivery.NextAttemptAt.Compare(b.Delivery.NextAttemptAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Delivery.ID, b.Delivery.ID)
-	})
-	return claimed, nil
+	return deliverylog.Readable(claimed, unreadable), nil
 }
 
 // failUnreadable fails the claimed deliveries whose stored alert does not
-// decode, and returns the others. Left pending, such a delivery would come
-// first in every claim and fail each one: the queue would stop behind it.
-func (db *DB) failUnreadable(ctx context.Context, owner string, claimed []*hookline.ClaimedDelivery, unreadable map[string]string) ([]*hookline.ClaimedDelivery, error) {
+// decode. Left pending, such a delivery would come first in every claim
+// and fail each one: the queue would stop behind it.
+func (db *DB) failUnreadable(ctx context.Context, owner string, claimed []*hookline.ClaimedDelivery, unreadable map[string]string) error {
 	now := db.now().UnixNano()
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		for _, cd := range claimed {
@@ -633,45 +567,7 @@ func (db *DB) failUnreadable(ctx context.Context, owner string, claimed []*hookl
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return slices.DeleteFunc(claimed, func(cd *hookline.ClaimedDelivery) bool {
-		_, bad := unreadable[cd.Delivery.AlertID]
-		return bad
-	}), nil
-}
-
-// checkResults refuses results that would store an impossible state.
-func checkResults(results []hookline.AttemptResult) error {
-	var p hookline.Problems
-	for i, r := range results {
-		at := fmt.Sprintf("results[%d]", i)
-		if r.Attempt.DeliveryID == "" {
-			p.Add(at+".attempt.deliveryId", "is required")
-		}
-		if r.Attempt.StartedAt.IsZero() {
-			p.Add(at+".attempt.startedAt", "is required")
-		}
-		if r.Attempt.N < 1 {
-			p.Add(at+".attempt.n", "must be 1 or more, not %d", r.Attempt.N)
-		}
-		if !r.State.Valid() {
-			p.Add(at+".state", "%q is not a delivery state", r.State)
-		}
-		if r.State == hookline.DeliveryPending && r.NextAttemptAt.IsZero() {
-			p.Add(at+".nextAttemptAt", "is required while the delivery is pending")
-		}
-		for _, t := range []struct {
-			name string
-			v    time.Time
-		}{{"nextAttemptAt", r.NextAttemptAt}, {"attempt.startedAt", r.Attempt.StartedAt}, {"attempt.retryAt", r.Attempt.RetryAt}} {
-			if !unixnano.InRange(t.v) && !t.v.IsZero() {
-				p.Add(at+"."+t.name, "is out of range")
-			}
-		}
-	}
-	return p.Err()
+	return err
 }
 
 // RecordAttempts logs the attempts and applies their outcomes in one write
@@ -687,7 +583,7 @@ func checkResults(results []hookline.AttemptResult) error {
 // caller redacts and truncates it); an error message that text cannot hold
 // is stored with U+FFFD in place of the offending bytes.
 func (db *DB) RecordAttempts(ctx context.Context, owner string, results []hookline.AttemptResult) error {
-	if err := checkResults(results); err != nil {
+	if err := deliverylog.CheckResults(results); err != nil {
 		return fmt.Errorf("record attempts: %w", err)
 	}
 	if len(results) == 0 {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/hookline/hookline/connrow"
 	"github.com/hookline/hookline/keycheck"
 )
 
@@ -34,7 +35,7 @@ func (db *DB) checkKey(ctx context.Context) error {
 		if err := advisoryLock(ctx, tx, lockKeyCheck); err != nil {
 			return err
 		}
-		c := keycheck.Checker{Keyring: db.kr, SecretAAD: secretAAD, Home: "database"}
+		c := keycheck.Checker{Keyring: db.kr, SecretAAD: connrow.SecretAAD, Home: "database"}
 		return c.Check(ctx, keyStore{tx: tx, db: db})
 	})
 }
@@ -77,7 +78,7 @@ func (s keyStore) Secrets(ctx context.Context) ([]keycheck.Sealed, error) {
 }
 
 func (s keyStore) WriteSecrets(ctx context.Context, r keycheck.Sealed) error {
-	secrets, err := marshalMap(r.Secrets)
+	secrets, err := connrow.MarshalMap(r.Secrets)
 	if err != nil {
 		return err
 	}

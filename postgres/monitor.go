@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/rowrule"
 	"github.com/hookline/hookline/storedform"
 	"github.com/hookline/hookline/unixnano"
 )
@@ -55,7 +56,7 @@ func monitorArgs(m *hookline.Monitor) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(args, nameKey(m.Name)), nil
+	return append(args, rowrule.NameKey(m.Name)), nil
 }
 
 // scanMonitor reads a row of storedform.MonitorColumns.
@@ -157,7 +158,7 @@ func (db *DB) Monitors(ctx context.Context, opt hookline.ListOptions) ([]*hookli
 // monitorsByName walks monitors_name_key.
 var monitorsByName = byName[*hookline.Monitor]{
 	what: "monitors", table: "monitors", columns: storedform.MonitorColumns, keyColumn: "name_key", scan: scanMonitor,
-	key: func(m *hookline.Monitor) pageKey { return pageKey{NameKey: nameKey(m.Name), ID: m.ID} },
+	key: func(m *hookline.Monitor) pageKey { return pageKey{NameKey: rowrule.NameKey(m.Name), ID: m.ID} },
 }
 
 // UpdateMonitor validates m and replaces the stored monitor m.ID with it.
@@ -181,7 +182,7 @@ func (db *DB) UpdateMonitor(ctx context.Context, m *hookline.Monitor) error {
 		}
 		now := db.now()
 		row.CreatedAt, row.CreatedBy = old.CreatedAt, old.CreatedBy
-		row.ModifiedAt = notBefore(now, old.CreatedAt)
+		row.ModifiedAt = rowrule.NotBefore(now, old.CreatedAt)
 		if err := checkMonitor(ctx, tx, &row, row.ID); err != nil {
 			return err
 		}

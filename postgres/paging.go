@@ -3,14 +3,12 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/listpage"
+	"github.com/hookline/hookline/rowid"
 )
-
-var idForm = regexp.MustCompile(`^[0-9A-F]{16}$`)
 
 // pageKey is the sort key of the last row of a page listed by name (see
 // byName); the next page starts after it.
@@ -24,7 +22,7 @@ func decodeToken(token string) (*pageKey, error) {
 	// PostgreSQL's text cannot hold NUL: a key with one was not issued here,
 	// and passing it on would fail the query rather than name the token.
 	return listpage.Decode(token, func(k pageKey) bool {
-		return idForm.MatchString(k.ID) && k.NameKey != "" && !strings.ContainsRune(k.NameKey, 0)
+		return rowid.Valid(k.ID) && k.NameKey != "" && !strings.ContainsRune(k.NameKey, 0)
 	})
 }
 

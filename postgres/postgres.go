@@ -37,7 +37,6 @@ import (
 	"github.com/hookline/hookline/keyring"
 	"github.com/hookline/hookline/listpage"
 	"github.com/hookline/hookline/rowid"
-	"github.com/hookline/hookline/rowrule"
 	"github.com/hookline/hookline/schema"
 )
 
@@ -100,8 +99,8 @@ type DB struct {
 
 	db   *sql.DB
 	kr   *keyring.Keyring
-	name string // the database URL without its password, for errors
-	ids  idGen  // IDs of audit events
+	name string    // the database URL without its password, for errors
+	ids  rowid.Gen // IDs of audit events
 
 	serving *sql.Conn // holds the serving lock (HoldServing); nil when not taken
 }
@@ -303,10 +302,6 @@ func scanPage[T any](rows *sql.Rows, limit int, scan func(scanner) (T, error)) (
 	return listpage.Scan(rows, limit, scan)
 }
 
-// nameKey is rowrule.NameKey, the form of a name that uniqueness and
-// ordering use (name_key, email_key).
-func nameKey(name string) string { return rowrule.NameKey(name) }
-
 // unusedIDIn draws IDs until one is free in table. With 64 random bits a
 // second draw all but never happens, but a collision must not surface as
 // an error. (A concurrent insert of the same ID fails on the primary key:
@@ -327,10 +322,6 @@ func unusedIDIn(ctx context.Context, tx *sql.Tx, table string) (string, error) {
 	}
 	return "", errors.New("generate ID: five random IDs were all taken")
 }
-
-// notBefore is rowrule.NotBefore: a clock stepped back must not make
-// something modified before it was created.
-func notBefore(t, earliest time.Time) time.Time { return rowrule.NotBefore(t, earliest) }
 
 // uniqueViolation reports whether err is a violation of the unique index
 // or constraint named constraint (SQLSTATE 23505). Naming it, rather than

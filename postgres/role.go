@@ -9,6 +9,7 @@ import (
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/accessrule"
+	"github.com/hookline/hookline/rowrule"
 )
 
 // roleColumns are the columns scanRole reads; capabilities come as a JSON
@@ -56,7 +57,7 @@ func readRole(ctx context.Context, q querier, id, lock string) (*hookline.Role, 
 // the check.
 func checkRoleName(ctx context.Context, tx *sql.Tx, name, id string) error {
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM roles WHERE name_key = $1 AND id <> $2`, nameKey(name), id).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM roles WHERE name_key = $1 AND id <> $2`, rowrule.NameKey(name), id).Scan(&n); err != nil {
 		return fmt.Errorf("check name: %w", err)
 	}
 	if n > 0 {
@@ -97,7 +98,7 @@ func (db *DB) CreateRole(ctx context.Context, r *hookline.Role) error {
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO roles (id, name, name_key, description, capabilities, built_in, created_at, modified_at)
 			VALUES ($1, $2, $3, $4, $5, false, $6, $7)`,
-			row.ID, row.Name, nameKey(row.Name), row.Description, capabilityNames(row.Capabilities), row.CreatedAt, row.ModifiedAt)
+			row.ID, row.Name, rowrule.NameKey(row.Name), row.Description, capabilityNames(row.Capabilities), row.CreatedAt, row.ModifiedAt)
 		if err != nil {
 			return mapRoleConstraint(err, row.Name)
 		}
@@ -155,12 +156,12 @@ func (db *DB) UpdateRole(ctx context.Context, r *hookline.Role) error {
 			return err
 		}
 		row.BuiltIn, row.CreatedAt = false, old.CreatedAt
-		row.ModifiedAt = notBefore(db.now(), old.CreatedAt)
+		row.ModifiedAt = rowrule.NotBefore(db.now(), old.CreatedAt)
 		if err := checkRoleName(ctx, tx, row.Name, row.ID); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE roles SET name = $1, name_key = $2, description = $3, capabilities = $4, modified_at = $5
-			WHERE id = $6`, row.Name, nameKey(row.Name), row.Description, capabilityNames(row.Capabilities), row.ModifiedAt, row.ID)
+			WHERE id = $6`, row.Name, rowrule.NameKey(row.Name), row.Description, capabilityNames(row.Capabilities), row.ModifiedAt, row.ID)
 		if err != nil {
 			return mapRoleConstraint(err, row.Name)
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/hookline/hookline/connrow"
 	"github.com/hookline/hookline/keycheck"
 	"github.com/hookline/hookline/keyring"
 )
@@ -70,6 +71,6 @@ func (db *DB) resealAll(ctx context.Context, tx *sql.Tx, next *keyring.Keyring) 
 	if err := advisoryLock(ctx, tx, lockKeyCheck); err != nil {
 		return Rotation{}, err
 	}
-	c := keycheck.Checker{Keyring: db.kr, SecretAAD: secretAAD}
+	c := keycheck.Checker{Keyring: db.kr, SecretAAD: connrow.SecretAAD}
 	return c.Rotate(ctx, keyStore{tx: tx, db: db}, next)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/auditlog"
+	"github.com/hookline/hookline/rowrule"
 	"github.com/hookline/hookline/sourcerule"
 )
 
@@ -72,7 +73,7 @@ func checkSourceKeys(ctx context.Context, tx *sql.Tx, name, tokenHash, id string
 	err := tx.QueryRowContext(ctx, `SELECT
 		EXISTS (SELECT 1 FROM sources WHERE name_key = $1 AND id <> $3),
 		EXISTS (SELECT 1 FROM sources WHERE token_hash = $2 AND id <> $3)`,
-		nameKey(name), tokenHash, id).Scan(&nameTaken, &hashTaken)
+		rowrule.NameKey(name), tokenHash, id).Scan(&nameTaken, &hashTaken)
 	if err != nil {
 		return fmt.Errorf("check name and token: %w", err)
 	}
@@ -99,7 +100,7 @@ func (db *DB) CreateSource(ctx context.Context, s *hookline.Source) error {
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO sources (id, name, name_key, description, category, host_name, token_hash, created_at, modified_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			row.ID, row.Name, nameKey(row.Name), row.Description, row.Category, row.HostName, row.TokenHash,
+			row.ID, row.Name, rowrule.NameKey(row.Name), row.Description, row.Category, row.HostName, row.TokenHash,
 			row.CreatedAt, row.ModifiedAt)
 		if err != nil {
 			return mapSourceConstraint(err, row.Name)
@@ -149,7 +150,7 @@ func (db *DB) Sources(ctx context.Context, opt hookline.ListOptions) ([]*hooklin
 // sourcesByName walks sources_name_key.
 var sourcesByName = byName[*hookline.Source]{
 	what: "sources", table: "sources", columns: sourceColumns, keyColumn: "name_key", scan: scanSource,
-	key: func(s *hookline.Source) pageKey { return pageKey{NameKey: nameKey(s.Name), ID: s.ID} },
+	key: func(s *hookline.Source) pageKey { return pageKey{NameKey: rowrule.NameKey(s.Name), ID: s.ID} },
 }
 
 // UpdateSource validates s and replaces the stored source's name,
@@ -173,7 +174,7 @@ func (db *DB) UpdateSource(ctx context.Context, s *hookline.Source) error {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE sources SET name = $1, name_key = $2, description = $3, category = $4, host_name = $5,
-			modified_at = $6 WHERE id = $7`, row.Name, nameKey(row.Name), row.Description, row.Category, row.HostName, row.ModifiedAt, row.ID)
+			modified_at = $6 WHERE id = $7`, row.Name, rowrule.NameKey(row.Name), row.Description, row.Category, row.HostName, row.ModifiedAt, row.ID)
 		if err != nil {
 			return mapSourceConstraint(err, row.Name)
 		}

@@ -54,3 +54,18 @@ func (g *Gen) Next(now time.Time) (string, error) {
 	g.mu.Unlock()
 	return fmt.Sprintf("%016X", id), nil
 }
+
+// Valid reports whether id has the form of the IDs drawn here: 16
+// upper-case hex digits. Page tokens carry IDs; one that does not have
+// the form did not come from the store.
+func Valid(id string) bool {
+	if len(id) != 16 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}

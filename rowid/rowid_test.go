@@ -104,3 +104,26 @@ func TestGenConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestValid(t *testing.T) {
+	drawn, err := rowid.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		id   string
+		want bool
+	}{
+		{drawn, true},
+		{"0123456789ABCDEF", true},
+		{"0123456789abcdef", false},
+		{"0123456789ABCDE", false},
+		{"0123456789ABCDEF0", false},
+		{"0123456789ABCDEG", false},
+		{"", false},
+	} {
+		if got := rowid.Valid(tt.id); got != tt.want {
+			t.Errorf("Valid(%q) = %v; want %v", tt.id, got, tt.want)
+		}
+	}
+}

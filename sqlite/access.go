@@ -9,6 +9,7 @@ import (
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/accessrule"
+	"github.com/hookline/hookline/rowrule"
 )
 
 // The access store. Beyond hookline.AccessStore's contract:
@@ -112,7 +113,7 @@ func (db *DB) createUser(ctx context.Context, u *hookline.User, first bool) erro
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO users (id, email, email_key, name, password_hash, disabled, created_at, modified_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			row.ID, row.Email, nameKey(row.Email), row.Name, row.PasswordHash, boolInt(row.Disabled),
+			row.ID, row.Email, rowrule.NameKey(row.Email), row.Name, row.PasswordHash, boolInt(row.Disabled),
 			formatTime(row.CreatedAt), formatTime(row.ModifiedAt))
 		if err != nil {
 			return mapUserConstraint(err, row.Email)
@@ -134,7 +135,7 @@ func (db *DB) createUser(ctx context.Context, u *hookline.User, first bool) erro
 // compared case-insensitively.
 func checkEmail(ctx context.Context, tx *sql.Tx, email, id string) error {
 	var n int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email_key = ? AND id <> ?`, nameKey(email), id).Scan(&n)
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email_key = ? AND id <> ?`, rowrule.NameKey(email), id).Scan(&n)
 	if err != nil {
 		return fmt.Errorf("check email: %w", err)
 	}
@@ -211,7 +212,7 @@ func (db *DB) User(ctx context.Context, id string) (*hookline.User, error) {
 // UserByEmail returns the user with the email, compared case-insensitively,
 // or ENOTFOUND.
 func (db *DB) UserByEmail(ctx context.Context, email string) (*hookline.User, error) {
-	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email_key = ?`, nameKey(email)))
+	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email_key = ?`, rowrule.NameKey(email)))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, fmt.Errorf("read user: %w", hookline.Errorf(hookline.ENOTFOUND, "no user has email %q", email))
@@ -230,7 +231,7 @@ func (db *DB) Users(ctx context.Context, opt hookline.ListOptions) ([]*hookline.
 // usersByEmail walks users_email_key.
 var usersByEmail = byName[*hookline.User]{
 	what: "users", table: "users", columns: userColumns, keyColumn: "email_key", scan: scanUser,
-	key: func(u *hookline.User) pageKey { return pageKey{NameKey: nameKey(u.Email), ID: u.ID} },
+	key: func(u *hookline.User) pageKey { return pageKey{NameKey: rowrule.NameKey(u.Email), ID: u.ID} },
 }
 
 // UpdateUser validates u and replaces the stored user u.ID's email, name,
@@ -253,7 +254,7 @@ func (db *DB) UpdateUser(ctx context.Context, u *hookline.User) error {
 			return err
 		}
 		row.CreatedAt = old.CreatedAt
-		row.ModifiedAt = notBefore(db.now(), old.CreatedAt)
+		row.ModifiedAt = rowrule.NotBefore(db.now(), old.CreatedAt)
 		if err := checkEmail(ctx, tx, row.Email, row.ID); err != nil {
 			return err
 		}
@@ -265,7 +266,7 @@ func (db *DB) UpdateUser(ctx context.Context, u *hookline.User) error {
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE users SET email = ?, email_key = ?, name = ?, password_hash = ?,
 			disabled = ?, modified_at = ? WHERE id = ?`,
-			row.Email, nameKey(row.Email), row.Name, row.PasswordHash, boolInt(row.Disabled), formatTime(row.ModifiedAt), row.ID)
+			row.Email, rowrule.NameKey(row.Email), row.Name, row.PasswordHash, boolInt(row.Disabled), formatTime(row.ModifiedAt), row.ID)
 		if err != nil {
 			return mapUserConstraint(err, row.Email)
 		}

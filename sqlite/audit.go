@@ -11,11 +11,12 @@ import (
 	"github.com/hookline/hookline/auditlog"
 	"github.com/hookline/hookline/connrow"
 	"github.com/hookline/hookline/listpage"
+	"github.com/hookline/hookline/rowid"
 )
 
 // The audit log. Every change is recorded by the transaction that makes
 // it, so the log holds exactly the changes that were committed. Events are
-// listed in the order they were recorded: their IDs come from idGen, which
+// listed in the order they were recorded: their IDs come from rowid.Gen, which
 // draws from the real clock and never repeats or goes back within a
 // process, while an event's Time is the store's clock (DB.Now). An update
 // that changes nothing is recorded all the same: someone asked for it, and
@@ -50,7 +51,7 @@ func (db *DB) audit(ctx context.Context, tx *sql.Tx, c change) error {
 	// A failed statement does not end an SQLite transaction, so a taken ID
 	// (another process drawing in the same millisecond) can be drawn again.
 	for range 5 {
-		id, err := db.ids.next(time.Now())
+		id, err := db.ids.Next(time.Now())
 		if err != nil {
 			return fmt.Errorf("record audit event: %w", err)
 		}
@@ -93,7 +94,7 @@ func readStoredConnection(ctx context.Context, tx *sql.Tx, id string) (*storedCo
 			&c.ResolutionPayload, &j.Settings, &j.Secrets, &createdAt, &s.createdBy)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return nil, notFound(id)
+		return nil, connrow.NotFound(id)
 	case err != nil:
 		return nil, fmt.Errorf("read connection: %w", err)
 	}
@@ -116,7 +117,7 @@ type auditKey struct {
 func (db *DB) AuditEvents(ctx context.Context, f hookline.AuditFilter) ([]*hookline.AuditEvent, string, error) {
 	var p hookline.Problems
 	limit := listpage.Limit(&p, f.Limit)
-	after, err := listpage.Decode(f.Token, func(k auditKey) bool { return idForm.MatchString(k.ID) })
+	after, err := listpage.Decode(f.Token, func(k auditKey) bool { return rowid.Valid(k.ID) })
 	if err != nil {
 		p.AddError("token", err)
 	}

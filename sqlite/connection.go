@@ -5,27 +5,16 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/connrow"
 	"github.com/hookline/hookline/listpage"
+	"github.com/hookline/hookline/rowid"
 	"github.com/hookline/hookline/rowrule"
 )
 
 const connectionColumns = connrow.ColumnList
-
-// nameKey is rowrule.NameKey, the form of a name that uniqueness and
-// ordering use (name_key, email_key).
-func nameKey(name string) string { return rowrule.NameKey(name) }
-
-// secretAAD is connrow.SecretAAD; the key check and Rotate seal with it.
-func secretAAD(id, name string) string { return connrow.SecretAAD(id, name) }
-
-var idForm = regexp.MustCompile(`^[0-9A-F]{16}$`)
-
-func notFound(id string) error { return connrow.NotFound(id) }
 
 // CreateConnection validates and stores c, filling in its ID, CreatedAt,
 // ModifiedAt and, when empty, ModifiedBy (from CreatedBy). Like every
@@ -76,7 +65,7 @@ func (db *DB) CreateConnection(ctx context.Context, c *hookline.Connection) erro
 // holds SQLite's write lock, so no one can take the name before the write.
 func checkName(ctx context.Context, tx *sql.Tx, name, id string) error {
 	var other string
-	err := tx.QueryRowContext(ctx, `SELECT name FROM connections WHERE name_key = ? AND id <> ?`, nameKey(name), id).Scan(&other)
+	err := tx.QueryRowContext(ctx, `SELECT name FROM connections WHERE name_key = ? AND id <> ?`, rowrule.NameKey(name), id).Scan(&other)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil
@@ -105,10 +94,8 @@ func (db *DB) rowArgs(c *hookline.Connection) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return connrow.Args(c, j, nameKey(c.Name), func(t time.Time) any { return formatTime(t) }), nil
+	return connrow.Args(c, j, rowrule.NameKey(c.Name), func(t time.Time) any { return formatTime(t) }), nil
 }
-
-func marshalMap(m map[string]string) (string, error) { return connrow.MarshalMap(m) }
 
 // scanner is a *sql.Row or *sql.Rows: listpage.Scanner, so that the row
 // readers of the engine-neutral packages serve this package's queries.
@@ -146,7 +133,7 @@ func (db *DB) Connection(ctx context.Context, id string) (*hookline.Connection, 
 	c, err := db.scanConnection(row)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return nil, fmt.Errorf("read connection: %w", notFound(id))
+		return nil, fmt.Errorf("read connection: %w", connrow.NotFound(id))
 	case err != nil:
 		return nil, fmt.Errorf("read connection %s: %w", id, err)
 	}
@@ -159,7 +146,7 @@ func (db *DB) Connection(ctx context.Context, id string) (*hookline.Connection, 
 func (db *DB) Connections(ctx context.Context, opt hookline.ListOptions) ([]*hookline.Connection, string, error) {
 	return byName[*hookline.Connection]{
 		what: "connections", table: "connections", columns: connectionColumns, keyColumn: "name_key", scan: db.scanConnection,
-		key: func(c *hookline.Connection) pageKey { return pageKey{NameKey: nameKey(c.Name), ID: c.ID} },
+		key: func(c *hookline.Connection) pageKey { return pageKey{NameKey: rowrule.NameKey(c.Name), ID: c.ID} },
 	}.list(ctx, db.read, opt)
 }
 
@@ -170,11 +157,9 @@ type pageKey struct {
 	ID      string `json:"i"`
 }
 
-func encodeToken(k pageKey) string { return listpage.Encode(k) }
-
 // decodeToken parses a page token; "" means the first page (nil).
 func decodeToken(token string) (*pageKey, error) {
-	return listpage.Decode(token, func(k pageKey) bool { return idForm.MatchString(k.ID) && k.NameKey != "" })
+	return listpage.Decode(token, func(k pageKey) bool { return rowid.Valid(k.ID) && k.NameKey != "" })
 }
 
 // UpdateConnection validates c and replaces the stored connection c.ID with

@@ -7,12 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/deliverylog"
 	"github.com/hookline/hookline/unixnano"
 	sqlitedriver "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -24,7 +22,7 @@ import (
 //   - Times are stored as Unix nanoseconds and come back in UTC. A time the
 //     store is given must lie between the years 1678 and 2262.
 //   - IDs of alerts and deliveries are 16 upper-case hex digits, ordered by
-//     the time they were drawn (see idGen).
+//     the time they were drawn (see rowid.Gen).
 //   - An alert's deliveries come back in the order they were accepted.
 //   - Deleting a connection keeps its deliveries and their attempts: the log
 //     outlives its target.
@@ -144,7 +142,7 @@ func isPrimaryKeyConflict(err error) bool {
 // must not fail a batch.
 func (db *DB) execWithID(ctx context.Context, stmt *sql.Stmt, args ...any) (string, sql.Result, error) {
 	for range 5 {
-		id, err := db.ids.next(time.Now())
+		id, err := db.ids.Next(time.Now())
 		if err != nil {
 			return "", nil, err
 		}
@@ -156,34 +154,6 @@ func (db *DB) execWithID(ctx context.Context, stmt *sql.Stmt, args ...any) (stri
 		return id, res, err
 	}
 	return "", nil, errors.New("generate ID: five random IDs were all taken")
-}
-
-// checkAlerts refuses what the store cannot keep. The API validates alerts
-// fully; these checks keep a caller's mistake from being stored.
-func checkAlerts(alerts []*hookline.AcceptedAlert) error {
-	var p hookline.Problems
-	for i, a := range alerts {
-		at := fmt.Sprintf("alerts[%d]", i)
-		if a == nil {
-			p.Add(at, "is missing")
-			continue
-		}
-		if n := utf8.RuneCountInString(a.Source); n > hookline.MaxSourceLen {
-			p.Add(at+".source", "is %d characters long; at most %d are allowed", n, hookline.MaxSourceLen)
-		}
-		if n := utf8.RuneCountInString(a.IdempotencyKey); n > hookline.MaxIdempotencyKeyLen {
-			p.Add(at+".idempotencyKey", "is %d characters long; at most %d are allowed", n, hookline.MaxIdempotencyKeyLen)
-		}
-		if !unixnano.InRange(a.ReceivedAt) && !a.ReceivedAt.IsZero() {
-			p.Add(at+".receivedAt", "is out of range")
-		}
-		for j, d := range a.Deliveries {
-			if d == nil || d.ConnectionID == "" {
-				p.Add(fmt.Sprintf("%s.notifications[%d].connectionId", at, j), "is required")
-			}
-		}
-	}
-	return p.Err()
 }
 
 // AcceptAlerts stores alerts and their deliveries in one write transaction,
@@ -198,7 +168,7 @@ func checkAlerts(alerts []*hookline.AcceptedAlert) error {
 // Deliveries become the stored ones and Duplicate is set; Source and Alert
 // are left as given.
 func (db *DB) AcceptAlerts(ctx context.Context, owner string, alerts []*hookline.AcceptedAlert) error {
-	if err := checkAlerts(alerts); err != nil {
+	if err := deliverylog.CheckAccepted(alerts, nil); err != nil {
 		return fmt.Errorf("accept alerts: %w", err)
 	}
 	if len(alerts) == 0 {
@@ -331,17 +301,6 @@ func scanDelivery(s scanner, extra ...any) (*hookline.Delivery, error) {
 	return &d, nil
 }
 
-// decodeAlert reads an alert's stored body.
-func decodeAlert(id, body string) (*hookline.Alert, error) {
-	var a hookline.Alert
-	if err := a.UnmarshalJSON([]byte(body)); err != nil { // not json.Unmarshal, which would scan the body once more first
-		// Not %w: an *hookline.Error in the chain would make a damaged row
-		// look like the caller's mistake.
-		return nil, fmt.Errorf("alert %s: decode stored body: %v", id, err)
-	}
-	return &a, nil
-}
-
 // ClaimDue marks for owner up to limit pending deliveries due by due, oldest
 // due first (then by ID), that owner does not hold and whose connection is
 // not in skip. Deliveries held by another owner are claimed too when that
@@ -405,37 +364,19 @@ func (db *DB) ClaimDue(ctx context.Context, owner string, due time.Time, limit i
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
-	alerts := make(map[string]*hookline.Alert, len(bodies))
-	unreadable := map[string]string{} // alert ID → why
-	for id, body := range bodies {
-		if a, err := decodeAlert(id, body); err != nil {
-			unreadable[id] = err.Error()
-		} else {
-			alerts[id] = a
-		}
-	}
+	unreadable := deliverylog.DecodeClaimed(claimed, bodies)
 	if len(unreadable) > 0 {
-		if claimed, err = db.failUnreadable(ctx, owner, claimed, unreadable); err != nil {
+		if err := db.failUnreadable(ctx, owner, claimed, unreadable); err != nil {
 			return nil, fmt.Errorf("claim deliveries: %w", err)
 		}
 	}
-	for _, cd := range claimed {
-		cd.Alert = alerts[cd.Delivery.AlertID]
-	}
-	// RETURNING yields rows in no promised order.
-	slices.SortFunc(claimed, func(a, b *hookline.ClaimedDelivery) int {
-		if c := a.Delivery.NextAttemptAt.Compare(b.Delivery.NextAttemptAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Delivery.ID, b.Delivery.ID)
-	})
-	return claimed, nil
+	return deliverylog.Readable(claimed, unreadable), nil
 }
 
 // failUnreadable fails the claimed deliveries whose stored alert does not
-// decode, and returns the others. Left pending, such a delivery would come
-// first in every claim and fail each one: the queue would stop behind it.
-func (db *DB) failUnreadable(ctx context.Context, owner string, claimed []*hookline.ClaimedDelivery, unreadable map[string]string) ([]*hookline.ClaimedDelivery, error) {
+// decode. Left pending, such a delivery would come first in every claim
+// and fail each one: the queue would stop behind it.
+func (db *DB) failUnreadable(ctx context.Context, owner string, claimed []*hookline.ClaimedDelivery, unreadable map[string]string) error {
 	now := db.now().UnixNano()
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		for _, cd := range claimed {
@@ -452,45 +393,7 @@ func (db *DB) failUnreadable(ctx context.Context, owner string, claimed []*hookl
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return slices.DeleteFunc(claimed, func(cd *hookline.ClaimedDelivery) bool {
-		_, bad := unreadable[cd.Delivery.AlertID]
-		return bad
-	}), nil
-}
-
-// checkResults refuses results that would store an impossible state.
-func checkResults(results []hookline.AttemptResult) error {
-	var p hookline.Problems
-	for i, r := range results {
-		at := fmt.Sprintf("results[%d]", i)
-		if r.Attempt.DeliveryID == "" {
-			p.Add(at+".attempt.deliveryId", "is required")
-		}
-		if r.Attempt.StartedAt.IsZero() {
-			p.Add(at+".attempt.startedAt", "is required")
-		}
-		if r.Attempt.N < 1 {
-			p.Add(at+".attempt.n", "must be 1 or more, not %d", r.Attempt.N)
-		}
-		if !r.State.Valid() {
-			p.Add(at+".state", "%q is not a delivery state", r.State)
-		}
-		if r.State == hookline.DeliveryPending && r.NextAttemptAt.IsZero() {
-			p.Add(at+".nextAttemptAt", "is required while the delivery is pending")
-		}
-		for _, t := range []struct {
-			name string
-			v    time.Time
-		}{{"nextAttemptAt", r.NextAttemptAt}, {"attempt.startedAt", r.Attempt.StartedAt}, {"attempt.retryAt", r.Attempt.RetryAt}} {
-			if !unixnano.InRange(t.v) && !t.v.IsZero() {
-				p.Add(at+"."+t.name, "is out of range")
-			}
-		}
-	}
-	return p.Err()
+	return err
 }
 
 // RecordAttempts logs the attempts and applies their outcomes in one write
@@ -505,7 +408,7 @@ func checkResults(results []hookline.AttemptResult) error {
 // lose the rest of the batch. The response excerpt is stored as given: the
 // caller redacts and truncates it.
 func (db *DB) RecordAttempts(ctx context.Context, owner string, results []hookline.AttemptResult) error {
-	if err := checkResults(results); err != nil {
+	if err := deliverylog.CheckResults(results); err != nil {
 		return fmt.Errorf("record attempts: %w", err)
 	}
 	if len(results) == 0 {

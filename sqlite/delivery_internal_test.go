@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/rowid"
 )
 
 // The queue's statements must walk their indexes, not scan or sort the
@@ -92,7 +93,7 @@ func FuzzDecodeDeliveryToken(f *testing.F) {
 			}
 			return
 		}
-		if !idForm.MatchString(k.ID) {
+		if !rowid.Valid(k.ID) {
 			t.Fatalf("decodeDeliveryToken(%q) accepted ID %q", token, k.ID)
 		}
 		back, err := decodeDeliveryToken(encodeDeliveryToken(*k))
@@ -103,7 +104,7 @@ func FuzzDecodeDeliveryToken(f *testing.F) {
 }
 
 func TestIDGen(t *testing.T) {
-	var g idGen
+	var g rowid.Gen
 	at := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	var prev string
 	for i := range 10000 {
@@ -113,11 +114,11 @@ func TestIDGen(t *testing.T) {
 		} else if i > 5000 {
 			now = at.Add(time.Millisecond)
 		}
-		id, err := g.next(now)
+		id, err := g.Next(now)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !idForm.MatchString(id) {
+		if !rowid.Valid(id) {
 			t.Fatalf("ID %q is not 16 upper-case hex digits", id)
 		}
 		if id <= prev {
@@ -126,10 +127,10 @@ func TestIDGen(t *testing.T) {
 		prev = id
 	}
 	// The time is in the top bits, so IDs of later milliseconds sort later.
-	var later idGen
-	a, _ := later.next(at)
-	var other idGen
-	b, _ := other.next(at.Add(time.Millisecond))
+	var later rowid.Gen
+	a, _ := later.Next(at)
+	var other rowid.Gen
+	b, _ := other.Next(at.Add(time.Millisecond))
 	if a >= b {
 		t.Errorf("ID of %v, %s, does not sort before the next millisecond's %s", at, a, b)
 	}

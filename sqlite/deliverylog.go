@@ -119,7 +119,7 @@ func (db *DB) ReplayDelivery(ctx context.Context, owner, id string, at time.Time
 			return err
 		}
 		cd.Delivery = d
-		cd.Alert, err = decodeAlert(d.AlertID, body.String)
+		cd.Alert, err = deliverylog.DecodeAlert(d.AlertID, body.String)
 		return err
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/hookline/hookline/connrow"
 	"github.com/hookline/hookline/keycheck"
 )
 
@@ -29,7 +30,7 @@ const (
 // reseal in turn.
 func (db *DB) checkKey(ctx context.Context) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		c := keycheck.Checker{Keyring: db.kr, SecretAAD: secretAAD, Home: "data directory"}
+		c := keycheck.Checker{Keyring: db.kr, SecretAAD: connrow.SecretAAD, Home: "data directory"}
 		return c.Check(ctx, keyStore{tx: tx, db: db})
 	})
 }
@@ -70,7 +71,7 @@ func (s keyStore) Secrets(ctx context.Context) ([]keycheck.Sealed, error) {
 }
 
 func (s keyStore) WriteSecrets(ctx context.Context, r keycheck.Sealed) error {
-	secrets, err := marshalMap(r.Secrets)
+	secrets, err := connrow.MarshalMap(r.Secrets)
 	if err != nil {
 		return err
 	}

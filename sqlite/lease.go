@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hookline/hookline/rowrule"
 	"github.com/hookline/hookline/storedform"
 	"github.com/hookline/hookline/unixnano"
 )
@@ -105,7 +106,7 @@ func readDefinition[T any](ctx context.Context, q querier, k storedform.Kind, co
 func checkDefinitionName(ctx context.Context, tx *sql.Tx, k storedform.Kind, name, id string) error {
 	var taken int
 	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+k.Table()+` WHERE name_key = ? AND id <> ?)`,
-		nameKey(name), id).Scan(&taken)
+		rowrule.NameKey(name), id).Scan(&taken)
 	switch {
 	case err != nil:
 		return fmt.Errorf("check name: %w", err)

@@ -8,6 +8,8 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/hookline/hookline/listpage"
+	"github.com/hookline/hookline/rowid"
 	"github.com/hookline/hookline/schema"
 )
 
@@ -207,8 +209,8 @@ func TestListUsesIndex(t *testing.T) {
 }
 
 func FuzzDecodeToken(f *testing.F) {
-	f.Add(encodeToken(pageKey{NameKey: "ops lambda", ID: "00000000000468D5"}))
-	f.Add(encodeToken(pageKey{NameKey: "ärger", ID: "0123456789ABCDEF"}))
+	f.Add(listpage.Encode(pageKey{NameKey: "ops lambda", ID: "00000000000468D5"}))
+	f.Add(listpage.Encode(pageKey{NameKey: "ärger", ID: "0123456789ABCDEF"}))
 	f.Add("")
 	f.Add("e30")
 	f.Add("!!!")
@@ -226,10 +228,10 @@ func FuzzDecodeToken(f *testing.F) {
 			}
 			return
 		}
-		if !idForm.MatchString(k.ID) {
+		if !rowid.Valid(k.ID) {
 			t.Fatalf("decodeToken(%q) accepted ID %q", token, k.ID)
 		}
-		back, err := decodeToken(encodeToken(*k))
+		back, err := decodeToken(listpage.Encode(*k))
 		if err != nil || *back != *k {
 			t.Fatalf("re-encoded token of %+v decodes to %+v, %v", k, back, err)
 		}

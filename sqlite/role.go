@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/accessrule"
+	"github.com/hookline/hookline/rowrule"
 )
 
 const roleColumns = `id, name, description, capabilities, built_in, created_at, modified_at`
@@ -49,7 +50,7 @@ func readRole(ctx context.Context, q querier, id string) (*hookline.Role, error)
 // compared case-insensitively.
 func checkRoleName(ctx context.Context, tx *sql.Tx, name, id string) error {
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM roles WHERE name_key = ? AND id <> ?`, nameKey(name), id).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM roles WHERE name_key = ? AND id <> ?`, rowrule.NameKey(name), id).Scan(&n); err != nil {
 		return fmt.Errorf("check name: %w", err)
 	}
 	if n > 0 {
@@ -91,7 +92,7 @@ func (db *DB) CreateRole(ctx context.Context, r *hookline.Role) error {
 		caps, _ := json.Marshal(row.Capabilities) // strings always encode
 		_, err = tx.ExecContext(ctx, `INSERT INTO roles (id, name, name_key, description, capabilities, built_in, created_at, modified_at)
 			VALUES (?, ?, ?, ?, ?, 0, ?, ?)`,
-			row.ID, row.Name, nameKey(row.Name), row.Description, string(caps), formatTime(row.CreatedAt), formatTime(row.ModifiedAt))
+			row.ID, row.Name, rowrule.NameKey(row.Name), row.Description, string(caps), formatTime(row.CreatedAt), formatTime(row.ModifiedAt))
 		if err != nil {
 			return mapRoleConstraint(err, row.Name)
 		}
@@ -148,13 +149,13 @@ func (db *DB) UpdateRole(ctx context.Context, r *hookline.Role) error {
 			return err
 		}
 		row.BuiltIn, row.CreatedAt = false, old.CreatedAt
-		row.ModifiedAt = notBefore(db.now(), old.CreatedAt)
+		row.ModifiedAt = rowrule.NotBefore(db.now(), old.CreatedAt)
 		if err := checkRoleName(ctx, tx, row.Name, row.ID); err != nil {
 			return err
 		}
 		caps, _ := json.Marshal(row.Capabilities)
 		_, err = tx.ExecContext(ctx, `UPDATE roles SET name = ?, name_key = ?, description = ?, capabilities = ?, modified_at = ?
-			WHERE id = ?`, row.Name, nameKey(row.Name), row.Description, string(caps), formatTime(row.ModifiedAt), row.ID)
+			WHERE id = ?`, row.Name, rowrule.NameKey(row.Name), row.Description, string(caps), formatTime(row.ModifiedAt), row.ID)
 		if err != nil {
 			return mapRoleConstraint(err, row.Name)
 		}

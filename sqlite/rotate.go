@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/hookline/hookline/connrow"
 	"github.com/hookline/hookline/keycheck"
 	"github.com/hookline/hookline/keyring"
 )
@@ -46,7 +47,7 @@ func Rotate(ctx context.Context, path string, current, next *keyring.Keyring) (R
 	if err != nil {
 		return Rotation{}, fmt.Errorf("rotate: begin: %w", err)
 	}
-	c := keycheck.Checker{Keyring: db.kr, SecretAAD: secretAAD}
+	c := keycheck.Checker{Keyring: db.kr, SecretAAD: connrow.SecretAAD}
 	rot, err := c.Rotate(ctx, keyStore{tx: tx, db: db}, next)
 	if err != nil {
 		return Rotation{}, fmt.Errorf("rotate: %w", errors.Join(err, rollback(tx)))

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/rowrule"
 	"github.com/hookline/hookline/storedform"
 )
 
@@ -46,7 +47,7 @@ const (
 func scheduledSearchArgs(s *hookline.ScheduledSearch) []any {
 	args := storedform.SearchArgs(s, boolInt(s.Notification.ItemizeAlerts), boolInt(s.Disabled),
 		formatTime(s.CreatedAt), formatTime(s.ModifiedAt))
-	return append(args, nameKey(s.Name))
+	return append(args, rowrule.NameKey(s.Name))
 }
 
 // scanScheduledSearch reads a row of storedform.SearchColumns.
@@ -144,7 +145,7 @@ func (db *DB) ScheduledSearches(ctx context.Context, opt hookline.ListOptions) (
 var searchesByName = byName[*hookline.ScheduledSearch]{
 	what: "scheduled searches", table: "scheduled_searches", columns: storedform.SearchColumns, keyColumn: "name_key",
 	scan: scanScheduledSearch,
-	key:  func(s *hookline.ScheduledSearch) pageKey { return pageKey{NameKey: nameKey(s.Name), ID: s.ID} },
+	key:  func(s *hookline.ScheduledSearch) pageKey { return pageKey{NameKey: rowrule.NameKey(s.Name), ID: s.ID} },
 }
 
 // UpdateScheduledSearch normalizes and validates s and replaces the stored
@@ -166,7 +167,7 @@ func (db *DB) UpdateScheduledSearch(ctx context.Context, s *hookline.ScheduledSe
 			return err
 		}
 		row.CreatedAt, row.CreatedBy = old.CreatedAt, old.CreatedBy
-		row.ModifiedAt = notBefore(db.now(), old.CreatedAt)
+		row.ModifiedAt = rowrule.NotBefore(db.now(), old.CreatedAt)
 		if err := checkSearch(ctx, tx, &row, row.ID); err != nil {
 			return err
 		}

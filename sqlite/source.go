@@ -9,6 +9,7 @@ import (
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/auditlog"
+	"github.com/hookline/hookline/rowrule"
 	"github.com/hookline/hookline/sourcerule"
 )
 
@@ -64,7 +65,7 @@ func checkSourceKeys(ctx context.Context, tx *sql.Tx, name, tokenHash, id string
 	err := tx.QueryRowContext(ctx, `SELECT
 		EXISTS (SELECT 1 FROM sources WHERE name_key = ? AND id <> ?),
 		EXISTS (SELECT 1 FROM sources WHERE token_hash = ? AND id <> ?)`,
-		nameKey(name), id, tokenHash, id).Scan(&nameTaken, &hashTaken)
+		rowrule.NameKey(name), id, tokenHash, id).Scan(&nameTaken, &hashTaken)
 	if err != nil {
 		return fmt.Errorf("check name and token: %w", err)
 	}
@@ -91,7 +92,7 @@ func (db *DB) CreateSource(ctx context.Context, s *hookline.Source) error {
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO sources (id, name, name_key, description, category, host_name, token_hash, created_at, modified_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			row.ID, row.Name, nameKey(row.Name), row.Description, row.Category, row.HostName, row.TokenHash,
+			row.ID, row.Name, rowrule.NameKey(row.Name), row.Description, row.Category, row.HostName, row.TokenHash,
 			formatTime(row.CreatedAt), formatTime(row.ModifiedAt))
 		if err != nil {
 			return err
@@ -137,7 +138,7 @@ func (db *DB) Sources(ctx context.Context, opt hookline.ListOptions) ([]*hooklin
 // sourcesByName walks sources_name_key.
 var sourcesByName = byName[*hookline.Source]{
 	what: "sources", table: "sources", columns: sourceColumns, keyColumn: "name_key", scan: scanSource,
-	key: func(s *hookline.Source) pageKey { return pageKey{NameKey: nameKey(s.Name), ID: s.ID} },
+	key: func(s *hookline.Source) pageKey { return pageKey{NameKey: rowrule.NameKey(s.Name), ID: s.ID} },
 }
 
 // UpdateSource validates s and replaces the stored source's name,
@@ -161,7 +162,7 @@ func (db *DB) UpdateSource(ctx context.Context, s *hookline.Source) error {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE sources SET name = ?, name_key = ?, description = ?, category = ?, host_name = ?, modified_at = ?
-			WHERE id = ?`, row.Name, nameKey(row.Name), row.Description, row.Category, row.HostName, formatTime(row.ModifiedAt), row.ID)
+			WHERE id = ?`, row.Name, rowrule.NameKey(row.Name), row.Description, row.Category, row.HostName, formatTime(row.ModifiedAt), row.ID)
 		if err != nil {
 			return err
 		}

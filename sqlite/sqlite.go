@@ -24,7 +24,6 @@ import (
 	"github.com/hookline/hookline/keyring"
 	"github.com/hookline/hookline/listpage"
 	"github.com/hookline/hookline/rowid"
-	"github.com/hookline/hookline/rowrule"
 
 	sqlitedriver "modernc.org/sqlite" // also registers the "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
@@ -67,7 +66,7 @@ type DB struct {
 	kr    *keyring.Keyring
 	path  string
 	stmts *deliveryStmts // the delivery queue's statements, prepared on write
-	ids   idGen          // IDs of alerts and deliveries
+	ids   rowid.Gen      // IDs of alerts and deliveries
 	logs  logAppender    // merges concurrent AppendLogs into shared commits
 }
 
@@ -312,16 +311,6 @@ func parseStamps(row, createdAt, modifiedAt string) (created, modified time.Time
 	return created, modified, nil
 }
 
-// notBefore is rowrule.NotBefore: a clock stepped back must not make
-// something modified before it was created.
-func notBefore(t, earliest time.Time) time.Time { return rowrule.NotBefore(t, earliest) }
-
-// idGen draws the time-ordered IDs of alerts, deliveries and audit events
-// (rowid.Gen).
-type idGen struct{ rowid.Gen }
-
-func (g *idGen) next(now time.Time) (string, error) { return g.Next(now) }
-
 func boolInt(b bool) int {
 	if b {
 		return 1
@@ -404,7 +393,7 @@ func (b byName[T]) list(ctx context.Context, q querier, opt hookline.ListOptions
 	}
 	next := ""
 	if more {
-		next = encodeToken(b.key(list[len(list)-1]))
+		next = listpage.Encode(b.key(list[len(list)-1]))
 	}
 	return list, next, nil
 }
