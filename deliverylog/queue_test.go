@@ -27,7 +27,9 @@ func TestCheckAccepted(t *testing.T) {
 		{"fine", func(*hookline.AcceptedAlert) {}, nil, nil},
 		{"long source", func(a *hookline.AcceptedAlert) { a.Source = strings.Repeat("s", hookline.MaxSourceLen+1) }, nil,
 			[]string{"alerts[0].source"}},
-		{"long key", func(a *hookline.AcceptedAlert) { a.IdempotencyKey = strings.Repeat("k", hookline.MaxIdempotencyKeyLen+1) }, nil,
+		{"long key", func(a *hookline.AcceptedAlert) {
+			a.IdempotencyKey = strings.Repeat("k", hookline.MaxIdempotencyKeyLen+1)
+		}, nil,
 			[]string{"alerts[0].idempotencyKey"}},
 		{"time out of range", func(a *hookline.AcceptedAlert) { a.ReceivedAt = time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC) }, nil,
 			[]string{"alerts[0].receivedAt"}},
