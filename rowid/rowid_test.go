@@ -19,7 +19,7 @@ func TestNew(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !form.MatchString(id) {
+		if !rowid.Valid(id) {
 			t.Fatalf("New() = %q; want 16 upper-case hex digits", id)
 		}
 		if seen[id] {
@@ -53,7 +53,7 @@ func TestGenNext(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !form.MatchString(id) {
+				if !rowid.Valid(id) {
 					t.Fatalf("Next = %q; want 16 upper-case hex digits", id)
 				}
 				if id <= prev {

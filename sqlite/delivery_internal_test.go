@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"fmt"
 	"io/fs"
 	"strings"
 	"testing"
@@ -101,42 +100,6 @@ func FuzzDecodeDeliveryToken(f *testing.F) {
 			t.Fatalf("re-encoded token of %+v decodes to %+v, %v", k, back, err)
 		}
 	})
-}
-
-func TestIDGen(t *testing.T) {
-	var g rowid.Gen
-	at := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	var prev string
-	for i := range 10000 {
-		now := at
-		if i == 5000 {
-			now = at.Add(-time.Hour) // a clock stepped back does not reorder IDs
-		} else if i > 5000 {
-			now = at.Add(time.Millisecond)
-		}
-		id, err := g.Next(now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !rowid.Valid(id) {
-			t.Fatalf("ID %q is not 16 upper-case hex digits", id)
-		}
-		if id <= prev {
-			t.Fatalf("ID %d, %s, does not follow %s", i, id, prev)
-		}
-		prev = id
-	}
-	// The time is in the top bits, so IDs of later milliseconds sort later.
-	var later rowid.Gen
-	a, _ := later.Next(at)
-	var other rowid.Gen
-	b, _ := other.Next(at.Add(time.Millisecond))
-	if a >= b {
-		t.Errorf("ID of %v, %s, does not sort before the next millisecond's %s", at, a, b)
-	}
-	if got, want := a[:10], fmt.Sprintf("%016X", uint64(at.UnixMilli())<<22)[:10]; got != want {
-		t.Errorf("ID %s starts with %s; want the milliseconds %s", a, got, want)
-	}
 }
 
 // TestMigrateIdempotencyPerSource upgrades a database written before keys
