@@ -192,10 +192,33 @@ func (s *Server) listMonitors(w http.ResponseWriter, r *http.Request) error {
 	}
 	data := make([]map[string]any, len(list))
 	for i, m := range list {
-		data[i] = monitorJSON(m)
+		if data[i], err = s.monitorWithState(r, m); err != nil {
+			if hookline.ErrorCode(err) != hookline.ENOTFOUND {
+				return err
+			}
+			// Deleted since the page was read.
+			data[i] = monitorJSON(m)
+			data[i]["state"], _ = monitorStateJSON(&hookline.MonitorStateRecord{})
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": data, "next": nextOrNil(next)})
 	return nil
+}
+
+// monitorWithState is the monitor's JSON with its evaluation state:
+// active alerts, last window, next evaluation.
+func (s *Server) monitorWithState(r *http.Request, m *hookline.Monitor) (map[string]any, error) {
+	rec, err := s.Monitors.MonitorState(r.Context(), m.ID)
+	if err != nil {
+		return nil, err
+	}
+	state, err := monitorStateJSON(rec)
+	if err != nil {
+		return nil, err
+	}
+	out := monitorJSON(m)
+	out["state"] = state
+	return out, nil
 }
 
 func (s *Server) createMonitor(w http.ResponseWriter, r *http.Request) error {
@@ -222,16 +245,10 @@ func (s *Server) getMonitor(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rec, err := s.Monitors.MonitorState(r.Context(), id)
+	out, err := s.monitorWithState(r, m)
 	if err != nil {
 		return err
 	}
-	state, err := monitorStateJSON(rec)
-	if err != nil {
-		return err
-	}
-	out := monitorJSON(m)
-	out["state"] = state
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -128,6 +129,12 @@ func TestMonitorsCRUD(t *testing.T) {
 	if len(active) != 1 || active[0].(map[string]any)["group"].(map[string]any)["ip"] != "203.0.113.7" ||
 		state["lastWindowEnd"] != now.Format(time.RFC3339) {
 		t.Errorf("state after an evaluation: %v", state)
+	}
+
+	// The list shows each monitor's state as GET does.
+	list := e.as(e.admin, "GET", "/api/v1/monitors", "")
+	if data := list.body["data"].([]any); len(data) != 1 || !reflect.DeepEqual(data[0].(map[string]any)["state"], got.body["state"]) {
+		t.Errorf("list: %s; want the monitor with the state GET shows: %v", list.raw, got.body["state"])
 	}
 
 	// The answer of a GET, edited, is a valid PUT.
