@@ -14,36 +14,48 @@ import (
 	"github.com/hookline/hookline/notify/webhook"
 )
 
-// GET /connections/types carries each field's default and the modes it is
-// shown and required for, which the Create Connection dialog follows; and
-// the server's choice about its own AWS credentials shows in them.
+// GET /connections/types carries each field's default, the words a person
+// reads for each option beside the options themselves (still a list of the
+// values), and the modes it is shown and required for, which the Create
+// Connection dialog follows; and the server's choice about its own AWS
+// credentials shows in them.
 func TestConnectionTypesConditions(t *testing.T) {
 	type field struct {
 		Name         string              `json:"name"`
 		Required     bool                `json:"required"`
 		Options      []string            `json:"options"`
+		OptionLabels map[string]string   `json:"optionLabels"`
 		Default      string              `json:"default"`
 		ShowWhen     map[string][]string `json:"showWhen"`
 		RequiredWhen map[string][]string `json:"requiredWhen"`
 	}
 	keyModes := []string{"accessKey", "assumeRole"}
+	keyModeLabels := map[string]string{"accessKey": "Access key", "assumeRole": "Assume an IAM role"}
+	allModeLabels := map[string]string{"accessKey": "Access key", "assumeRole": "Assume an IAM role",
+		"defaultChain": "This server's AWS credentials (default chain)"}
 	tests := []struct {
 		name    string
 		ambient bool
 		want    map[string]field // the AWSLambda fields checked
 	}{
 		{"the server's credentials off", false, map[string]field{
-			"authMode":        {Name: "authMode", Options: []string{"accessKey", "assumeRole"}, Default: "accessKey"},
+			"authMode":        {Name: "authMode", Options: []string{"accessKey", "assumeRole"}, OptionLabels: keyModeLabels, Default: "accessKey"},
 			"accessKeyId":     {Name: "accessKeyId", ShowWhen: map[string][]string{"authMode": keyModes}, RequiredWhen: map[string][]string{"authMode": keyModes}},
 			"secretAccessKey": {Name: "secretAccessKey", ShowWhen: map[string][]string{"authMode": keyModes}, RequiredWhen: map[string][]string{"authMode": keyModes}},
 			"roleArn":         {Name: "roleArn", ShowWhen: map[string][]string{"authMode": {"assumeRole"}}, RequiredWhen: map[string][]string{"authMode": {"assumeRole"}}},
-			"serviceName":     {Name: "serviceName", Required: true, Options: []string{"lambda", "execute-api"}, ShowWhen: map[string][]string{"invokeMode": {"functionUrl"}}},
-			"invokeMode":      {Name: "invokeMode", Options: []string{"functionUrl", "invoke"}, Default: "functionUrl"},
-			"functionName":    {Name: "functionName", ShowWhen: map[string][]string{"invokeMode": {"invoke"}}, RequiredWhen: map[string][]string{"invokeMode": {"invoke"}}},
-			"invocationType":  {Name: "invocationType", Options: []string{"RequestResponse", "Event"}, Default: "RequestResponse", ShowWhen: map[string][]string{"invokeMode": {"invoke"}}},
+			"serviceName": {Name: "serviceName", Required: true, Options: []string{"lambda", "execute-api"},
+				OptionLabels: map[string]string{"lambda": "Lambda Function URL (lambda)", "execute-api": "API Gateway (execute-api)"},
+				ShowWhen:     map[string][]string{"invokeMode": {"functionUrl"}}},
+			"invokeMode": {Name: "invokeMode", Options: []string{"functionUrl", "invoke"},
+				OptionLabels: map[string]string{"functionUrl": "POST to a Function URL or API Gateway", "invoke": "Call the Lambda Invoke API"},
+				Default:      "functionUrl"},
+			"functionName": {Name: "functionName", ShowWhen: map[string][]string{"invokeMode": {"invoke"}}, RequiredWhen: map[string][]string{"invokeMode": {"invoke"}}},
+			"invocationType": {Name: "invocationType", Options: []string{"RequestResponse", "Event"},
+				OptionLabels: map[string]string{"RequestResponse": "Wait for the function's result", "Event": "Queue the event without waiting"},
+				Default:      "RequestResponse", ShowWhen: map[string][]string{"invokeMode": {"invoke"}}},
 		}},
 		{"the server's credentials on", true, map[string]field{
-			"authMode":    {Name: "authMode", Options: []string{"accessKey", "assumeRole", "defaultChain"}, Default: "accessKey"},
+			"authMode":    {Name: "authMode", Options: []string{"accessKey", "assumeRole", "defaultChain"}, OptionLabels: allModeLabels, Default: "accessKey"},
 			"accessKeyId": {Name: "accessKeyId", ShowWhen: map[string][]string{"authMode": keyModes}, RequiredWhen: map[string][]string{"authMode": {"accessKey"}}},
 		}},
 	}

@@ -25,6 +25,12 @@ type Field struct {
 	// show them; nil for free text. They guide input, they do not bound
 	// it: Normalize decides what is accepted.
 	Options []string `json:"options,omitempty"`
+	// OptionLabels maps an option to the words a person reads for it
+	// ("assumeRole": "Assume an IAM role"); the option stays the value
+	// that is sent and stored. A form shows an option without one as the
+	// value itself. Options stay a list of strings so that clients which
+	// read only them keep working.
+	OptionLabels map[string]string `json:"optionLabels,omitempty"`
 	// Default is the option a form preselects, and what an empty value
 	// means unless Help names other fields that change it ("Default:
 	// assumeRole when a role ARN is given"); "" for none.
@@ -39,6 +45,15 @@ type Field struct {
 	// field's value is one of those listed, as Required does always. A
 	// field ShowWhen hides is not required, whatever these say.
 	RequiredWhen map[string][]string `json:"requiredWhen,omitempty"`
+}
+
+// OptionLabel returns the words a person reads for option v: its entry in
+// OptionLabels, or v itself when it has none.
+func (f Field) OptionLabel(v string) string {
+	if l := f.OptionLabels[v]; l != "" {
+		return l
+	}
+	return v
 }
 
 // Applies reports whether a condition such as ShowWhen holds for a

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/devlambda"
+	"github.com/hookline/hookline/notify"
 )
 
 // The AWS Lambda connection's modes in the Create/Edit Connection dialog,
@@ -140,6 +142,40 @@ func lastSent(b *browser) map[string]any {
 	return sent
 }
 
+// choose picks the option of a select that reads text, as a person does,
+// and tells the page; it fails when no option reads so.
+func choose(b *browser, sel, text string) {
+	b.t.Helper()
+	b.waitVisible(sel)
+	found := eval[bool](b, fmt.Sprintf(`(() => {
+		const el = document.querySelector(%s);
+		const o = [...el.options].find((o) => o.text === %s);
+		if (!o) return false;
+		el.focus();
+		o.selected = true;
+		el.dispatchEvent(new Event('input', {bubbles: true}));
+		el.dispatchEvent(new Event('change', {bubbles: true}));
+		return true;
+	})()`, js(sel), js(text)))
+	if !found {
+		b.t.Fatalf("%s has no option %q: %v", sel, text, optionTexts(b, sel))
+	}
+}
+
+// optionTexts lists the words a select shows for its options.
+func optionTexts(b *browser, sel string) []string {
+	b.t.Helper()
+	return eval[[]string](b, fmt.Sprintf(`[...document.querySelector(%s).options].map((o) => o.text)`, js(sel)))
+}
+
+// bareOptions lists the dialog's select options that show their API value
+// rather than words ("authMode=assumeRole"); a placeholder has no value.
+func bareOptions(b *browser) []string {
+	b.t.Helper()
+	return eval[[]string](b, `[...document.querySelectorAll('#type-fields select option')]
+		.filter((o) => o.value !== '' && o.text === o.value).map((o) => o.parentElement.name + '=' + o.value)`)
+}
+
 func openNewLambda(b *browser) {
 	b.t.Helper()
 	b.click("#add-button")
@@ -168,6 +204,25 @@ func TestUIAWSModes(t *testing.T) {
 	// the access key.
 	if opts := eval[[]string](b, `[...document.querySelectorAll('#f-authMode option')].map((o) => o.value)`); strings.Join(opts, ",") != "accessKey,assumeRole" {
 		t.Errorf("authMode offers %v", opts)
+	}
+	// A person reads words; the values stay the API's.
+	if got := strings.Join(optionTexts(b, "#f-authMode"), "|"); got != "Access key|Assume an IAM role" {
+		t.Errorf("Authentication reads %s", got)
+	}
+	for sel, want := range map[string]string{
+		"#f-invokeMode":     "POST to a Function URL or API Gateway|Call the Lambda Invoke API",
+		"#f-invocationType": "Wait for the function's result|Queue the event without waiting",
+		"#f-serviceName":    "Select the service|Lambda Function URL (lambda)|API Gateway (execute-api)",
+	} {
+		if got := strings.Join(optionTexts(b, sel), "|"); got != want {
+			t.Errorf("%s reads %s, want %s", sel, got, want)
+		}
+	}
+	if got := optionTexts(b, "#f-region"); !slices.Contains(got, "US East (N. Virginia) — us-east-1") {
+		t.Errorf("the regions read %v", got)
+	}
+	if bare := bareOptions(b); len(bare) > 0 {
+		t.Errorf("options showing their API value: %v", bare)
 	}
 	keys := "accessKeyId,secretAccessKey,sessionToken"
 	for _, tc := range []struct {
@@ -210,7 +265,8 @@ func TestUIAWSModes(t *testing.T) {
 	b.typeText("#f-url", lambdaURL+"/")
 	b.fill("#f-region", "us-east-1")
 	b.fill("#f-serviceName", "lambda")
-	b.fill("#f-authMode", "assumeRole")
+	b.fill("#f-authMode", "accessKey")
+	choose(b, "#f-authMode", "Assume an IAM role")
 	b.typeText("#f-roleArn", uiRoleARN)
 	b.typeText("#f-externalId", uiExternalID)
 	b.typeText("#f-accessKeyId", testKeyID)
@@ -269,7 +325,10 @@ func TestUIAWSModes(t *testing.T) {
 	b.waitVisible("#editor")
 	b.waitJS("the connection in the dialog", `document.querySelector('#f-name').value === 'assumed-role'`)
 	if got := b.value("#f-authMode"); got != "assumeRole" {
-		t.Errorf("the edited connection's authMode shows %q", got)
+		t.Errorf("the edited connection's authMode is %q", got)
+	}
+	if got := eval[string](b, `(() => { const s = document.querySelector('#f-authMode'); return s.options[s.selectedIndex].text; })()`); got != "Assume an IAM role" {
+		t.Errorf("the edited connection's Authentication reads %q", got)
 	}
 	b.waitVisible("#f-roleArn")
 	b.waitGone("#f-functionName")
@@ -351,7 +410,13 @@ func TestUIAWSServerCredentials(t *testing.T) {
 		t.Errorf("sent %v", sent)
 	}
 
-	b.fill("#f-authMode", "defaultChain")
+	if got := strings.Join(optionTexts(b, "#f-authMode"), "|"); got != "Access key|Assume an IAM role|This server's AWS credentials (default chain)" {
+		t.Errorf("Authentication reads %s", got)
+	}
+	if bare := bareOptions(b); len(bare) > 0 {
+		t.Errorf("options showing their API value: %v", bare)
+	}
+	choose(b, "#f-authMode", "This server's AWS credentials (default chain)")
 	shown, _ := shownFields(b)
 	if got := strings.Join(shown, ","); got != "authMode,region,serviceName,invokeMode" {
 		t.Errorf("defaultChain shows %s", got)
@@ -372,4 +437,40 @@ func TestUIAWSServerCredentials(t *testing.T) {
 	b.click("#save")
 	b.waitGone("#editor")
 	b.waitText("#rows", "machine")
+	var list struct{ Data []map[string]any }
+	srv.do("GET", "/api/v1/connections", nil, &list)
+	if len(list.Data) != 1 || list.Data[0]["authMode"] != "defaultChain" {
+		t.Errorf("stored: %v", list.Data)
+	}
+}
+
+// TestUIOptionLabels: every option of every field of the connection types
+// the program registers has words in GET /connections/types, which the
+// dialog shows, so a new type or option without them fails here. Both
+// setups: defaultChain is offered only with --aws-default-credentials.
+func TestUIOptionLabels(t *testing.T) {
+	for _, ambient := range []bool{false, true} {
+		srv := startServer(t)
+		if ambient {
+			srv = startServerAmbient(t)
+		}
+		var types struct {
+			Data []struct {
+				WebhookType string         `json:"webhookType"`
+				Fields      []notify.Field `json:"fields"`
+			} `json:"data"`
+		}
+		if code := srv.do("GET", "/api/v1/connections/types", nil, &types); code != 200 || len(types.Data) == 0 {
+			t.Fatalf("types: %d %+v", code, types)
+		}
+		for _, k := range types.Data {
+			for _, f := range k.Fields {
+				for _, o := range f.Options {
+					if l := f.OptionLabels[o]; l == "" || l == o {
+						t.Errorf("%s.%s: option %q has no label", k.WebhookType, f.Name, o)
+					}
+				}
+			}
+		}
+	}
 }

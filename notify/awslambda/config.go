@@ -82,6 +82,61 @@ var regions = []string{
 	"cn-north-1", "cn-northwest-1",
 }
 
+// regionNames are the names the AWS console gives the regions, for the
+// words a form shows beside each code.
+var regionNames = map[string]string{
+	"us-east-1":      "US East (N. Virginia)",
+	"us-east-2":      "US East (Ohio)",
+	"us-west-1":      "US West (N. California)",
+	"us-west-2":      "US West (Oregon)",
+	"af-south-1":     "Africa (Cape Town)",
+	"ap-east-1":      "Asia Pacific (Hong Kong)",
+	"ap-east-2":      "Asia Pacific (Taipei)",
+	"ap-south-1":     "Asia Pacific (Mumbai)",
+	"ap-south-2":     "Asia Pacific (Hyderabad)",
+	"ap-northeast-1": "Asia Pacific (Tokyo)",
+	"ap-northeast-2": "Asia Pacific (Seoul)",
+	"ap-northeast-3": "Asia Pacific (Osaka)",
+	"ap-southeast-1": "Asia Pacific (Singapore)",
+	"ap-southeast-2": "Asia Pacific (Sydney)",
+	"ap-southeast-3": "Asia Pacific (Jakarta)",
+	"ap-southeast-4": "Asia Pacific (Melbourne)",
+	"ap-southeast-5": "Asia Pacific (Malaysia)",
+	"ap-southeast-6": "Asia Pacific (New Zealand)",
+	"ap-southeast-7": "Asia Pacific (Thailand)",
+	"ca-central-1":   "Canada (Central)",
+	"ca-west-1":      "Canada West (Calgary)",
+	"eu-central-1":   "Europe (Frankfurt)",
+	"eu-central-2":   "Europe (Zurich)",
+	"eu-north-1":     "Europe (Stockholm)",
+	"eu-south-1":     "Europe (Milan)",
+	"eu-south-2":     "Europe (Spain)",
+	"eu-west-1":      "Europe (Ireland)",
+	"eu-west-2":      "Europe (London)",
+	"eu-west-3":      "Europe (Paris)",
+	"il-central-1":   "Israel (Tel Aviv)",
+	"me-central-1":   "Middle East (UAE)",
+	"me-south-1":     "Middle East (Bahrain)",
+	"mx-central-1":   "Mexico (Central)",
+	"sa-east-1":      "South America (São Paulo)",
+	"us-gov-east-1":  "AWS GovCloud (US-East)",
+	"us-gov-west-1":  "AWS GovCloud (US-West)",
+	"cn-north-1":     "China (Beijing)",
+	"cn-northwest-1": "China (Ningxia)",
+}
+
+// regionLabels are the region select's words: the name, then the code,
+// which URLs, ARNs and the AWS docs use.
+func regionLabels() map[string]string {
+	labels := make(map[string]string, len(regions))
+	for _, r := range regions {
+		if name := regionNames[r]; name != "" {
+			labels[r] = name + " — " + r
+		}
+	}
+	return labels
+}
+
 var (
 	// regionRE is the shape of a region code: us-east-1, us-gov-west-1,
 	// cn-northwest-1, us-isob-east-1, eusc-de-east-1.
@@ -132,8 +187,10 @@ func InferFromURL(rawURL string) (region, service string, ok bool) {
 func (k Kind) Fields() []notify.Field {
 	ambient := k.store().opts.AmbientCredentials
 	modes := []string{AuthAccessKey, AuthAssumeRole}
+	modeLabels := map[string]string{AuthAccessKey: "Access key", AuthAssumeRole: "Assume an IAM role"}
 	if ambient {
 		modes = append(modes, AuthDefaultChain)
+		modeLabels[AuthDefaultChain] = "This server's AWS credentials (default chain)"
 	}
 	withKey := map[string][]string{FieldAuthMode: {AuthAccessKey, AuthAssumeRole}}
 	// Without the machine's credentials, assuming a role needs a key too.
@@ -145,9 +202,12 @@ func (k Kind) Fields() []notify.Field {
 	}
 	role := map[string][]string{FieldAuthMode: {AuthAssumeRole}}
 	invoke := map[string][]string{FieldInvokeMode: {InvokeAPI}}
+	// The labels are what a person reads in a form; Help names each
+	// option by its words and its value, which the API and the CLI use.
 	return []notify.Field{
 		{Name: FieldAuthMode, Label: "Authentication", Options: modes, Default: AuthAccessKey,
-			Help: "accessKey signs with the access key below; assumeRole signs with temporary credentials of the IAM role below, assumed through STS; defaultChain uses the credentials of the machine Hookline runs on, where its operator allows it. Default: assumeRole when a role ARN is given, else accessKey."},
+			OptionLabels: modeLabels,
+			Help:         "Access key (accessKey) signs with the access key below; Assume an IAM role (assumeRole) signs with temporary credentials of the IAM role below, assumed through STS; this server's AWS credentials (defaultChain) are those of the machine Hookline runs on, where its operator allows it. Default: assumeRole when a role ARN is given, else accessKey."},
 		{Name: FieldAccessKeyID, Label: "Access Key ID", ShowWhen: withKey, RequiredWhen: keyRequired,
 			Help: "The access key id of an IAM user (or role session) allowed to invoke the target, or to assume the role, such as AKIAIOSFODNN7EXAMPLE. " + keyHelp},
 		{Name: FieldSecretAccessKey, Label: "Secret Access Key", Secret: true, ShowWhen: withKey, RequiredWhen: keyRequired,
@@ -160,19 +220,31 @@ func (k Kind) Fields() []notify.Field {
 			Help: "With assumeRole: the external ID the role's trust policy requires (sts:ExternalId), if any."},
 		{Name: FieldRoleSessionName, Label: "Role Session Name", ShowWhen: role,
 			Help: "With assumeRole: the session name CloudTrail shows for Hookline's calls. Default: hookline."},
-		{Name: FieldRegion, Label: "Region", Required: true, Options: Regions(),
+		{Name: FieldRegion, Label: "Region", Required: true, Options: Regions(), OptionLabels: regionLabels(),
 			Help: "The AWS region of the function URL, API or function, such as us-east-1. Filled in from the URL, or the function ARN, when it names one."},
 		// The Invoke API is always signed for lambda, which Normalize fills in.
 		{Name: FieldServiceName, Label: "Service Name", Required: true, Options: []string{ServiceLambda, ServiceExecuteAPI},
+			OptionLabels: map[string]string{
+				ServiceLambda:     "Lambda Function URL (lambda)",
+				ServiceExecuteAPI: "API Gateway (execute-api)",
+			},
 			ShowWhen: map[string][]string{FieldInvokeMode: {InvokeFunctionURL}},
-			Help:     "lambda for a Lambda Function URL, execute-api for an API Gateway invoke URL. Filled in from the URL when it shows which."},
+			Help:     "The service the requests are signed for: lambda for a Lambda Function URL, execute-api for an API Gateway invoke URL. Filled in from the URL when it shows which."},
 		{Name: FieldInvokeMode, Label: "Invoke Mode", Options: []string{InvokeFunctionURL, InvokeAPI}, Default: InvokeFunctionURL,
-			Help: "functionUrl POSTs to the URL (a Function URL or an API Gateway stage); invoke calls the Lambda Invoke API at the URL's endpoint, such as https://lambda.us-east-1.amazonaws.com, for the function below. Default: invoke when a function name is given."},
+			OptionLabels: map[string]string{
+				InvokeFunctionURL: "POST to a Function URL or API Gateway",
+				InvokeAPI:         "Call the Lambda Invoke API",
+			},
+			Help: "With a Function URL or API Gateway (functionUrl), the alert is POSTed to the URL; with the Lambda Invoke API (invoke), Hookline calls the API at the URL's endpoint, such as https://lambda.us-east-1.amazonaws.com, for the function below. Default: invoke when a function name is given."},
 		{Name: FieldFunctionName, Label: "Function Name", ShowWhen: invoke, RequiredWhen: invoke,
 			Help: "With invoke: the function's name, partial ARN (123456789012:function:name) or ARN, optionally with :version or :alias."},
 		{Name: FieldInvocationType, Label: "Invocation Type", Options: []string{InvocationRequestResponse, InvocationEvent},
+			OptionLabels: map[string]string{
+				InvocationRequestResponse: "Wait for the function's result",
+				InvocationEvent:           "Queue the event without waiting",
+			},
 			Default: InvocationRequestResponse, ShowWhen: invoke,
-			Help: "With invoke: RequestResponse waits for the function and fails the delivery on its error; Event queues the alert in Lambda (202) and does not wait. Default: RequestResponse."},
+			Help: "With invoke: waiting for the function's result (RequestResponse) fails the delivery on the function's error; queueing the event (Event) leaves the alert with Lambda (202) and does not wait. Default: RequestResponse."},
 	}
 }
 

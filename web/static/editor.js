@@ -53,11 +53,12 @@ function modeNote(type, field, value, ambient) {
 // connection saved before invokeMode existed may have: it is in invoke mode.
 const invocationsRE = /\/2015-03-31\/functions\/[^/]+\/invocations\/?$/;
 
-const optionText = {
-  serviceName: { lambda: 'lambda (Lambda Function URL)', 'execute-api': 'execute-api (API Gateway)' },
-};
-
 const optionPlaceholder = { region: 'Select your region', serviceName: 'Select the service' };
+
+// optionLabel is the words a person reads for option value of field f.
+function optionLabel(f, value) {
+  return (f.optionLabels && f.optionLabels[value]) || value;
+}
 
 // Starting payloads for a new connection: the fields a receiver usually
 // reads. Sumo Logic's dialog starts empty for AWS Lambda; a working
@@ -151,8 +152,10 @@ export function createEditor({ types, onSaved, onMissing }) {
         // A field with a default always has a value: the default is a
         // choice too, and the fields shown depend on it.
         if (!f.default) control.append(h('option', { value: '' }, optionPlaceholder[f.name] || 'Select…'));
+        // The value is what the API takes; the text is the type's words
+        // for it (optionLabels), or the value where it gives none.
         for (const o of f.options) {
-          control.append(h('option', { value: o }, (optionText[f.name] && optionText[f.name][o]) || o));
+          control.append(h('option', { value: o }, optionLabel(f, o)));
         }
         setSelect(control, (conn && conn[f.name]) || impliedValue(f, conn) || f.default || '');
       } else if (f.secret) {
