@@ -475,7 +475,7 @@ func (d *document) decodeMonitor(m map[string]json.RawMessage) []problem {
 	}
 	m["name"], _ = json.Marshal(d.name)
 	js, _ := json.Marshal(m)
-	in, err := parseMonitorFile(js) // reads a bare number of minutes too
+	in, _, err := parseMonitorFile(js) // reads a bare number of minutes too; the names were taken above
 	if err != nil {
 		return []problem{d.at("", "%v", err)}
 	}
@@ -502,29 +502,11 @@ func (d *document) decodeSearch(m map[string]json.RawMessage) []problem {
 	}
 	m["name"], _ = json.Marshal(d.name)
 	js, _ := json.Marshal(m)
-	in, err := parseSearchFile(js) // reads a bare number of minutes too
+	in, _, err := parseSearchFile(js) // reads a bare number of minutes too; the name was taken above
 	if err != nil {
 		return []problem{d.at("", "%v", err)}
 	}
 	sd.in = in
 	d.search = sd
 	return nil
-}
-
-// takeConnName removes a notification's connectionName, which apply
-// resolves to the connection's ID.
-func takeConnName(n map[string]json.RawMessage) (string, error) {
-	raw, ok := n["connectionName"]
-	if !ok {
-		return "", nil
-	}
-	delete(n, "connectionName")
-	var name string
-	if err := json.Unmarshal(raw, &name); err != nil || strings.TrimSpace(name) == "" {
-		return "", fmt.Errorf("connectionName: must be a connection's name")
-	}
-	if _, both := n["connectionId"]; both {
-		return "", fmt.Errorf("give connectionName or connectionId, not both")
-	}
-	return strings.TrimSpace(name), nil
 }

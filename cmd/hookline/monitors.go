@@ -193,30 +193,46 @@ var monitorFile = definitionFile{
 	kind:     "monitor",
 	readOnly: []string{"id", "createdAt", "createdBy", "modifiedAt", "modifiedBy", "state"},
 	minutes:  []string{"interval", "window"},
-	payloads: func(m map[string]json.RawMessage, set func(map[string]json.RawMessage, string, string) error) error {
+	notifications: func(m map[string]json.RawMessage, visit func(map[string]json.RawMessage, string, int)) {
 		var ns []map[string]json.RawMessage
 		if err := json.Unmarshal(m["notifications"], &ns); err != nil {
-			return nil // not a list: decoding says so
+			return // not a list: decoding says so
 		}
-		for _, n := range ns {
-			for _, f := range []string{"payloadOverride", "resolutionPayloadOverride"} {
-				if err := set(n, f, "notifications: "+f); err != nil {
-					return err
-				}
-			}
+		for i, n := range ns {
+			visit(n, fmt.Sprintf("notifications[%d]", i), i)
 		}
 		m["notifications"], _ = json.Marshal(ns)
-		return nil
 	},
+	payloads: []string{"payloadOverride", "resolutionPayloadOverride"},
 }
 
-func readMonitorFile(in io.Reader, path string) (client.MonitorInput, error) {
+func readMonitorFile(in io.Reader, path string) (client.MonitorInput, []connRef, error) {
 	return readDefinition[client.MonitorInput](in, path, monitorFile)
 }
 
-func parseMonitorFile(b []byte) (client.MonitorInput, error) {
+func parseMonitorFile(b []byte) (client.MonitorInput, []connRef, error) {
 	return parseDefinition[client.MonitorInput](b, monitorFile)
 }
+
+// readMonitor reads a monitor from -f FILE and gives each notification
+// that names its connection by connectionName the connection's ID.
+func (o *apiOptions) readMonitor(cmd *cobra.Command, c *client.Client, file string) (client.MonitorInput, error) {
+	in, refs, err := readMonitorFile(cmd.InOrStdin(), file)
+	if err != nil {
+		return in, err
+	}
+	ids, err := o.resolveConnRefs(cmd.Context(), &connResolver{c: c}, file, refs)
+	if err != nil {
+		return in, err
+	}
+	for i, r := range refs {
+		in.Notifications[r.index].ConnectionID = ids[i]
+	}
+	return in, nil
+}
+
+const monitorConnHelp = `A notification names its connection by connectionId, or by connectionName
+(ignoring case), as the files of "hookline apply" do; not both.`
 
 func newMonitorsCreateCmd(o *apiOptions) *cobra.Command {
 	var file string
@@ -226,7 +242,9 @@ func newMonitorsCreateCmd(o *apiOptions) *cobra.Command {
 		Long: `Create a monitor from -f FILE (JSON or YAML with the API's field names, see
 docs/monitors.md; - reads standard input). It is evaluated at once, then every
 interval. An invalid monitor is refused with every problem named, a query's
-syntax error with its line and column.`,
+syntax error with its line and column.
+
+` + monitorConnHelp,
 		Example: `  cat > suspicious-ip.yaml <<'EOF'
   name: Suspicious IP
   query: _sourceCategory=prod/web | parse "* from *" as req, ip | count by ip | where _count > 100
@@ -236,7 +254,7 @@ syntax error with its line and column.`,
     - {triggerType: Critical, thresholdType: gt, threshold: 0}
   notificationGroupFields: [ip]
   notifications:
-    - connectionId: 886799E527915E64
+    - connectionName: ops lambda        # or connectionId: 886799E527915E64
       runForTriggerTypes: [Critical, ResolvedCritical]
       payloadOverride: {"action": "block", "ip": "{{ResultsJson.ip}}"}
   EOF
@@ -250,7 +268,7 @@ syntax error with its line and column.`,
 			if err != nil {
 				return err
 			}
-			in, err := readMonitorFile(cmd.InOrStdin(), file)
+			in, err := o.readMonitor(cmd, c, file)
 			if err != nil {
 				return err
 			}
@@ -272,7 +290,9 @@ func newMonitorsUpdateCmd(o *apiOptions) *cobra.Command {
 		Short: "Replace a monitor with a JSON or YAML file; its active alerts carry on",
 		Long: `Replace a monitor with -f FILE, a whole monitor as create takes it (get -o yaml
 prints one to edit). Its evaluation state stays: alerts that started still
-recover once, even when their trigger was removed.`,
+recover once, even when their trigger was removed.
+
+` + monitorConnHelp,
 		Example: `  hookline monitors get "Suspicious IP" -o yaml > m.yaml && $EDITOR m.yaml && \
       hookline monitors update "Suspicious IP" -f m.yaml`,
 		Args: cobra.ExactArgs(1),
@@ -284,7 +304,7 @@ recover once, even when their trigger was removed.`,
 			if err != nil {
 				return err
 			}
-			in, err := readMonitorFile(cmd.InOrStdin(), file)
+			in, err := o.readMonitor(cmd, c, file)
 			if err != nil {
 				return err
 			}

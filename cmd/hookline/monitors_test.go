@@ -3,8 +3,11 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/hookline/hookline/client"
 )
@@ -104,7 +107,7 @@ func TestParseMonitorFile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseMonitorFile([]byte(tt.in))
+			got, _, err := parseMonitorFile([]byte(tt.in))
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("error %v, want one saying %q", err, tt.err)
@@ -113,6 +116,155 @@ func TestParseMonitorFile(t *testing.T) {
 			}
 			if err != nil || got.Interval != tt.interval || got.Window != tt.window {
 				t.Fatalf("got interval %q window %q, %v; want %q %q", got.Interval, got.Window, err, tt.interval, tt.window)
+			}
+		})
+	}
+}
+
+// TestMonitorsConnectionName: create -f and update -f take a
+// notification's connection by name, as apply's files give it, and store
+// its ID; a name that matches nothing, or a name beside an ID, is refused
+// with the field and nothing is stored.
+func TestMonitorsConnectionName(t *testing.T) {
+	server := cliServer(t)
+	clearCredentials(t)
+	newConn := func(name string) string {
+		return decodeJSON[client.Connection](t, mustSucceed(t, admin(t, server, "", "connections", "create", "--type", "Webhook",
+			"--name", name, "--url", "http://127.0.0.1:9/hook", "--alert-payload", `{"n": "{{Name}}"}`, "-o", "json")).stdout).ID
+	}
+	waf, chat := newConn("waf"), newConn("Team Chat")
+
+	// The monitor that the update cases replace, created by ID.
+	const existing = "Existing"
+	mustSucceed(t, admin(t, server, monitorWith(existing, "connectionId: "+waf), "monitors", "create", "-f", "-"))
+
+	tests := []struct {
+		name    string
+		update  bool     // update Existing instead of creating
+		notes   []string // each notification's connection fields, as YAML
+		want    []string // the stored connectionIds
+		wantErr []string // with m.yaml standing for the file
+	}{
+		{name: "by name", notes: []string{"connectionName: waf"}, want: []string{waf}},
+		{name: "names ignore case", notes: []string{"connectionName: WAF", "connectionName: team CHAT"}, want: []string{waf, chat}},
+		{name: "by name and by ID", notes: []string{"connectionId: " + waf, "connectionName: ' Team Chat '"}, want: []string{waf, chat}},
+		{name: "update by name", update: true, notes: []string{"connectionName: team chat"}, want: []string{chat}},
+		{name: "both", notes: []string{"connectionName: waf, connectionId: " + waf},
+			wantErr: []string{"m.yaml: notifications[0]: give connectionName or connectionId, not both"}},
+		{name: "update with both", update: true, notes: []string{"connectionName: waf, connectionId: " + waf},
+			wantErr: []string{"m.yaml: notifications[0]: give connectionName or connectionId, not both"}},
+		{name: "unknown name", notes: []string{"connectionName: waf", "connectionName: waf-lambda"},
+			wantErr: []string{`m.yaml: notifications[1].connectionName: no connection is named "waf-lambda"`}},
+		{name: "every unknown name at once", notes: []string{"connectionName: waf-lambda", "connectionName: waf", "connectionName: " + waf},
+			wantErr: []string{"m.yaml: 2 problems:", `notifications[0].connectionName: no connection is named "waf-lambda"`,
+				`notifications[2].connectionName: no connection is named "` + waf + `"`}},
+		{name: "update with an unknown name", update: true, notes: []string{"connectionName: nope"},
+			wantErr: []string{`m.yaml: notifications[0].connectionName: no connection is named "nope"`}},
+		{name: "empty name and both", notes: []string{"connectionName: ''", "connectionName: waf, connectionId: " + waf},
+			wantErr: []string{"m.yaml: 2 problems:", "notifications[0]: connectionName: must be a connection's name",
+				"notifications[1]: give connectionName or connectionId, not both"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name := tt.name
+			args := []string{"monitors", "create"}
+			if tt.update {
+				name = existing
+				args = []string{"monitors", "update", existing}
+			}
+			before := decodeJSON[client.Monitor](t, mustSucceed(t, admin(t, server, "", "monitors", "get", existing, "-o", "json")).stdout)
+			file := filepath.Join(t.TempDir(), "m.yaml")
+			if err := os.WriteFile(file, []byte(monitorWith(name, tt.notes...)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r := admin(t, server, "", append(args, "-f", file)...)
+			if tt.wantErr != nil {
+				for _, want := range tt.wantErr {
+					if r.code == 0 || !strings.Contains(r.stderr, strings.ReplaceAll(want, "m.yaml", file)) {
+						t.Errorf("exit %d, stderr:\n%s\nwant %q", r.code, r.stderr, want)
+					}
+				}
+				if g := admin(t, server, "", "monitors", "get", name); !tt.update && g.code == 0 {
+					t.Errorf("the refused monitor was stored:\n%s", g.stdout)
+				}
+				after := decodeJSON[client.Monitor](t, mustSucceed(t, admin(t, server, "", "monitors", "get", existing, "-o", "json")).stdout)
+				before.State, after.State = nil, nil // evaluations go on
+				if !cmp.Equal(after, before) {
+					t.Errorf("a refused file changed %s: %s", existing, cmp.Diff(before, after))
+				}
+				return
+			}
+			mustSucceed(t, r)
+			got := decodeJSON[client.Monitor](t, mustSucceed(t, admin(t, server, "", "monitors", "get", name, "-o", "json")).stdout)
+			var ids []string
+			for _, n := range got.Notifications {
+				ids = append(ids, n.ConnectionID)
+			}
+			if !slices.Equal(ids, tt.want) {
+				t.Errorf("stored connections %q, want %q", ids, tt.want)
+			}
+			shown := mustSucceed(t, admin(t, server, "", "monitors", "get", name)).stdout
+			for _, id := range tt.want {
+				if !strings.Contains(shown, id+" (Critical)") {
+					t.Errorf("get lacks %s:\n%s", id, shown)
+				}
+			}
+		})
+	}
+}
+
+// monitorWith is a valid monitor file whose notifications have the given
+// connection fields (YAML flow mapping entries) and send Critical.
+func monitorWith(name string, conns ...string) string {
+	var b strings.Builder
+	b.WriteString("name: " + name + "\nquery: _sourceCategory=prod/web | count\ninterval: 1m\nwindow: 5m\n" +
+		"triggers:\n  - {triggerType: Critical, thresholdType: gt, threshold: 0}\nnotifications:\n")
+	for _, c := range conns {
+		b.WriteString("  - {" + c + ", runForTriggerTypes: [Critical]}\n")
+	}
+	return b.String()
+}
+
+func TestParseMonitorFileConnectionName(t *testing.T) {
+	tests := []struct {
+		name, in string
+		refs     []connRef
+		ids      []string // the notifications' connectionIds as parsed
+		err      string
+	}{
+		{"names are taken out, IDs stay",
+			"name: a\nnotifications:\n- connectionName: ' waf '\n- connectionId: C2\n- connectionName: Team Chat\n  payloadOverride: {a: 1}\n",
+			[]connRef{{"notifications[0].connectionName", 0, "waf"}, {"notifications[2].connectionName", 2, "Team Chat"}},
+			[]string{"", "C2", ""}, ""},
+		{"get's output", `{"id": "M1", "name": "a", "notifications": [{"connectionId": "C1", "runForTriggerTypes": ["Critical"]}]}`,
+			nil, []string{"C1"}, ""},
+		{"a null notification", "name: a\nnotifications: [null, {connectionName: waf}]\n",
+			[]connRef{{"notifications[1].connectionName", 1, "waf"}}, []string{"", ""}, ""},
+		{"both", "name: a\nnotifications: [{connectionName: waf, connectionId: C1}]\n",
+			nil, nil, "notifications[0]: give connectionName or connectionId, not both"},
+		{"not a name", "name: a\nnotifications: [{connectionName: [waf]}]\n",
+			nil, nil, "notifications[0]: connectionName: must be a connection's name"},
+		{"every problem at once", "name: a\nnotifications: [{connectionName: ' '}, {connectionId: C1}, {connectionName: w, connectionId: C1}]\n",
+			nil, nil, "2 problems:\n  notifications[0]: connectionName: must be a connection's name\n  notifications[2]: give connectionName or connectionId, not both"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, refs, err := parseMonitorFile([]byte(tt.in))
+			if tt.err != "" {
+				if err == nil || err.Error() != tt.err {
+					t.Fatalf("error %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, n := range got.Notifications {
+				ids = append(ids, n.ConnectionID)
+			}
+			if !slices.Equal(refs, tt.refs) || !slices.Equal(ids, tt.ids) {
+				t.Errorf("names %+v, IDs %q; want %+v, %q", refs, ids, tt.refs, tt.ids)
 			}
 		})
 	}

@@ -182,11 +182,12 @@ func printSearchDetails(w io.Writer, s *client.ScheduledSearch, names map[string
 	return printDetails(w, ds)
 }
 
-func (o *apiOptions) printSearch(cmd *cobra.Command, c *client.Client, s *client.ScheduledSearch) error {
+// printSearch shows a search; conns names its connection in the table,
+// listing the connections unless an earlier lookup did.
+func (o *apiOptions) printSearch(cmd *cobra.Command, conns *connResolver, s *client.ScheduledSearch) error {
 	if o.output != outputTable {
 		return printObject(cmd.OutOrStdout(), o.output, s)
 	}
-	conns := &connResolver{c: c}
 	return printSearchDetails(cmd.OutOrStdout(), s, conns.names(cmd.Context()))
 }
 
@@ -210,7 +211,7 @@ func newSearchesGetCmd(o *apiOptions) *cobra.Command {
 			if err != nil {
 				return o.explain("get scheduled search", err)
 			}
-			return o.printSearch(cmd, c, s)
+			return o.printSearch(cmd, &connResolver{c: c}, s)
 		},
 	}
 }
@@ -220,31 +221,49 @@ var searchFile = definitionFile{
 	kind:     "scheduled search",
 	readOnly: []string{"id", "createdAt", "createdBy", "modifiedAt", "modifiedBy", "state"},
 	minutes:  []string{"timeRange"},
-	payloads: func(m map[string]json.RawMessage, set func(map[string]json.RawMessage, string, string) error) error {
+	notifications: func(m map[string]json.RawMessage, visit func(map[string]json.RawMessage, string, int)) {
 		var n map[string]json.RawMessage
 		if err := json.Unmarshal(m["notification"], &n); err != nil || n == nil {
-			return nil // not an object: decoding says so
+			return // not an object: decoding says so
 		}
-		if err := set(n, "payload", "notification: payload"); err != nil {
-			return err
-		}
+		visit(n, "notification", 0)
 		m["notification"], _ = json.Marshal(n)
-		return nil
 	},
+	payloads: []string{"payload"},
 }
 
-func readSearchFile(in io.Reader, path string) (client.ScheduledSearchInput, error) {
+func readSearchFile(in io.Reader, path string) (client.ScheduledSearchInput, []connRef, error) {
 	return readDefinition[client.ScheduledSearchInput](in, path, searchFile)
 }
 
-func parseSearchFile(b []byte) (client.ScheduledSearchInput, error) {
+func parseSearchFile(b []byte) (client.ScheduledSearchInput, []connRef, error) {
 	return parseDefinition[client.ScheduledSearchInput](b, searchFile)
+}
+
+// readSearch reads a scheduled search from -f FILE and gives its
+// notification the ID of the connection its connectionName names.
+func (o *apiOptions) readSearch(cmd *cobra.Command, conns *connResolver, file string) (client.ScheduledSearchInput, error) {
+	in, refs, err := readSearchFile(cmd.InOrStdin(), file)
+	if err != nil {
+		return in, err
+	}
+	ids, err := o.resolveConnRefs(cmd.Context(), conns, file, refs)
+	if err != nil {
+		return in, err
+	}
+	if len(ids) == 1 {
+		in.Notification.ConnectionID = ids[0]
+	}
+	return in, nil
 }
 
 const searchFileHelp = `-f FILE is JSON or YAML with the API's field names (see
 docs/scheduled-searches.md; - reads standard input). An invalid search is
 refused with every problem named: a query's syntax error with its line and
-column, a cron expression, a time zone, the connection.`
+column, a cron expression, a time zone, the connection.
+
+The notification names its connection by connectionId, or by connectionName
+(ignoring case), as the files of "hookline apply" do; not both.`
 
 func newSearchesCreateCmd(o *apiOptions) *cobra.Command {
 	var file string
@@ -262,7 +281,7 @@ time, over the time range that ends there.
   timeRange: 1h
   threshold: {operator: gt, count: 0}
   notification:
-    connectionId: 886799E527915E64
+    connectionName: ops lambda          # or connectionId: 886799E527915E64
     itemizeAlerts: true
     maxItemizedAlerts: 10
     payload: {"action": "block", "ip": "{{ResultsJson.ip}}"}
@@ -288,7 +307,8 @@ time, over the time range that ends there.
 			if err != nil {
 				return err
 			}
-			in, err := readSearchFile(cmd.InOrStdin(), file)
+			conns := &connResolver{c: c}
+			in, err := o.readSearch(cmd, conns, file)
 			if err != nil {
 				return err
 			}
@@ -296,7 +316,7 @@ time, over the time range that ends there.
 			if err != nil {
 				return o.explain("create scheduled search", err)
 			}
-			return o.printSearch(cmd, c, s)
+			return o.printSearch(cmd, conns, s)
 		},
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "the scheduled search as JSON or YAML; - for standard input")
@@ -325,7 +345,8 @@ new schedule's next time.
 			if err != nil {
 				return err
 			}
-			in, err := readSearchFile(cmd.InOrStdin(), file)
+			conns := &connResolver{c: c}
+			in, err := o.readSearch(cmd, conns, file)
 			if err != nil {
 				return err
 			}
@@ -337,7 +358,7 @@ new schedule's next time.
 			if err != nil {
 				return o.explain("update scheduled search", err)
 			}
-			return o.printSearch(cmd, c, s)
+			return o.printSearch(cmd, conns, s)
 		},
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "the scheduled search as JSON or YAML; - for standard input")

@@ -5,9 +5,12 @@ import (
 	"crypto/sha256"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/client"
@@ -173,21 +176,29 @@ func TestParseSearchFile(t *testing.T) {
 		name, in string
 		want     client.ScheduledSearchInput
 		err      string
+		refs     []connRef
 	}{
 		{"json with read-only fields", `{"id": "X", "name": "a", "state": {"nextRunAt": null}, "createdAt": "2026-11-26T12:00:00Z", "timeRange": "15m"}`,
-			client.ScheduledSearchInput{Name: "a", TimeRange: "15m"}, ""},
+			client.ScheduledSearchInput{Name: "a", TimeRange: "15m"}, "", nil},
 		{"payload as an object", "name: a\nnotification:\n  connectionId: C1\n  payload: {\"ip\": \"{{ResultsJson.ip}}\"}\n",
-			client.ScheduledSearchInput{Name: "a", Notification: client.SearchNotification{ConnectionID: "C1", Payload: `{"ip":"{{ResultsJson.ip}}"}`}}, ""},
-		{"threshold null", "name: a\nthreshold: null\n", client.ScheduledSearchInput{Name: "a"}, ""},
-		{"a bare number of minutes", "name: a\ntimeRange: 15\n", client.ScheduledSearchInput{Name: "a", TimeRange: "15"}, ""},
-		{"empty", "  \n", client.ScheduledSearchInput{}, "empty"},
-		{"a list", "[1]", client.ScheduledSearchInput{}, "one object"},
-		{"bad JSON", "{\"name\": }", client.ScheduledSearchInput{}, "line 1, column"},
-		{"unknown field", "name: a\nschedule: daily\n", client.ScheduledSearchInput{}, "schedule"},
+			client.ScheduledSearchInput{Name: "a", Notification: client.SearchNotification{ConnectionID: "C1", Payload: `{"ip":"{{ResultsJson.ip}}"}`}}, "", nil},
+		{"threshold null", "name: a\nthreshold: null\n", client.ScheduledSearchInput{Name: "a"}, "", nil},
+		{"a bare number of minutes", "name: a\ntimeRange: 15\n", client.ScheduledSearchInput{Name: "a", TimeRange: "15"}, "", nil},
+		{"empty", "  \n", client.ScheduledSearchInput{}, "empty", nil},
+		{"a list", "[1]", client.ScheduledSearchInput{}, "one object", nil},
+		{"bad JSON", "{\"name\": }", client.ScheduledSearchInput{}, "line 1, column", nil},
+		{"unknown field", "name: a\nschedule: daily\n", client.ScheduledSearchInput{}, "schedule", nil},
+		{"connection by name", "name: a\nnotification:\n  connectionName: ' Team Chat '\n  payload: {a: 1}\n",
+			client.ScheduledSearchInput{Name: "a", Notification: client.SearchNotification{Payload: `{"a":1}`}}, "",
+			[]connRef{{"notification.connectionName", 0, "Team Chat"}}},
+		{"connection by name and by ID", "name: a\nnotification: {connectionName: waf, connectionId: C1}\n",
+			client.ScheduledSearchInput{}, "notification: give connectionName or connectionId, not both", nil},
+		{"connection by no name", "name: a\nnotification: {connectionName: 7}\n",
+			client.ScheduledSearchInput{}, "notification: connectionName: must be a connection's name", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseSearchFile([]byte(tt.in))
+			got, refs, err := parseSearchFile([]byte(tt.in))
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Errorf("error %v, want one saying %q", err, tt.err)
@@ -200,8 +211,99 @@ func TestParseSearchFile(t *testing.T) {
 			if got.Name != tt.want.Name || got.TimeRange != tt.want.TimeRange || got.Notification != tt.want.Notification || got.Threshold != nil {
 				t.Errorf("got %+v, want %+v", got, tt.want)
 			}
+			if !slices.Equal(refs, tt.refs) {
+				t.Errorf("connection names %+v, want %+v", refs, tt.refs)
+			}
 		})
 	}
+}
+
+// TestSearchesConnectionName: create -f and update -f take the
+// notification's connection by name, as apply's files give it, and store
+// its ID; a name that matches nothing, or a name beside an ID, is refused
+// with the field and nothing changes.
+func TestSearchesConnectionName(t *testing.T) {
+	server, db, waf := searchesServer(t)
+	clearCredentials(t)
+	chatConn := &hookline.Connection{Name: "Team Chat", WebhookType: "Webhook", URL: "http://127.0.0.1:9/chat",
+		DefaultPayload: `{"n": "{{Name}}"}`, Settings: map[string]string{}, Secrets: map[string]string{}}
+	if err := db.CreateConnection(context.Background(), chatConn); err != nil {
+		t.Fatal(err)
+	}
+	chat := chatConn.ID
+
+	// The search that the update cases replace, created by ID.
+	const existing = "Existing"
+	mustSucceed(t, admin(t, server, searchWith(existing, "connectionId: "+waf), "searches", "create", "-f", "-"))
+
+	tests := []struct {
+		name    string
+		update  bool   // update Existing instead of creating
+		conn    string // the notification's connection fields, as YAML
+		want    string // the stored connectionId
+		wantErr string // with s.yaml standing for the file
+	}{
+		{name: "by name", conn: "connectionName: waf", want: waf},
+		{name: "names ignore case", conn: "connectionName: team CHAT", want: chat},
+		{name: "update by name", update: true, conn: "connectionName: TEAM chat", want: chat},
+		{name: "by ID as before", conn: "connectionId: " + chat, want: chat},
+		{name: "both", conn: "connectionName: waf, connectionId: " + waf,
+			wantErr: "s.yaml: notification: give connectionName or connectionId, not both"},
+		{name: "update with both", update: true, conn: "connectionName: waf, connectionId: " + waf,
+			wantErr: "s.yaml: notification: give connectionName or connectionId, not both"},
+		{name: "unknown name", conn: "connectionName: waf-lambda",
+			wantErr: `s.yaml: notification.connectionName: no connection is named "waf-lambda"`},
+		{name: "an ID is not a name", conn: "connectionName: " + waf,
+			wantErr: `s.yaml: notification.connectionName: no connection is named "` + waf + `"`},
+		{name: "update with an unknown name", update: true, conn: "connectionName: nope",
+			wantErr: `s.yaml: notification.connectionName: no connection is named "nope"`},
+		{name: "empty name", conn: "connectionName: ''",
+			wantErr: "s.yaml: notification: connectionName: must be a connection's name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name := tt.name
+			args := []string{"searches", "create"}
+			if tt.update {
+				name = existing
+				args = []string{"searches", "update", existing}
+			}
+			before := decodeJSON[client.ScheduledSearch](t, mustSucceed(t, admin(t, server, "", "searches", "get", existing, "-o", "json")).stdout)
+			file := filepath.Join(t.TempDir(), "s.yaml")
+			if err := os.WriteFile(file, []byte(searchWith(name, tt.conn)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r := admin(t, server, "", append(args, "-f", file)...)
+			if tt.wantErr != "" {
+				if want := strings.ReplaceAll(tt.wantErr, "s.yaml", file); r.code == 0 || !strings.Contains(r.stderr, want) {
+					t.Errorf("exit %d, stderr:\n%s\nwant %q", r.code, r.stderr, want)
+				}
+				if g := admin(t, server, "", "searches", "get", name); !tt.update && g.code == 0 {
+					t.Errorf("the refused search was stored:\n%s", g.stdout)
+				}
+				after := decodeJSON[client.ScheduledSearch](t, mustSucceed(t, admin(t, server, "", "searches", "get", existing, "-o", "json")).stdout)
+				if !cmp.Equal(after, before) {
+					t.Errorf("a refused file changed %s: %s", existing, cmp.Diff(before, after))
+				}
+				return
+			}
+			mustSucceed(t, r)
+			got := decodeJSON[client.ScheduledSearch](t, mustSucceed(t, admin(t, server, "", "searches", "get", name, "-o", "json")).stdout)
+			if got.Notification.ConnectionID != tt.want {
+				t.Errorf("stored connection %q, want %q", got.Notification.ConnectionID, tt.want)
+			}
+			shown := mustSucceed(t, admin(t, server, "", "searches", "get", name)).stdout
+			if !strings.Contains(shown, "("+tt.want+")") {
+				t.Errorf("get lacks %s:\n%s", tt.want, shown)
+			}
+		})
+	}
+}
+
+// searchWith is a valid scheduled search file whose notification has the
+// given connection fields (YAML flow mapping entries).
+func searchWith(name, conn string) string {
+	return "name: " + name + "\nquery: error\nscheduleType: 1Day\ntimeRange: 15m\nnotification: {" + conn + "}\n"
 }
 
 func TestSearchesHelpHasExamples(t *testing.T) {
@@ -209,5 +311,38 @@ func TestSearchesHelpHasExamples(t *testing.T) {
 		if sub.Example == "" {
 			t.Errorf("hookline searches %s has no example", sub.Name())
 		}
+	}
+}
+
+// TestDefinitionDocs keeps the CLI files in docs/monitors.md and
+// docs/scheduled-searches.md true: each parses, naming its connection by
+// connectionName.
+func TestDefinitionDocs(t *testing.T) {
+	tests := []struct {
+		doc, file string
+		parse     func([]byte) ([]connRef, error)
+		want      []connRef
+	}{
+		{"monitors.md", "suspicious-ip.yaml", func(b []byte) ([]connRef, error) { _, refs, err := parseMonitorFile(b); return refs, err },
+			[]connRef{{"notifications[0].connectionName", 0, "ops lambda"}}},
+		{"scheduled-searches.md", "top-talkers.yaml", func(b []byte) ([]connRef, error) { _, refs, err := parseSearchFile(b); return refs, err },
+			[]connRef{{"notification.connectionName", 0, "ops lambda"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.doc, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("..", "..", "docs", tt.doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, after, ok := strings.Cut(string(b), "```yaml\n# "+tt.file+"\n")
+			example, _, _ := strings.Cut(after, "```")
+			if !ok {
+				t.Fatalf("no YAML example %s", tt.file)
+			}
+			refs, err := tt.parse([]byte(example))
+			if err != nil || !slices.Equal(refs, tt.want) {
+				t.Errorf("parsed names %+v, %v; want %+v", refs, err, tt.want)
+			}
+		})
 	}
 }
