@@ -1,12 +1,12 @@
 // The Monitors page: each monitor's query, interval and window, triggers
-// and status (active alerts, muted, disabled, from GET /monitors/{id}'s
-// state); the Add/Edit Monitor dialog with triggers, notifications and
+// and status (active alerts, muted, disabled, from the state the list
+// gives with each); the Add/Edit Monitor dialog with triggers, notifications and
 // grouping; delete after confirming. View Monitors shows them, read-only;
 // Manage Monitors changes them.
 import { api, can } from './api.js';
 import { startPage } from './shell.js';
 import {
-  h, $, clear, setMessage, timeEl, modal, formErrors, confirmAction, pool, operators, operatorWord, openOnClick,
+  h, $, clear, setMessage, timeEl, modal, formErrors, confirmAction, operators, operatorWord, openOnClick,
 } from './ui.js';
 
 const session = await startPage();
@@ -94,32 +94,17 @@ async function loadConnections() {
 async function loadList(token) {
   const q = new URLSearchParams({ limit: '100' });
   if (token) q.set('token', token);
-  let page;
   try {
     const res = await api('GET', `/api/v1/monitors?${q}`);
-    page = res.data || [];
+    const page = res.data || [];
     monitors = token ? monitors.concat(page) : page;
     nextToken = res.next || null;
     listError.hidden = true;
   } catch (err) {
     setMessage(listError, `The monitors could not be loaded: ${err.message}`);
-    page = [];
   }
   loading.hidden = true;
-  render();
-  // The list holds definitions; each monitor's state comes with it alone.
-  await pool(page, 6, loadState);
-}
-
-async function loadState(m) {
-  try {
-    const full = await api('GET', `/api/v1/monitors/${encodeURIComponent(m.id)}`);
-    m.state = full.state || null;
-  } catch {
-    m.state = undefined;
-  }
-  const cell = rows.querySelector(`tr[data-id="${m.id}"] .state`);
-  if (cell) clear(cell).append(...statusOf(m));
+  render(); // each monitor comes with its state
 }
 
 function render() {

@@ -299,15 +299,6 @@ export function copyButton(text, label = 'Copy') {
   return button;
 }
 
-// pool runs f over items with at most n at a time.
-export async function pool(items, n, f) {
-  const queue = [...items];
-  const workers = Array.from({ length: Math.min(n, queue.length) }, async () => {
-    while (queue.length) await f(queue.shift());
-  });
-  await Promise.all(workers);
-}
-
 // triggerTypes are the alerts' trigger types, in the order lists offer them.
 export const triggerTypes = ['Critical', 'Warning', 'MissingData', 'ResolvedCritical', 'ResolvedWarning', 'ResolvedMissingData', 'Normal'];
 
