@@ -112,12 +112,36 @@ func monitorStatus(m client.Monitor) string {
 	return "enabled"
 }
 
+// activeText counts a monitor's active alerts by trigger type ("2
+// Critical, 1 Warning"), "OK" when none, "-" without a state.
+func activeText(st *client.MonitorState) string {
+	if st == nil {
+		return "-"
+	}
+	if len(st.ActiveAlerts) == 0 {
+		return "OK"
+	}
+	counts := map[string]int{}
+	var order []string
+	for _, a := range st.ActiveAlerts {
+		if counts[a.TriggerType] == 0 {
+			order = append(order, a.TriggerType)
+		}
+		counts[a.TriggerType]++
+	}
+	parts := make([]string, len(order))
+	for i, t := range order {
+		parts[i] = fmt.Sprintf("%d %s", counts[t], t)
+	}
+	return strings.Join(parts, ", ")
+}
+
 func printMonitorTable(w io.Writer, monitors []client.Monitor) error {
 	rows := make([][]string, len(monitors))
 	for i, m := range monitors {
-		rows[i] = []string{m.ID, m.Name, m.Interval, m.Window, triggersText(m.Triggers), monitorStatus(m)}
+		rows[i] = []string{m.ID, m.Name, m.Interval, m.Window, triggersText(m.Triggers), monitorStatus(m), activeText(m.State)}
 	}
-	return printTable(w, []string{"ID", "NAME", "INTERVAL", "WINDOW", "TRIGGERS", "STATUS"}, rows)
+	return printTable(w, []string{"ID", "NAME", "INTERVAL", "WINDOW", "TRIGGERS", "STATUS", "ACTIVE"}, rows)
 }
 
 func printMonitorDetails(w io.Writer, m *client.Monitor) error {

@@ -46,7 +46,7 @@ notifications:
 	}
 
 	r := mustSucceed(t, admin(t, server, "", "monitors", "list"))
-	for _, want := range []string{created.ID, "Suspicious IP", "1m", "5m", "Critical: results gt 0", "enabled"} {
+	for _, want := range []string{created.ID, "Suspicious IP", "1m", "5m", "Critical: results gt 0", "enabled", "ACTIVE", "OK"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("list lacks %q:\n%s", want, r.stdout)
 		}
@@ -267,5 +267,24 @@ func TestParseMonitorFileConnectionName(t *testing.T) {
 				t.Errorf("names %+v, IDs %q; want %+v, %q", refs, ids, tt.refs, tt.ids)
 			}
 		})
+	}
+}
+
+func TestActiveText(t *testing.T) {
+	alert := func(tt string) client.ActiveMonitorAlert { return client.ActiveMonitorAlert{TriggerType: tt} }
+	tests := []struct {
+		name string
+		st   *client.MonitorState
+		want string
+	}{
+		{"no state", nil, "-"},
+		{"none active", &client.MonitorState{}, "OK"},
+		{"by trigger type, in order of first", &client.MonitorState{ActiveAlerts: []client.ActiveMonitorAlert{
+			alert("Warning"), alert("Critical"), alert("Warning")}}, "2 Warning, 1 Critical"},
+	}
+	for _, tt := range tests {
+		if got := activeText(tt.st); got != tt.want {
+			t.Errorf("%s: activeText = %q; want %q", tt.name, got, tt.want)
+		}
 	}
 }
