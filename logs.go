@@ -135,8 +135,85 @@ type LogScan struct {
 	// reading further; callers that match categories themselves may leave
 	// it empty.
 	Categories []string
+	// Keywords, when not empty, lets a store skip records whose message
+	// lacks one of them. A store must return every record (within the
+	// other conditions) whose message contains each keyword, ASCII letters
+	// compared ignoring case and every other byte as it is (MatchKeywords);
+	// it may return other records as well. So, unlike Categories, a store
+	// may ignore Keywords, and callers match messages themselves: they are
+	// a query's pushdown (query.Terms), necessary and not sufficient.
+	// Each keyword is non-empty valid UTF-8, and there are at most
+	// MaxScanKeywords (ScanKeywords picks them from a query's).
+	Keywords []string
 	// Limit stops the scan after that many records; 0 is no limit.
 	Limit int
+}
+
+// MaxScanKeywords bounds LogScan.Keywords: a store tests each on every
+// record of the range.
+const MaxScanKeywords = 16
+
+// Validate checks a scan: a negative Limit is EINVALID naming "limit",
+// and an empty keyword, one that is not UTF-8 or more than
+// MaxScanKeywords of them are EINVALID naming "keywords".
+func (s LogScan) Validate() error {
+	var p Problems
+	if s.Limit < 0 {
+		p.Add("limit", "must not be negative")
+	}
+	if n := len(s.Keywords); n > MaxScanKeywords {
+		p.Add("keywords", "are %d; at most %d are allowed", n, MaxScanKeywords)
+	}
+	for i, k := range s.Keywords {
+		if k == "" || !utf8.ValidString(k) {
+			p.Add("keywords", "must each be non-empty valid UTF-8; keyword %d is not", i+1)
+			break
+		}
+	}
+	return p.Err()
+}
+
+// ScanKeywords returns keywords as LogScan.Keywords takes them: the
+// non-empty, valid UTF-8 ones, at most MaxScanKeywords of them (the first).
+// Leaving a keyword out only lets a store return more, so a caller that
+// matches messages itself may pass any keywords through it.
+func ScanKeywords(keywords []string) []string {
+	var out []string
+	for _, k := range keywords {
+		if len(out) == MaxScanKeywords {
+			break
+		}
+		if k != "" && utf8.ValidString(k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// MatchKeywords reports whether message contains every keyword, ASCII
+// letters compared ignoring case and every other byte as it is: which
+// records a store must keep for LogScan.Keywords.
+func MatchKeywords(message string, keywords []string) bool {
+	if len(keywords) == 0 {
+		return true
+	}
+	folded := asciiLower(message)
+	for _, k := range keywords {
+		if !strings.Contains(folded, asciiLower(k)) {
+			return false
+		}
+	}
+	return true
+}
+
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // MatchCategory reports whether a record's category matches pattern: equal

@@ -109,7 +109,11 @@ func (in *searchRequest) parse(now time.Time) (*query.Query, hookline.LogScan, i
 	if err := p.Err(); err != nil {
 		return nil, hookline.LogScan{}, 0, err
 	}
-	scan.Categories = q.Terms().Patterns("_sourceCategory")
+	// What the store can filter on, as schedule.Scan takes it: Run applies
+	// the whole query to what the scan returns.
+	terms := q.Terms()
+	scan.Categories = terms.Patterns("_sourceCategory")
+	scan.Keywords = hookline.ScanKeywords(terms.Keywords)
 	return q, scan, limit, nil
 }
 

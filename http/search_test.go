@@ -82,7 +82,7 @@ func TestSearch(t *testing.T) {
 		body:     map[string]any{"query": `"198.51.100.23"`, "limit": 2},
 		columns:  []string{},
 		messages: []string{"GET /login from 198.51.100.23 401", "GET /login from 198.51.100.23 401"},
-		scanned:  152, matched: 30,
+		scanned:  30, matched: 30, // the keyword pushdown read only those with the address
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

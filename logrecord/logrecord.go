@@ -1,8 +1,9 @@
 // Package logrecord owns the engine-neutral half of the log record store:
 // the columns of the logs table, the checks of records before they are
 // appended, reading a row, the keyset paging of ScanLogs, the batching of
-// PruneLogs, and the folding and escaping that category filters share. The
-// engines keep their SQL, their transactions and how they commit.
+// PruneLogs, and the folding and escaping that category and keyword
+// filters share. The engines keep their SQL, their transactions and how
+// they commit.
 package logrecord
 
 import (
@@ -115,13 +116,11 @@ type Page func(lo, hi int64, after *Key, n int) ([]hookline.LogRecord, error)
 // Scan calls fn with the records selected by scan, newest first, reading
 // them with page a page at a time, each page continuing below the last
 // record of the one before (keyset paging on time and ID), so records
-// arriving during a scan are either seen once or not at all. A negative
-// limit is EINVALID naming "limit"; fn's error is returned as it is.
+// arriving during a scan are either seen once or not at all. An invalid
+// scan (LogScan.Validate) is EINVALID; fn's error is returned as it is.
 func Scan(scan hookline.LogScan, page Page, fn func(hookline.LogRecord) error) error {
-	if scan.Limit < 0 {
-		var p hookline.Problems
-		p.Add("limit", "must not be negative")
-		return fmt.Errorf("scan logs: %w", p.Err())
+	if err := scan.Validate(); err != nil {
+		return fmt.Errorf("scan logs: %w", err)
 	}
 	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
 	if !scan.From.IsZero() {
@@ -201,5 +200,9 @@ func ASCIILower(s string) string {
 // EscapeLike escapes the wildcards of LIKE, and its escape character '\',
 // in s: a pattern built on it is to say ESCAPE '\'.
 func EscapeLike(s string) string { return likeEscaper.Replace(s) }
+
+// ContainsPattern returns the LIKE pattern, to say ESCAPE '\', that
+// matches a text containing s.
+func ContainsPattern(s string) string { return "%" + EscapeLike(s) + "%" }
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

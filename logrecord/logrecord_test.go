@@ -227,5 +227,8 @@ func TestASCIILowerAndEscapeLike(t *testing.T) {
 		if got := logrecord.EscapeLike(tt.in); got != tt.escaped {
 			t.Errorf("EscapeLike(%q) = %q; want %q", tt.in, got, tt.escaped)
 		}
+		if got, want := logrecord.ContainsPattern(tt.in), "%"+tt.escaped+"%"; got != want {
+			t.Errorf("ContainsPattern(%q) = %q; want %q", tt.in, got, want)
+		}
 	}
 }

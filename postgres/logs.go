@@ -120,7 +120,7 @@ func countReceived(ctx context.Context, tx *sql.Tx, rows []hookline.LogRecord, n
 // or not at all.
 func (db *DB) ScanLogs(ctx context.Context, scan hookline.LogScan, fn func(hookline.LogRecord) error) error {
 	return logrecord.Scan(scan, func(lo, hi int64, after *logKey, n int) ([]hookline.LogRecord, error) {
-		query, args := scanLogsQuery(lo, hi, scan.Categories, after, n)
+		query, args := scanLogsQuery(lo, hi, scan, after, n)
 		return queryAll(ctx, db.db, logrecord.ScanRow, query, args...)
 	}, fn)
 }
@@ -131,8 +131,10 @@ type logKey = logrecord.Key
 // scanLogsQuery returns the query of one page of a scan. It walks
 // logs_time backwards from the upper bound of time: a later page's bound
 // is the last record's (time, id), so each page starts where the one
-// before ended.
-func scanLogsQuery(lo, hi int64, categories []string, after *logKey, limit int) (string, []any) {
+// before ended. The category and keyword conditions are tested on each
+// row of the range (no index has them), so only the rows they keep reach
+// Go.
+func scanLogsQuery(lo, hi int64, scan hookline.LogScan, after *logKey, limit int) (string, []any) {
 	var c conditions
 	c.add("time >= $%d", lo)
 	if after != nil {
@@ -140,9 +142,12 @@ func scanLogsQuery(lo, hi int64, categories []string, after *logKey, limit int) 
 	} else {
 		c.add("time < $%d", hi)
 	}
-	if filter, args := categoryFilter(categories, len(c.args)); filter != "" {
+	if filter, args := categoryFilter(scan.Categories, len(c.args)); filter != "" {
 		c.where = append(c.where, "("+filter+")")
 		c.args = append(c.args, args...)
+	}
+	for _, k := range scan.Keywords {
+		c.add(keywordCondition, logrecord.ContainsPattern(logrecord.ASCIILower(withoutNUL(k))))
 	}
 	where, args := c.sql(` ORDER BY time DESC, id DESC LIMIT $%d`, limit)
 	return `SELECT ` + logColumns + ` FROM logs` + where, args
@@ -175,6 +180,18 @@ func categoryFilter(patterns []string, n int) (string, []any) {
 	}
 	return strings.Join(terms, ` OR `), args
 }
+
+// keywordCondition is the SQL of one of LogScan.Keywords, whose pattern
+// (logrecord.ContainsPattern) is the keyword folded by ASCIILower:
+// lower() of the "C" collation folds A-Z and nothing else, whatever the
+// database's locale, so the condition is exactly hookline.MatchKeywords.
+// Not ILIKE: message has the database's collation, by whose locale ILIKE
+// folds. Mostly that would only return more (Ü as ü), which a scan may,
+// but in a Turkish locale 'I' lowers to dotless 'ı', so ILIKE '%login%'
+// would drop "LOGIN", which the scan must keep
+// (TestScanKeywordsTurkishCollation). A NUL, which text cannot hold, is
+// stored as U+FFFD in messages and so is looked for as U+FFFD.
+const keywordCondition = `lower(message COLLATE "C") LIKE $%d ESCAPE '\'`
 
 // PruneLogs deletes the records whose Time is before the given time, oldest
 // first, a batch (logrecord.PruneBatch) a transaction, and returns how many

@@ -36,7 +36,8 @@ func TestQueryPlans(t *testing.T) {
 	keysQuery, keysArgs := accessKeysQuery("U", &accessKeyKey{ID: "hk1"}, time.Now(), 50)
 	delQuery, delArgs := listDeliveriesQuery(hookline.DeliveryFilter{ConnectionID: "C"}, &deliveryKey{CreatedAt: 1, ID: "0000000000000001"}, 50)
 	alertQuery, alertArgs := listAlertsQuery(hookline.AlertFilter{Source: "api"}, &alertKey{ReceivedAt: 1, ID: "0000000000000001"}, 50)
-	logsQuery, logsArgs := scanLogsQuery(0, 100, []string{"prod/*", "web"}, &logKey{Time: 50, ID: 7}, 1000)
+	logsQuery, logsArgs := scanLogsQuery(0, 100, hookline.LogScan{Categories: []string{"prod/*", "web"}}, &logKey{Time: 50, ID: 7}, 1000)
+	kwQuery, kwArgs := scanLogsQuery(0, 100, hookline.LogScan{Categories: []string{"prod/*"}, Keywords: []string{"POST /login", "50%"}}, nil, 1000)
 	tests := []struct {
 		name  string
 		query string
@@ -52,6 +53,7 @@ func TestQueryPlans(t *testing.T) {
 		{"claim", claimSQL, []any{"p1", int64(1), []string{"C"}, 10, int64(1)}, "deliveries_due"},
 		{"an alert's deliveries", alertDeliveriesSQL, []any{"A"}, "deliveries_alert"},
 		{"log scan", logsQuery, logsArgs, "logs_time"},
+		{"log scan with keywords", kwQuery, kwArgs, "logs_time"},
 		{"monitor claim", claimMonitorsSQL, []any{"p1", int64(1), int64(2), 10}, "monitor_states_due"},
 		{"scheduled search claim", claimSearchesSQL, []any{"p1", int64(1), int64(2), 10}, "scheduled_search_states_due"},
 	}

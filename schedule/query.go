@@ -12,11 +12,24 @@ import (
 )
 
 // Query runs q over the logs whose Time is in [from, to), newest first,
-// with the query's _sourceCategory condition pushed down to the store.
-// maxMessages bounds the messages a query that returns messages keeps
-// (query.Options.MaxMessages); the rest are only counted.
+// with the query's _sourceCategory condition and keywords pushed down to
+// the store (Scan). maxMessages bounds the messages a query that returns
+// messages keeps (query.Options.MaxMessages); the rest are only counted.
 func Query(ctx context.Context, logs hookline.LogStore, q *query.Query, from, to time.Time, maxMessages int) (*query.Result, error) {
-	scan := hookline.LogScan{From: from, To: to, Categories: q.Terms().Patterns("_sourceCategory")}
+	return run(ctx, logs, q, Scan(q, from, to), maxMessages)
+}
+
+// Scan returns the scan of the records q may match in [from, to): what the
+// store can filter on for it (query.Terms), its _sourceCategory values and
+// its keywords. Run applies the whole query to what the scan returns, so
+// the scan only has to keep every record q matches.
+func Scan(q *query.Query, from, to time.Time) hookline.LogScan {
+	terms := q.Terms()
+	return hookline.LogScan{From: from, To: to, Categories: terms.Patterns("_sourceCategory"), Keywords: hookline.ScanKeywords(terms.Keywords)}
+}
+
+// run runs q over the records scan selects.
+func run(ctx context.Context, logs hookline.LogStore, q *query.Query, scan hookline.LogScan, maxMessages int) (*query.Result, error) {
 	next, stop := iter.Pull2(records(ctx, logs, scan))
 	defer stop()
 	return q.RunWith(ctx, query.Options{MaxMessages: maxMessages}, func() (query.Record, bool, error) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -83,4 +84,129 @@ func TestQuery(t *testing.T) {
 	if _, err := schedule.Query(ctx, db, q, t0, t0.Add(5*time.Minute), 10); err == nil {
 		t.Error("canceled query: no error")
 	}
+}
+
+// Pushing a query's keywords and categories down to a real store narrows
+// what Run reads, never what it finds: each query's result is the same as
+// over every record of the range.
+func TestQueryPushdown(t *testing.T) {
+	kr, err := keyring.New(bytes.Repeat([]byte{5}, keyring.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookline.db"), kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	lines := []struct{ cat, msg string }{
+		{"prod/web", `203.0.113.7 "GET /login HTTP/1.1" 200`},
+		{"prod/web", `198.51.100.23 "POST /LOGIN HTTP/1.1" 401`},
+		{"prod/web", `203.0.113.7 "post /Login HTTP/1.1" 302`},
+		{"prod/api", `{"level":"ERROR","msg":"connection refused","status":502}`},
+		{"prod/api", `{"level":"error","msg":"Connection  refused"}`},
+		{"prod/api", `{"level":"warn","msg":"CONNECTION REFUSED by upstream","status":503}`},
+		{"prod/api", `{"level":"info","msg":"connection accepted"}`},
+		{"prod/db", "ERROR: statement timeout"},
+		{"prod/db", "error: deadlock detected; timeout"},
+		{"prod/db", "WARN slow query 50% of budget user_id=7"},
+		{"prod/db", `WARN slow query 50x of budget userXid=7 C:\temp`},
+		{"stage/web", "Über-Fehler: ÜBER timeout"},
+		{"stage/web", "über fehler"},
+		{"stage/web", "null\x00byte then an Error after it"},
+		{"stage/web", ""},
+	}
+	var records []hookline.LogRecord
+	for i := range 300 { // several pages of the store's scan
+		l := lines[i%len(lines)]
+		records = append(records, hookline.LogRecord{SourceID: "src", Time: t0.Add(time.Duration(i) * time.Second), ReceivedAt: t0,
+			Category: l.cat, Host: fmt.Sprintf("h%d", i%3), Message: l.msg})
+	}
+	if err := db.AppendLogs(context.Background(), records); err != nil {
+		t.Fatal(err)
+	}
+	from, to := t0.Add(10*time.Second), t0.Add(290*time.Second)
+	for _, tc := range []struct {
+		query    string
+		keywords []string // what Terms pushes down
+	}{
+		{"login", []string{"login"}},
+		{"LOGIN post", []string{"LOGIN", "post"}},
+		{`"connection refused"`, []string{"connection refused"}},
+		{`"Connection Refused" | json "status" | count by status`, []string{"Connection Refused"}},
+		{"error timeout", []string{"error", "timeout"}},
+		{"error OR warn", nil},
+		{"NOT error", nil},
+		{"error NOT timeout", []string{"error"}},
+		{"(error OR warn) refused", []string{"refused"}},
+		{"_sourceCategory=prod/* error", []string{"error"}},
+		{"_sourceCategory=prod/db OR error", nil},
+		{"conn*refused", []string{"conn", "refused"}},
+		{`"50%"`, []string{"50%"}},
+		{"user_id", []string{"user_id"}},
+		{`"C:\temp"`, []string{`C:\temp`}},
+		{"über", nil},
+		{"fehler timeout", []string{"fehler", "timeout"}},
+		{"byte error", []string{"byte", "error"}},
+		{`error | parse "ERROR: *" as what | count by what`, []string{"error"}},
+		{`"GET /login" | count by _sourceHost`, []string{"GET /login"}},
+		{"a b c d e f g h i j k l m n o p q r", []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r"}},
+		{"*", nil},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			q, err := query.Parse(tc.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := q.Terms().Keywords; !slices.Equal(got, tc.keywords) {
+				t.Fatalf("Terms().Keywords = %q; want %q", got, tc.keywords)
+			}
+			scan := schedule.Scan(q, from, to)
+			if want := hookline.ScanKeywords(tc.keywords); !slices.Equal(scan.Keywords, want) {
+				t.Errorf("Scan's keywords %q; want %q", scan.Keywords, want)
+			}
+			pushed, err := schedule.Query(context.Background(), db, q, from, to, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			whole, err := runOver(db, q, hookline.LogScan{From: from, To: to})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := fmt.Sprint(schedule.Rows(pushed)), fmt.Sprint(schedule.Rows(whole)); pushed.Matched != whole.Matched || got != want {
+				t.Errorf("with pushdown %d matched, without %d; the rows are the same: %v", pushed.Matched, whole.Matched, got == want)
+			}
+			// The pushdown filters: Run reads only what can match.
+			if len(scan.Keywords) > 0 || len(scan.Categories) > 0 {
+				if pushed.Scanned >= whole.Scanned {
+					t.Errorf("with pushdown Run read %d records, without %d", pushed.Scanned, whole.Scanned)
+				}
+			} else if pushed.Scanned != whole.Scanned {
+				t.Errorf("nothing to push down, yet Run read %d records, not %d", pushed.Scanned, whole.Scanned)
+			}
+		})
+	}
+}
+
+// runOver runs q over what scan selects, as Query does but with the scan
+// given.
+func runOver(logs hookline.LogStore, q *query.Query, scan hookline.LogScan) (*query.Result, error) {
+	var recs []query.Record
+	err := logs.ScanLogs(context.Background(), scan, func(lr hookline.LogRecord) error {
+		recs = append(recs, query.Record{Time: lr.Time, Message: lr.Message,
+			Fields: map[string]string{"_sourceCategory": lr.Category, "_sourceHost": lr.Host, "_sourceName": lr.Name}})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return q.RunWith(context.Background(), query.Options{MaxMessages: 1000}, func() (query.Record, bool, error) {
+		if len(recs) == 0 {
+			return query.Record{}, false, nil
+		}
+		r := recs[0]
+		recs = recs[1:]
+		return r, true, nil
+	})
 }

@@ -196,7 +196,7 @@ func countReceived(ctx context.Context, tx *sql.Tx, rows []hookline.LogRecord, n
 // key (logrecord.Scan), so records arriving during a scan are either seen
 // once or not at all.
 func (db *DB) ScanLogs(ctx context.Context, scan hookline.LogScan, fn func(hookline.LogRecord) error) error {
-	filter, filterArgs := categoryFilter(scan.Categories)
+	filter, filterArgs := scanFilter(scan)
 	return logrecord.Scan(scan, func(lo, hi int64, after *logKey, n int) ([]hookline.LogRecord, error) {
 		query, args := scanLogsQuery(lo, hi, filter, filterArgs, after, n)
 		return queryAll(ctx, db.read, logrecord.ScanRow, query, args...)
@@ -225,6 +225,48 @@ func scanLogsQuery(lo, hi int64, filter string, filterArgs []any, after *logKey,
 	query += ` ORDER BY time DESC, id DESC LIMIT ?`
 	return query, append(args, limit)
 }
+
+// scanFilter is the SQL of the scan's conditions beyond its time range:
+// its categories, and each of its keywords. No index has them (see the
+// migration): SQLite tests them on each row of the range, so only the
+// rows they keep reach Go.
+func scanFilter(scan hookline.LogScan) (string, []any) {
+	var terms []string
+	filter, args := categoryFilter(scan.Categories)
+	if filter != "" {
+		terms = append(terms, `(`+filter+`)`)
+	}
+	for _, k := range scan.Keywords {
+		cond, kargs := keywordCondition(k)
+		terms = append(terms, cond)
+		args = append(args, kargs...)
+	}
+	return strings.Join(terms, ` AND `), args
+}
+
+// keywordCondition is the SQL of one of LogScan.Keywords: the message
+// contains k, A-Z folded (hookline.MatchKeywords).
+//
+// LIKE does that fastest: it folds A-Z and nothing else (the store never
+// sets case_sensitive_like, and this SQLite has no ICU). But LIKE reads a
+// text only up to its first NUL, which a message may hold, so a message
+// whose length() (characters before the first NUL) falls short of its
+// bytes, because it has a NUL or non-ASCII characters, is tested again
+// whole: instr() and lower() (ASCII only, too) read every byte. A keyword
+// holding a NUL, or too long for a LIKE pattern, takes that path alone.
+func keywordCondition(k string) (string, []any) {
+	folded := logrecord.ASCIILower(k)
+	pattern := logrecord.ContainsPattern(k)
+	if strings.IndexByte(k, 0) >= 0 || len(pattern) > maxLikePattern {
+		return `instr(lower(message), ?) > 0`, []any{folded}
+	}
+	return `(message LIKE ? ESCAPE '\' OR length(message) < octet_length(message) AND instr(lower(message), ?) > 0)`,
+		[]any{pattern, folded}
+}
+
+// maxLikePattern is SQLite's SQLITE_MAX_LIKE_PATTERN_LENGTH, in bytes: a
+// longer pattern is an error.
+const maxLikePattern = 50_000
 
 // categoryFilter is the SQL of hookline.MatchCategory over patterns:
 // lower() and LIKE fold ASCII letters only, as MatchCategory does.

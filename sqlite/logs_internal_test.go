@@ -3,6 +3,8 @@ package sqlite
 import (
 	"strings"
 	"testing"
+
+	"github.com/hookline/hookline"
 )
 
 // The log queries walk indexes rather than scan or sort the table.
@@ -11,8 +13,8 @@ func TestLogQueryPlans(t *testing.T) {
 	if _, err := migrate(t.Context(), db, Migrations(), fixedNow); err != nil {
 		t.Fatal(err)
 	}
-	scan := func(cats []string, after *logKey) string {
-		f, fa := categoryFilter(cats)
+	scan := func(cats []string, after *logKey, keywords ...string) string {
+		f, fa := scanFilter(hookline.LogScan{Categories: cats, Keywords: keywords})
 		q, _ := scanLogsQuery(0, 1, f, fa, after, 10)
 		return q
 	}
@@ -24,6 +26,8 @@ func TestLogQueryPlans(t *testing.T) {
 		{"scan", scan(nil, nil), "SEARCH logs USING INDEX logs_time (time>? AND time<?)"},
 		{"scan next page", scan(nil, &logKey{Time: 1, ID: 2}), "SEARCH logs USING INDEX logs_time (time>? AND time<?)"},
 		{"scan categories", scan([]string{"prod/web", "stage/*"}, &logKey{}), "SEARCH logs USING INDEX logs_time (time>? AND time<?)"},
+		{"scan keywords", scan(nil, nil, "POST /login", "50%"), "SEARCH logs USING INDEX logs_time (time>? AND time<?)"},
+		{"scan categories and keywords", scan([]string{"prod/*"}, &logKey{}, "POST"), "SEARCH logs USING INDEX logs_time (time>? AND time<?)"},
 		{"prune", pruneLogsSQL, "SEARCH logs USING COVERING INDEX logs_time (time<?)"},
 		{"last ID", `SELECT coalesce(max(id), 0) FROM logs`, "SEARCH logs"},
 		{"source by token", `SELECT ` + sourceColumns + ` FROM sources WHERE token_hash = ?`, "SEARCH sources USING INDEX sources_token_hash (token_hash=?)"},

@@ -44,9 +44,12 @@ type LogStore interface {
 //     kept all the same, and deleting a source keeps its records.
 //   - ScanLogs returns From <= Time < To, newest first and among equal
 //     times the last to arrive first, Categories as hookline.MatchCategory
-//     says, at most Limit records; fn's error ends it and is returned as
-//     it is. Scans of many records (more than any page an engine reads at
-//     once) see each record once.
+//     says, Keywords as hookline.MatchKeywords says (exactly: the
+//     interface allows more, but a store that filters should not widen),
+//     at most Limit records; fn's error ends it and is returned as it is.
+//     Invalid keywords (LogScan.Validate) are EINVALID naming "keywords".
+//     Scans of many records (more than any page an engine reads at once)
+//     see each record once.
 //   - PruneLogs deletes exactly the records with Time before its bound,
 //     however many, and returns their number.
 //   - Nothing returned aliases what was passed in or what another call
@@ -75,6 +78,7 @@ func TestLogStore(t *testing.T, open func(t *testing.T) LogStore) {
 		{"AppendConcurrent", testAppendConcurrent},
 		{"ScanRange", testScanRange},
 		{"ScanCategories", testScanCategories},
+		{"ScanKeywords", testScanKeywords},
 		{"ScanManyRecords", testScanManyRecords},
 		{"ScanStops", testScanStops},
 		{"Prune", testPrune},

@@ -333,6 +333,12 @@ func testScanManyRecords(t *testing.T, s LogStore) {
 	check(hookline.LogScan{}, func(int) bool { return true })
 	check(hookline.LogScan{Categories: []string{"prod/web"}}, func(i int) bool { return i%3 != 0 })
 	check(hookline.LogScan{Limit: 1001}, func(int) bool { return true })
+	// A keyword on more than a page's worth, and one on a few records
+	// spread over the whole range.
+	check(hookline.LogScan{Keywords: []string{"1"}}, func(i int) bool { return strings.Contains(fmt.Sprint(i), "1") })
+	check(hookline.LogScan{Keywords: []string{"99"}, Categories: []string{"prod/db"}}, func(i int) bool {
+		return i%3 == 0 && strings.Contains(fmt.Sprint(i), "99")
+	})
 	check(hookline.LogScan{From: logBase.Add(100 * time.Millisecond), To: logBase.Add(300 * time.Millisecond)}, func(i int) bool {
 		return i/7 >= 100 && i/7 < 300
 	})
