@@ -1,29 +1,18 @@
 package postgres
 
 import (
-	"bytes"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/hookline/hookline"
-	"github.com/hookline/hookline/keyring"
-	"github.com/hookline/hookline/postgres/pgtest"
 )
 
 // The keyword filter folds ASCII letters only, whatever the collation of
 // message: in a Turkish one, lower() and ILIKE turn 'I' into dotless 'ı',
 // which would drop "IIS" from a search for "iis".
 func TestScanKeywordsTurkishCollation(t *testing.T) {
-	kr, err := keyring.New(bytes.Repeat([]byte{1}, keyring.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := Open(t.Context(), pgtest.NewDatabase(t), kr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openInternal(t, "")
 	var icu bool
 	if err := db.db.QueryRowContext(t.Context(), `SELECT EXISTS (SELECT FROM pg_collation WHERE collname = 'tr-TR-x-icu')`).Scan(&icu); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"strings"
@@ -9,8 +8,6 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
-	"github.com/hookline/hookline/keyring"
-	"github.com/hookline/hookline/postgres/pgtest"
 )
 
 // The queries that page through lists or walk the queue read an index in
@@ -19,15 +16,7 @@ import (
 // bitmap, then sorting), so those scans are priced out for the check; what it shows is that the index
 // serves the query, which is what matters once the table is large.
 func TestQueryPlans(t *testing.T) {
-	kr, err := keyring.New(bytes.Repeat([]byte{1}, keyring.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := Open(t.Context(), pgtest.NewDatabase(t), kr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openInternal(t, "")
 
 	conns := byName[*hookline.Connection]{table: "connections", columns: connectionColumns, keyColumn: "name_key"}
 	connQuery, connArgs := conns.query(&pageKey{NameKey: "a", ID: "0000000000000001"}, 50)

@@ -1,29 +1,17 @@
 package postgres
 
 import (
-	"bytes"
 	"errors"
 	"testing"
 
-	"github.com/hookline/hookline/keyring"
 	"github.com/hookline/hookline/postgres/pgtest"
 )
 
 // While a rotation holds the serving lock, a server cannot take it, and
 // can once the rotation's transaction ends.
 func TestHoldServingDuringRotation(t *testing.T) {
-	kr, err := keyring.New(bytes.Repeat([]byte{1}, keyring.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
 	url := pgtest.NewDatabase(t)
-	var dbs [2]*DB
-	for i := range dbs {
-		if dbs[i], err = Open(t.Context(), url, kr); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { dbs[i].Close() })
-	}
+	dbs := [2]*DB{openInternal(t, url), openInternal(t, url)}
 	tx, err := dbs[0].db.BeginTx(t.Context(), nil)
 	if err != nil {
 		t.Fatal(err)
