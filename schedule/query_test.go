@@ -16,9 +16,9 @@ import (
 	"github.com/hookline/hookline/sqlite"
 )
 
-// Query reads the records of [from, to) and the query's categories from a
-// real store; Rows and Count shape the result as alerts carry it.
-func TestQuery(t *testing.T) {
+// openStore opens a real SQLite store, closed when t ends.
+func openStore(t *testing.T) *sqlite.DB {
+	t.Helper()
 	kr, err := keyring.New(bytes.Repeat([]byte{5}, keyring.KeySize))
 	if err != nil {
 		t.Fatal(err)
@@ -28,6 +28,13 @@ func TestQuery(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// Query reads the records of [from, to) and the query's categories from a
+// real store; Rows and Count shape the result as alerts carry it.
+func TestQuery(t *testing.T) {
+	db := openStore(t)
 	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	var records []hookline.LogRecord
 	for i, r := range []struct {
@@ -90,15 +97,7 @@ func TestQuery(t *testing.T) {
 // what Run reads, never what it finds: each query's result is the same as
 // over every record of the range.
 func TestQueryPushdown(t *testing.T) {
-	kr, err := keyring.New(bytes.Repeat([]byte{5}, keyring.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookline.db"), kr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openStore(t)
 	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	lines := []struct{ cat, msg string }{
 		{"prod/web", `203.0.113.7 "GET /login HTTP/1.1" 200`},
