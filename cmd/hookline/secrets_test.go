@@ -540,20 +540,7 @@ func TestSecretsRotateRefusals(t *testing.T) {
 			t.Setenv("HOOKLINE_MASTER_KEY", tt.env)
 			before := readDirFiles(t, dir)
 			stdout, _, err := rotateCLI(t, target)
-			if err == nil {
-				t.Fatalf("rotate succeeded:\n%s", stdout)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q lacks %q", err, w)
-				}
-			}
-			if strings.Contains(stdout, "HOOKLINE_MASTER_KEY=") {
-				t.Errorf("a refused rotation printed a key:\n%s", stdout)
-			}
-			if after := readDirFiles(t, dir); after != before {
-				t.Errorf("a refused rotation changed the key files:\n%s\nwant\n%s", after, before)
-			}
+			checkRefused(t, dir, before, stdout, err, tt.want)
 		})
 	}
 }
@@ -798,21 +785,28 @@ func TestSecretsRotatePostgresRefusals(t *testing.T) {
 			args := tt.args(t, dir)
 			before := readDirFiles(t, dir)
 			stdout, _, err := rotateCLIArgs(t, args...)
-			if err == nil {
-				t.Fatalf("rotate succeeded:\n%s", stdout)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q lacks %q", err, w)
-				}
-			}
-			if strings.Contains(stdout, "HOOKLINE_MASTER_KEY=") {
-				t.Errorf("a refused rotation printed a key:\n%s", stdout)
-			}
-			if after := readDirFiles(t, dir); after != before {
-				t.Errorf("a refused rotation changed the key files:\n%s\nwant\n%s", after, before)
-			}
+			checkRefused(t, dir, before, stdout, err, tt.want)
 			checkPostgresSecrets(t, url, ids, key)
 		})
+	}
+}
+
+// checkRefused fails t unless a rotation was refused with an error saying
+// each of want, printed no key, and left dir's key files as before.
+func checkRefused(t *testing.T, dir, before, stdout string, err error, want []string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("rotate succeeded:\n%s", stdout)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q lacks %q", err, w)
+		}
+	}
+	if strings.Contains(stdout, "HOOKLINE_MASTER_KEY=") {
+		t.Errorf("a refused rotation printed a key:\n%s", stdout)
+	}
+	if after := readDirFiles(t, dir); after != before {
+		t.Errorf("a refused rotation changed the key files:\n%s\nwant\n%s", after, before)
 	}
 }
