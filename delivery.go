@@ -165,6 +165,11 @@ type DeliveryStore interface {
 	// leaves what it held to the others without making them wait.
 	ReleaseOwner(ctx context.Context, owner string) error
 
+	// HeldBy returns those of ids that are pending and held by owner, in
+	// no order: after its lease lapsed, a process learns which of the
+	// deliveries in its memory are still its own and which another claimed.
+	HeldBy(ctx context.Context, owner string, ids []string) ([]string, error)
+
 	// RecordAttempts logs attempts and applies their deliveries' new
 	// states, all in one transaction. owner keeps the deliveries whose
 	// result says Keep; the others are released.

@@ -130,6 +130,17 @@ type Dispatcher struct {
 	pollTimer clock.Timer
 	wakeCh    chan struct{} // the poll loop's, once it runs
 
+	// items are the deliveries held, by ID, for the check after a lapsed
+	// lease (lease.go).
+	items map[string]*item
+	// leaseInDoubt pauses attempts and claims: the lease was not renewed
+	// for so long that it may lapse before an attempt started now ends.
+	leaseInDoubt bool
+	doubtTimer   *time.Timer
+	// recheck says the lease lapsed and the held deliveries were not yet
+	// checked against the store; only the lease loop reads or writes it.
+	recheck bool
+
 	cache *connCache
 	tmpls *templateCache
 }
@@ -138,6 +149,9 @@ type Dispatcher struct {
 type item struct {
 	d     *hookline.Delivery
 	alert *hookline.Alert
+	// lost says another process claimed the delivery while this one's
+	// lease had lapsed: it is dropped from memory, not attempted.
+	lost bool
 }
 
 // New returns a dispatcher that stores through store, reads connections
@@ -156,6 +170,7 @@ func New(cfg Config, store hookline.DeliveryStore, conns hookline.ConnectionStor
 		cancel:     cancel,
 		stopping:   make(chan struct{}),
 		conn:       map[string]*connState{},
+		items:      map[string]*item{},
 		cache:      newConnCache(conns, cfg.ConnectionTTL, cfg.Clock),
 		tmpls:      newTemplateCache(),
 	}
@@ -200,6 +215,9 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 		case <-done:
 		case <-ctx.Done():
 			err = fmt.Errorf("stop dispatcher: attempts still in flight: %w", ctx.Err())
+		}
+		if d.doubtTimer != nil {
+			d.doubtTimer.Stop()
 		}
 		d.cancel() // ends the attempts still in flight
 		<-done
@@ -248,6 +266,7 @@ func (d *Dispatcher) Replay(ctx context.Context, id string) (*hookline.Delivery,
 
 // hold takes a delivery into memory: ready now, or on a timer. d.mu is held.
 func (d *Dispatcher) hold(it *item) {
+	d.items[it.d.ID] = it
 	d.held++
 	cs := d.connState(it.d.ConnectionID)
 	cs.held++
@@ -265,7 +284,10 @@ func (d *Dispatcher) hold(it *item) {
 
 // release forgets a held delivery, and the connection's state once it
 // holds nothing and its breaker is closed. d.mu is held.
-func (d *Dispatcher) release(cs *connState) {
+func (d *Dispatcher) release(cs *connState, it *item) {
+	if d.items[it.d.ID] == it {
+		delete(d.items, it.d.ID)
+	}
 	d.held--
 	cs.held--
 	d.cfg.Metrics.held(d.held)

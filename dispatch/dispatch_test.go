@@ -3,6 +3,7 @@ package dispatch_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -678,5 +679,83 @@ func TestStopAbandonsAttemptsInFlight(t *testing.T) {
 	d, attempts := b.delivery(id)
 	if d.State != hookline.DeliveryPending || len(attempts) != 0 {
 		t.Errorf("after Stop: state %s with %d attempts, want pending with none", d.State, len(attempts))
+	}
+}
+
+// leaseStore fails every lease renewal while failing is set, as a database
+// out of reach would.
+type leaseStore struct {
+	*sqlite.DB
+	mu      sync.Mutex
+	failing bool
+}
+
+func (s *leaseStore) RenewOwner(ctx context.Context, owner string, ttl time.Duration) (bool, error) {
+	s.mu.Lock()
+	failing := s.failing
+	s.mu.Unlock()
+	if failing {
+		return false, errors.New("the database is out of reach")
+	}
+	return s.DB.RenewOwner(ctx, owner, ttl)
+}
+
+func (s *leaseStore) set(v bool) { s.mu.Lock(); s.failing = v; s.mu.Unlock() }
+
+// TestLapsedLeasePausesAndDropsTakenWork: a dispatcher that cannot renew
+// its lease stops attempting before the lease can lapse; once it lapsed,
+// another replica claims a delivery it held; when renewals work again,
+// that delivery is dropped here, never sent twice, and the rest is sent.
+func TestLapsedLeasePausesAndDropsTakenWork(t *testing.T) {
+	b := setup(t, nil)
+	b.d.Stop(context.Background())
+	store := &leaseStore{DB: b.db}
+	const lease = 900 * time.Millisecond // attempts pause 450 ms after a renewal
+	reg := notify.NewRegistry(webhook.Kind{})
+	metrics := prometheus.NewRegistry()
+	d := dispatch.New(dispatch.Config{Clock: b.clock, Lease: lease, Metrics: dispatch.NewMetrics(metrics, b.db.QueueStats)},
+		store, b.db, &notify.Sender{Registry: reg, Timeout: 500 * time.Millisecond})
+	if err := d.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Stop(context.Background()) })
+	b.d = d
+	tg := newTarget(t, b.clock)
+	conn := b.connection("hook", tg.URL)
+	first := b.accept("first", hookline.TriggerCritical, conn).Deliveries[0].ID
+	b.waitState(first, hookline.DeliveryDelivered, 1)
+
+	store.set(true)
+	time.Sleep(lease + 300*time.Millisecond) // past doubt, and past the lease
+	taken := b.accept("taken", hookline.TriggerCritical, conn).Deliveries[0].ID
+	time.Sleep(200 * time.Millisecond)
+	if n := len(tg.got()); n != 1 {
+		t.Fatalf("the target got %d requests while the lease was in doubt; want only the first", n)
+	}
+	if _, err := b.db.RenewOwner(t.Context(), "other-replica", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := b.db.ClaimDue(t.Context(), "other-replica", time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), 10, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(claimed) != 1 || claimed[0].Delivery.ID != taken {
+		t.Fatalf("the other replica claimed %d deliveries; want %s, held under the lapsed lease", len(claimed), taken)
+	}
+	kept := b.accept("kept", hookline.TriggerCritical, conn).Deliveries[0].ID
+
+	store.set(false)
+	b.waitState(kept, hookline.DeliveryDelivered, 1)
+	b.waitFor("nothing held", func() bool { return metricSum(t, metrics, "hookline_deliveries_held") == 0 })
+	for _, r := range tg.got() {
+		if r.key == taken {
+			t.Errorf("the delivery another replica took over was sent here too")
+		}
+	}
+	if n := len(tg.got()); n != 2 {
+		t.Errorf("the target got %d requests; want the first and the kept one", n)
+	}
+	if v := metricSum(t, metrics, "hookline_delivery_lease_lapses_total"); v != 1 {
+		t.Errorf("lease lapses counted: %v; want 1", v)
 	}
 }

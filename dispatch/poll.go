@@ -54,6 +54,10 @@ func (d *Dispatcher) wakePoll() {
 // poll claims what fits in memory; it reports whether more may be waiting.
 func (d *Dispatcher) poll() (more bool) {
 	d.mu.Lock()
+	if d.leaseInDoubt {
+		d.mu.Unlock()
+		return false // claimed now, it could not be attempted
+	}
 	room := min(d.cfg.MaxHeld-d.held, d.cfg.ClaimBatch)
 	var skip []string
 	for id, cs := range d.conn {

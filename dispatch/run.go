@@ -69,7 +69,7 @@ func (d *Dispatcher) markReady(cs *connState) {
 // pump starts attempts while workers are free, one connection at a time
 // in turn, so a busy connection does not starve the others. d.mu is held.
 func (d *Dispatcher) pump() {
-	for !d.closed && d.busy < d.cfg.Workers && len(d.ready) > 0 {
+	for !d.closed && !d.leaseInDoubt && d.busy < d.cfg.Workers && len(d.ready) > 0 {
 		cs := d.ready[0]
 		d.ready[0] = nil
 		d.ready = d.ready[1:]
@@ -88,6 +88,14 @@ func (d *Dispatcher) pump() {
 		it := cs.queue[0]
 		cs.queue[0] = nil
 		cs.queue = cs.queue[1:]
+		if it.lost {
+			if probe {
+				cs.probing = false
+			}
+			d.release(cs, it)
+			d.markReady(cs)
+			continue
+		}
 		cs.inflight++
 		d.busy++
 		d.cfg.Metrics.inflight(d.busy)
@@ -108,14 +116,14 @@ func (d *Dispatcher) attempt(cs *connState, it *item, probe bool) {
 		// Stop cut the attempt short: it neither uses up the schedule nor
 		// counts against the target. The delivery stays pending in the
 		// store, and the next start sends it again with the same key.
-		d.abandon(cs, probe)
+		d.abandon(cs, it, probe)
 		return
 	}
 	d.finish(cs, it, res, verdict, retryAfter, targetFault, probe)
 }
 
 // abandon frees the slot of an attempt that Stop cut short.
-func (d *Dispatcher) abandon(cs *connState, probe bool) {
+func (d *Dispatcher) abandon(cs *connState, it *item, probe bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	cs.inflight--
@@ -123,7 +131,7 @@ func (d *Dispatcher) abandon(cs *connState, probe bool) {
 	if probe {
 		cs.probing = false
 	}
-	d.release(cs)
+	d.release(cs, it)
 }
 
 // try sends the delivery and says what came of it. targetFault reports
@@ -223,7 +231,7 @@ func (d *Dispatcher) finish(cs *connState, it *item, res hookline.AttemptResult,
 			d.enqueue(it)
 		})
 	} else {
-		d.release(cs)
+		d.release(cs, it)
 	}
 	d.markReady(cs)
 	d.pump()

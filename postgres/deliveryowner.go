@@ -50,3 +50,28 @@ func (db *DB) ReleaseOwner(ctx context.Context, owner string) error {
 	}
 	return nil
 }
+
+// HeldBy reads the deliveries of ids that owner holds.
+func (db *DB) HeldBy(ctx context.Context, owner string, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT id FROM deliveries
+		WHERE id = ANY ($1::text[]) AND owner = $2 AND state = 'pending'`, ids, cleanText(owner))
+	if err != nil {
+		return nil, fmt.Errorf("deliveries held by %s: %w", owner, err)
+	}
+	defer rows.Close()
+	var held []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("deliveries held by %s: %w", owner, err)
+		}
+		held = append(held, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("deliveries held by %s: %w", owner, err)
+	}
+	return held, nil
+}

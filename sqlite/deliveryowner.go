@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -60,4 +61,38 @@ func (db *DB) EndLeases(ctx context.Context) error {
 		return fmt.Errorf("end delivery leases: %w", err)
 	}
 	return nil
+}
+
+// HeldBy reads the deliveries of ids that owner holds.
+func (db *DB) HeldBy(ctx context.Context, owner string, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("deliveries held by %s: %w", owner, err)
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT id FROM deliveries
+		WHERE id IN (SELECT value FROM json_each(?)) AND owner = ? AND state = 'pending'`, string(list), owner)
+	if err != nil {
+		return nil, fmt.Errorf("deliveries held by %s: %w", owner, err)
+	}
+	held, err := scanIDs(rows)
+	if err != nil {
+		return nil, fmt.Errorf("deliveries held by %s: %w", owner, err)
+	}
+	return held, nil
+}
+
+func scanIDs(rows *sql.Rows) ([]string, error) {
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }

@@ -85,6 +85,7 @@ func TestDeliveryStore(t *testing.T, open func(t *testing.T) (hookline.DeliveryS
 		{"ClaimLimit", testClaimLimit},
 		{"ClaimOwners", testClaimOwners},
 		{"ClaimLeases", testClaimLeases},
+		{"HeldBy", testHeldBy},
 		{"ClaimSkip", testClaimSkip},
 		{"ClaimBadArguments", testClaimBadArguments},
 		{"RecordAttempts", testRecordAttempts},

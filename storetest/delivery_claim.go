@@ -178,6 +178,31 @@ func testClaimLeases(t *testing.T, e *env) {
 	}
 }
 
+// testHeldBy checks which deliveries HeldBy says an owner holds: pending
+// ones claimed or accepted by it, not others', final ones or unknown IDs.
+func testHeldBy(t *testing.T, e *env) {
+	mine := Alert("mine", Base, e.conns[0], e.conns[1])
+	theirs := Alert("theirs", Base.Add(time.Second), e.conns[0])
+	e.accept("p1", mine)
+	e.accept("p2", theirs)
+	e.record("p1", hookline.AttemptResult{
+		Attempt: hookline.DeliveryAttempt{DeliveryID: mine.Deliveries[1].ID, N: 1, StartedAt: Base, StatusCode: 200},
+		State:   hookline.DeliveryDelivered,
+	})
+	ids := append(allDeliveryIDs(mine, theirs), "0000000000000000")
+	got, err := e.s.HeldBy(t.Context(), "p1", ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	if want := []string{mine.Deliveries[0].ID}; !slices.Equal(got, want) {
+		t.Errorf("HeldBy(p1) = %q; want %q: its pending delivery only", got, want)
+	}
+	if got, err := e.s.HeldBy(t.Context(), "p1", nil); err != nil || len(got) != 0 {
+		t.Errorf("HeldBy(p1, none) = %q, %v", got, err)
+	}
+}
+
 func testClaimSkip(t *testing.T, e *env) {
 	var alerts []*hookline.AcceptedAlert
 	for i := range 6 {
