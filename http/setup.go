@@ -32,7 +32,7 @@ func (s *Server) createFirstAdmin(r *http.Request, in setupRequest) (*hookline.U
 	sum := sha256.Sum256([]byte(in.Token))
 	if subtle.ConstantTimeCompare(sum[:], s.SetupTokenHash[:]) != 1 {
 		var p hookline.Problems
-		p.Add("token", "is not this server's setup token: use the link hookline serve printed")
+		p.Add("token", "is not this server's setup token: use the link hookline serve printed, at the address it names (with replicas, each prints its own)")
 		return nil, p.Err()
 	}
 	u := &hookline.User{Email: strings.TrimSpace(in.Email), Name: strings.TrimSpace(in.Name), RoleIDs: []string{hookline.AdministratorRoleID}}
