@@ -107,3 +107,7 @@ type ScheduledSearchStore interface {
 	// meanwhile keeps the run and stays off the schedule. Not audited.
 	SaveSearchRun(ctx context.Context, owner, id string, run SearchRun, next time.Time) error
 }
+
+// NeverFires is the problem of a search whose cronExpression has no next
+// time, as the stores and the API report it.
+const NeverFires = "never fires: the schedule has no next time"

@@ -1,8 +1,10 @@
 package http
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -479,4 +481,30 @@ func (s *Server) runTests(w http.ResponseWriter, r *http.Request, c *hookline.Co
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
+}
+
+// connectionRef is a connection ID a body gives at field.
+type connectionRef struct{ field, id string }
+
+// withConnections adds to err, nil or the EINVALID of a body's validation,
+// a problem for each ref naming a connection that does not exist, so that a
+// body with several mistakes hears of all of them at once. Any other error
+// is returned as it is. The stores check again as they write.
+func (s *Server) withConnections(ctx context.Context, err error, refs ...connectionRef) error {
+	if err != nil && hookline.ErrorCode(err) != hookline.EINVALID {
+		return err
+	}
+	var p hookline.Problems
+	p.AddError("", err)
+	for _, ref := range refs {
+		if ref.id == "" {
+			continue // Validate names it
+		}
+		if _, cerr := s.Store.Connection(ctx, ref.id); hookline.ErrorCode(cerr) == hookline.ENOTFOUND {
+			p.Add(ref.field, "names connection %s, which does not exist", ref.id)
+		} else if cerr != nil {
+			return fmt.Errorf("check connection %s: %w", ref.id, cerr)
+		}
+	}
+	return p.Err()
 }

@@ -166,9 +166,10 @@ func monitorStateJSON(rec *hookline.MonitorStateRecord) (map[string]any, error) 
 
 // decodeMonitor reads a monitor from the body and checks it completely
 // (monitor.Validate: the query's syntax with its line and column, the
-// columns the triggers and groups name, the overrides); the store checks
-// the connections and the name's uniqueness.
-func decodeMonitor(r *http.Request, m *hookline.Monitor) error {
+// columns the triggers and groups name, the overrides) and its
+// connections, so that every problem is named at once; the store checks
+// the connections again as it writes, and the name's uniqueness.
+func (s *Server) decodeMonitor(r *http.Request, m *hookline.Monitor) error {
 	var in monitorRequest
 	if err := decodeStrict(r, &in); err != nil {
 		return err
@@ -178,7 +179,11 @@ func decodeMonitor(r *http.Request, m *hookline.Monitor) error {
 	if err := p.Err(); err != nil {
 		return err
 	}
-	return monitor.Validate(m)
+	refs := make([]connectionRef, len(m.Notifications))
+	for i, n := range m.Notifications {
+		refs[i] = connectionRef{fmt.Sprintf("notifications[%d].connectionId", i), n.ConnectionID}
+	}
+	return s.withConnections(r.Context(), monitor.Validate(m), refs...)
 }
 
 func (s *Server) listMonitors(w http.ResponseWriter, r *http.Request) error {
@@ -223,7 +228,7 @@ func (s *Server) monitorWithState(r *http.Request, m *hookline.Monitor) (map[str
 
 func (s *Server) createMonitor(w http.ResponseWriter, r *http.Request) error {
 	m := &hookline.Monitor{}
-	if err := decodeMonitor(r, m); err != nil {
+	if err := s.decodeMonitor(r, m); err != nil {
 		return err
 	}
 	m.CreatedBy = hookline.ActorFrom(r.Context()).String()
@@ -259,7 +264,7 @@ func (s *Server) updateMonitor(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	m := &hookline.Monitor{}
-	if err := decodeMonitor(r, m); err != nil {
+	if err := s.decodeMonitor(r, m); err != nil {
 		return err
 	}
 	m.ID = stored.ID

@@ -62,6 +62,18 @@ func TestMonitorsCreateInvalid(t *testing.T) {
 		}, "triggers[0].thresholdType", "must be one of"},
 		{"unknown field", func(d map[string]any) { d["schedule"] = "* * * * *" }, "schedule", "not a field"},
 	}
+	// A bad query and unknown connections are named in one answer.
+	d := monitorDef(e, e.unique("invalid"))
+	d["query"] = "_sourceCategory=prod/web\n| count by"
+	d["notifications"] = []any{
+		map[string]any{"connectionId": e.connection().ID, "runForTriggerTypes": []string{"Critical"}},
+		map[string]any{"connectionId": "0123456789ABCDEF", "runForTriggerTypes": []string{"Critical"}},
+	}
+	a := e.as(e.admin, "POST", "/api/v1/monitors", mustJSON(d))
+	if got := fieldMessages(a); a.code != http.StatusBadRequest || !strings.Contains(got["query"], "line 2") ||
+		!strings.Contains(got["notifications[1].connectionId"], "does not exist") || len(got) != 2 {
+		t.Errorf("a bad query and an unknown connection: %d %v; want both named", a.code, got)
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := monitorDef(e, e.unique("invalid"))

@@ -75,11 +75,32 @@ func (in *scheduledSearchRequest) apply(p *hookline.Problems, s *hookline.Schedu
 	s.Disabled = in.Disabled
 }
 
-// decodeScheduledSearch reads a scheduled search from the body and checks it
+// decodeScheduledSearch reads a search from the body, checks it and its
+// connection, and returns when it is next due (see nextScheduledRun; prev
+// and prevNext are the stored search's, nil and zero for a new one): every
+// problem is named at once, a schedule that never fires among them. The
+// store checks the connection again as it writes, and the name.
+func (s *Server) decodeScheduledSearch(r *http.Request, ss *hookline.ScheduledSearch, prev *hookline.ScheduledSearch, prevNext time.Time) (time.Time, error) {
+	err := checkScheduledSearch(r, ss)
+	var next time.Time
+	if err == nil {
+		if next, err = nextScheduledRun(ss, prev, prevNext); err != nil {
+			return time.Time{}, err
+		}
+		if next.IsZero() && !ss.Disabled {
+			var p hookline.Problems
+			p.Add("cronExpression", "%s", hookline.NeverFires)
+			err = p.Err()
+		}
+	}
+	err = s.withConnections(r.Context(), err, connectionRef{"notification.connectionId", ss.Notification.ConnectionID})
+	return next, err
+}
+
+// checkScheduledSearch reads a scheduled search from the body and checks it
 // completely (scheduledsearch.Validate: the fields, the query's syntax with
-// its line and column, the cron expression, the payload); the store checks
-// the connection and the name's uniqueness. All problems come back at once.
-func decodeScheduledSearch(r *http.Request, s *hookline.ScheduledSearch) error {
+// its line and column, the cron expression, the payload).
+func checkScheduledSearch(r *http.Request, s *hookline.ScheduledSearch) error {
 	var in scheduledSearchRequest
 	if err := decodeStrict(r, &in); err != nil {
 		return err
@@ -189,10 +210,7 @@ func (s *Server) listScheduledSearches(w http.ResponseWriter, r *http.Request) e
 
 func (s *Server) createScheduledSearch(w http.ResponseWriter, r *http.Request) error {
 	ss := &hookline.ScheduledSearch{}
-	if err := decodeScheduledSearch(r, ss); err != nil {
-		return err
-	}
-	next, err := nextScheduledRun(ss, nil, time.Time{})
+	next, err := s.decodeScheduledSearch(r, ss, nil, time.Time{})
 	if err != nil {
 		return err
 	}
@@ -233,10 +251,7 @@ func (s *Server) updateScheduledSearch(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	ss := &hookline.ScheduledSearch{}
-	if err := decodeScheduledSearch(r, ss); err != nil {
-		return err
-	}
-	next, err := nextScheduledRun(ss, stored, rec.NextRunAt)
+	next, err := s.decodeScheduledSearch(r, ss, stored, rec.NextRunAt)
 	if err != nil {
 		return err
 	}

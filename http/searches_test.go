@@ -226,6 +226,14 @@ func TestScheduledSearchesInvalid(t *testing.T) {
 			d["notification"] = map[string]any{"maxItemizedAlerts": 3}
 		}, map[string]string{"cronExpression": "", "timeZone": "", "timeRange": "duration",
 			"notification.connectionId": "required", "notification.maxItemizedAlerts": "itemizeAlerts"}},
+		{"never fires and an unknown connection", func(d map[string]any) {
+			d["scheduleType"], d["cronExpression"] = "Custom", "0 0 31 2 *"
+			d["notification"] = map[string]any{"connectionId": "0123456789ABCDEF"}
+		}, map[string]string{"cronExpression": "never fires", "notification.connectionId": "does not exist"}},
+		{"a bad query and an unknown connection", func(d map[string]any) {
+			d["query"] = "_sourceCategory=prod/web\n| count by"
+			d["notification"] = map[string]any{"connectionId": "0123456789ABCDEF"}
+		}, map[string]string{"query": "line 2", "notification.connectionId": "does not exist"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -112,7 +112,7 @@ func PrepareSearch(s *hookline.ScheduledSearch, next time.Time) (hookline.Schedu
 		// An expression Validate refused has no next time either; one
 		// problem with it is enough.
 	case next.IsZero():
-		p.Add("cronExpression", "never fires: the schedule has no next time")
+		p.Add("cronExpression", "%s", hookline.NeverFires)
 	case !unixnano.InRange(next):
 		p.Add("next", "must fall between the years 1678 and 2262")
 	}
