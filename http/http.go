@@ -41,6 +41,9 @@ type Server struct {
 	// SetupTokenHash is the SHA-256 of the one-time token that lets the first
 	// administrator be created; all zero once there is one.
 	SetupTokenHash [sha256.Size]byte
+	// SetupTokens knows the setup tokens other servers of the same database
+	// printed, so that a link works on any replica; nil: this server's only.
+	SetupTokens SetupTokens
 	// PublicURL is the URL people reach the server at, if it is not the
 	// listening address (behind a proxy); https there makes cookies Secure.
 	PublicURL string

@@ -1,8 +1,10 @@
 package http
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"fmt"
 	"html/template"
 	"net/http"
 	"strings"
@@ -22,6 +24,12 @@ type setupRequest struct {
 	Password string `json:"password"`
 }
 
+// SetupTokens knows, by their SHA-256, the setup tokens that the servers
+// of one database printed.
+type SetupTokens interface {
+	SetupTokenKnown(ctx context.Context, sum [sha256.Size]byte) (bool, error)
+}
+
 // createFirstAdmin checks the setup token and creates the administrator.
 func (s *Server) createFirstAdmin(r *http.Request, in setupRequest) (*hookline.User, error) {
 	s.setupMu.Lock()
@@ -31,9 +39,18 @@ func (s *Server) createFirstAdmin(r *http.Request, in setupRequest) (*hookline.U
 	}
 	sum := sha256.Sum256([]byte(in.Token))
 	if subtle.ConstantTimeCompare(sum[:], s.SetupTokenHash[:]) != 1 {
-		var p hookline.Problems
-		p.Add("token", "is not this server's setup token: use the link hookline serve printed, at the address it names (with replicas, each prints its own)")
-		return nil, p.Err()
+		known := false
+		if s.SetupTokens != nil && in.Token != "" {
+			var err error
+			if known, err = s.SetupTokens.SetupTokenKnown(r.Context(), sum); err != nil {
+				return nil, fmt.Errorf("check setup token: %w", err)
+			}
+		}
+		if !known {
+			var p hookline.Problems
+			p.Add("token", "is not a setup token of this server or of another on its database: use the link hookline serve printed")
+			return nil, p.Err()
+		}
 	}
 	u := &hookline.User{Email: strings.TrimSpace(in.Email), Name: strings.TrimSpace(in.Name), RoleIDs: []string{hookline.AdministratorRoleID}}
 	var p hookline.Problems

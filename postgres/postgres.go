@@ -253,6 +253,14 @@ func (db *DB) PutSetting(ctx context.Context, key, value string) error {
 	return nil
 }
 
+// DeleteSetting removes a server setting; one that is not set is no error.
+func (db *DB) DeleteSetting(ctx context.Context, key string) error {
+	if _, err := db.db.ExecContext(ctx, `DELETE FROM settings WHERE key = $1`, key); err != nil {
+		return fmt.Errorf("delete setting %q: %w", key, err)
+	}
+	return nil
+}
+
 func putSetting(ctx context.Context, q execer, key, value string, now time.Time) error {
 	_, err := q.ExecContext(ctx, `
 		INSERT INTO settings (key, value, modified_at) VALUES ($1, $2, $3)

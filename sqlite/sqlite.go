@@ -258,6 +258,14 @@ func (db *DB) Setting(ctx context.Context, key string) (value string, ok bool, e
 	return value, true, nil
 }
 
+// DeleteSetting removes a server setting; one that is not set is no error.
+func (db *DB) DeleteSetting(ctx context.Context, key string) error {
+	if _, err := db.write.ExecContext(ctx, `DELETE FROM settings WHERE key = ?`, key); err != nil {
+		return fmt.Errorf("delete setting %q: %w", key, err)
+	}
+	return nil
+}
+
 // PutSetting sets a server setting, replacing any previous value.
 func (db *DB) PutSetting(ctx context.Context, key, value string) error {
 	if key == "" {

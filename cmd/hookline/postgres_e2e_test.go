@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -179,5 +180,54 @@ func TestReplicasStartTogether(t *testing.T) {
 	}
 	if n, err := mains[0].DB.CountUsers(t.Context()); err != nil || n != 1 {
 		t.Fatalf("users after three starts: %d, %v; want 1", n, err)
+	}
+}
+
+// TestSetupLinkOnAnyReplica: two replicas of a new database each print a
+// setup link; one printed by a replica that stopped no longer works, and
+// one printed by a running replica works on the other, once.
+func TestSetupLinkOnAnyReplica(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	start := func() (*Main, string) {
+		var out syncBuffer
+		m := &Main{Config: Config{DataDir: t.TempDir(), DatabaseURL: url, MasterKey: testMasterKey, Addr: "127.0.0.1:0", LogFormat: "text"}, Stderr: &out}
+		if err := m.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close(context.Background()) })
+		_, after, ok := strings.Cut(out.String(), m.Server.URL()+"/setup?token=")
+		if !ok {
+			t.Fatalf("no setup link printed:\n%s", out.String())
+		}
+		return m, strings.Fields(after)[0]
+	}
+	setup := func(m *Main, token, email string) (int, map[string]any) {
+		var got map[string]any
+		resp, err := http.Post(m.Server.URL()+"/api/v1/setup", "application/json",
+			jsonBody(t, map[string]string{"token": token, "email": email, "password": "a long enough password"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		json.NewDecoder(resp.Body).Decode(&got)
+		return resp.StatusCode, got
+	}
+	a, tokenA := start()
+	b, _ := start()
+	gone, tokenGone := start()
+	if err := gone.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if code, got := setup(b, tokenGone, "late@example.com"); code != http.StatusBadRequest {
+		t.Fatalf("the link of a stopped replica: %d %v; want 400", code, got)
+	}
+	if code, got := setup(b, tokenA, "root@example.com"); code != http.StatusCreated {
+		t.Fatalf("replica A's link on replica B: %d %v; want 201", code, got)
+	}
+	if code, got := setup(a, tokenA, "again@example.com"); code == http.StatusCreated {
+		t.Fatalf("the link worked twice: %v", got)
+	}
+	if n, err := a.DB.CountUsers(t.Context()); err != nil || n != 1 {
+		t.Errorf("users: %d, %v; want the one administrator", n, err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -49,7 +50,35 @@ type Store interface {
 	hookline.LogStore
 	hookline.MonitorStore
 	hookline.ScheduledSearchStore
+	// Setting and PutSetting keep server settings: the setup tokens
+	// replicas print (setupTokens).
+	Setting(ctx context.Context, key string) (string, bool, error)
+	PutSetting(ctx context.Context, key, value string) error
+	DeleteSetting(ctx context.Context, key string) error
 	Close() error
+}
+
+// setupTokens shares the setup tokens of the servers of one database, by
+// their SHA-256, in its settings: a setup link printed by one replica then
+// works on whichever the load balancer picks, until the replica that
+// printed it stops (Close removes it). A token is good only while no user
+// exists (CreateFirstUser refuses after), so one a crash left behind can
+// do no more than the link could while its server ran.
+type setupTokens struct{ db Store }
+
+func setupTokenKey(sum [sha256.Size]byte) string { return "setup_token/" + hex.EncodeToString(sum[:]) }
+
+func (t setupTokens) add(ctx context.Context, sum [sha256.Size]byte) error {
+	return t.db.PutSetting(ctx, setupTokenKey(sum), time.Now().UTC().Format(time.RFC3339))
+}
+
+func (t setupTokens) remove(ctx context.Context, sum [sha256.Size]byte) error {
+	return t.db.DeleteSetting(ctx, setupTokenKey(sum))
+}
+
+func (t setupTokens) SetupTokenKnown(ctx context.Context, sum [sha256.Size]byte) (bool, error) {
+	_, ok, err := t.db.Setting(ctx, setupTokenKey(sum))
+	return ok, err
 }
 
 var (
@@ -206,7 +235,8 @@ type Main struct {
 	Stderr io.Writer // where the one-time admin token is printed
 
 	Logger     *slog.Logger
-	lock       *os.File // holds the data directory's lock while running
+	lock       *os.File          // holds the data directory's lock while running
+	setupSum   [sha256.Size]byte // the setup token this process shared; zero: none
 	DB         Store
 	Dispatcher *dispatch.Dispatcher
 	Monitors   *monitor.Scheduler         // evaluates monitors every interval
@@ -292,8 +322,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Monitors:          m.DB,
 		ScheduledSearches: m.DB,
 	}
+	m.Server.SetupTokens = setupTokens{m.DB}
 	if setupToken != "" {
 		m.Server.SetupTokenHash = sha256.Sum256([]byte(setupToken))
+		if err := (setupTokens{m.DB}).add(ctx, m.Server.SetupTokenHash); err != nil {
+			return fmt.Errorf("keep the setup token: %w", err)
+		}
+		m.setupSum = m.Server.SetupTokenHash
 	}
 	if err := m.Server.Open(); err != nil {
 		return err
@@ -310,7 +345,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if setupToken != "" {
 		fmt.Fprintf(m.Stderr, `
   Hookline has no users yet. Open this link to create the first administrator
-  (it works once, until this process stops):
+  (it works once, until this process stops; with replicas, on any of them):
 
       %s/setup?token=%s
 
@@ -437,6 +472,10 @@ func (m *Main) Close(ctx context.Context) error {
 	}
 	if m.Dispatcher != nil {
 		errs = append(errs, m.Dispatcher.Stop(ctx))
+	}
+	if m.setupSum != ([sha256.Size]byte{}) {
+		errs = append(errs, setupTokens{m.DB}.remove(ctx, m.setupSum))
+		m.setupSum = [sha256.Size]byte{}
 	}
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
