@@ -30,8 +30,9 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/keyring"
@@ -134,10 +135,11 @@ func Open(ctx context.Context, databaseURL string, kr *keyring.Keyring) (*DB, er
 }
 
 func (db *DB) open(ctx context.Context, databaseURL string) error {
-	var err error
-	if db.db, err = sql.Open("pgx", databaseURL); err != nil {
+	cfg, err := connConfig(databaseURL)
+	if err != nil {
 		return err
 	}
+	db.db = stdlib.OpenDB(*cfg)
 	db.db.SetMaxOpenConns(maxConns)
 	db.db.SetMaxIdleConns(maxConns)
 	db.db.SetConnMaxIdleTime(5 * time.Minute)
@@ -148,6 +150,25 @@ func (db *DB) open(ctx context.Context, databaseURL string) error {
 		return err
 	}
 	return db.checkKey(ctx)
+}
+
+// defaultConnectTimeout bounds each connection attempt when the URL sets
+// no connect_timeout: a server that does not answer at all would
+// otherwise hold a start (or a request needing a new connection) for as
+// long as the system's TCP timeout, minutes, instead of saying so.
+const defaultConnectTimeout = 10 * time.Second
+
+// connConfig parses databaseURL, with defaultConnectTimeout unless the URL
+// sets connect_timeout.
+func connConfig(databaseURL string) (*pgx.ConnConfig, error) {
+	cfg, err := pgx.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = defaultConnectTimeout
+	}
+	return cfg, nil
 }
 
 // Redact returns a URL without its password (or sslpassword), and anything else (a
