@@ -208,6 +208,9 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 		if d.pollTimer != nil {
 			d.pollTimer.Stop()
 		}
+		if d.doubtTimer != nil {
+			d.doubtTimer.Stop()
+		}
 		d.mu.Unlock()
 		done := make(chan struct{})
 		go func() { d.inflight.Wait(); close(done) }()
@@ -215,9 +218,6 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 		case <-done:
 		case <-ctx.Done():
 			err = fmt.Errorf("stop dispatcher: attempts still in flight: %w", ctx.Err())
-		}
-		if d.doubtTimer != nil {
-			d.doubtTimer.Stop()
 		}
 		d.cancel() // ends the attempts still in flight
 		<-done
