@@ -132,6 +132,9 @@ type AlertFilter struct {
 type QueueStats struct {
 	Pending       int
 	OldestPending time.Time // CreatedAt of the oldest pending delivery; zero when none
+	// Replicas counts the owners with a live lease (RenewOwner): the
+	// processes delivering from the store.
+	Replicas int
 }
 
 // DeliveryStore keeps alerts, deliveries and their attempts durably.

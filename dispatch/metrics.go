@@ -133,13 +133,15 @@ type queueCollector struct {
 }
 
 var (
-	depthDesc = prometheus.NewDesc("hookline_queue_pending_deliveries", "Deliveries waiting for an attempt, in the store.", nil, nil)
-	ageDesc   = prometheus.NewDesc("hookline_queue_oldest_pending_age_seconds", "Age of the oldest pending delivery; 0 when none is pending.", nil, nil)
+	depthDesc    = prometheus.NewDesc("hookline_queue_pending_deliveries", "Deliveries waiting for an attempt, in the store.", nil, nil)
+	ageDesc      = prometheus.NewDesc("hookline_queue_oldest_pending_age_seconds", "Age of the oldest pending delivery; 0 when none is pending.", nil, nil)
+	replicasDesc = prometheus.NewDesc("hookline_delivery_replicas", "Processes holding a live delivery lease on the store: the replicas delivering from it.", nil, nil)
 )
 
 func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- depthDesc
 	ch <- ageDesc
+	ch <- replicasDesc
 }
 
 func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
@@ -156,4 +158,5 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(s.Pending))
 	ch <- prometheus.MustNewConstMetric(ageDesc, prometheus.GaugeValue, age)
+	ch <- prometheus.MustNewConstMetric(replicasDesc, prometheus.GaugeValue, float64(s.Replicas))
 }

@@ -229,8 +229,9 @@ func (db *DB) QueueStats(ctx context.Context) (hookline.QueueStats, error) {
 		s      hookline.QueueStats
 		oldest sql.NullInt64
 	)
-	err := db.db.QueryRowContext(ctx, `SELECT COUNT(*), MIN(created_at) FROM deliveries WHERE state = 'pending'`).
-		Scan(&s.Pending, &oldest)
+	err := db.db.QueryRowContext(ctx, `SELECT COUNT(*), MIN(created_at),
+		(SELECT COUNT(*) FROM delivery_owners WHERE expires_at > $1) FROM deliveries WHERE state = 'pending'`,
+		db.now().UnixNano()).Scan(&s.Pending, &oldest, &s.Replicas)
 	if err != nil {
 		return hookline.QueueStats{}, fmt.Errorf("queue stats: %w", err)
 	}

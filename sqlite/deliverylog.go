@@ -206,7 +206,7 @@ func (db *DB) QueueStats(ctx context.Context) (hookline.QueueStats, error) {
 		s      hookline.QueueStats
 		oldest sql.NullInt64
 	)
-	err := db.read.QueryRowContext(ctx, queueStatsSQL).Scan(&s.Pending, &oldest)
+	err := db.read.QueryRowContext(ctx, queueStatsSQL, db.now().UnixNano()).Scan(&s.Pending, &oldest, &s.Replicas)
 	if err != nil {
 		return hookline.QueueStats{}, fmt.Errorf("queue stats: %w", err)
 	}
@@ -214,7 +214,8 @@ func (db *DB) QueueStats(ctx context.Context) (hookline.QueueStats, error) {
 	return s, nil
 }
 
-const queueStatsSQL = `SELECT COUNT(*), MIN(created_at) FROM deliveries WHERE state = 'pending'`
+const queueStatsSQL = `SELECT COUNT(*), MIN(created_at),
+	(SELECT COUNT(*) FROM delivery_owners WHERE expires_at > ?) FROM deliveries WHERE state = 'pending'`
 
 // DeliveryCounts counts the deliveries created in each bucket from since to
 // the store's now, by state. Each count is a walk of the state index over

@@ -246,6 +246,22 @@ func testQueueStats(t *testing.T, e *env) {
 	if s := stats(); s.Pending != 2 || !s.OldestPending.Equal(batches[1][0].CreatedAt) || s.OldestPending.Location() != time.UTC {
 		t.Errorf("QueueStats = %+v; want 2 pending, the oldest created at %v (UTC)", s, batches[1][0].CreatedAt)
 	}
+	// Replicas are the owners with a live lease.
+	for _, owner := range []string{"p1", "p2", "p3"} {
+		if _, err := e.s.RenewOwner(t.Context(), owner, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.s.ReleaseOwner(t.Context(), "p3"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.RenewOwner(t.Context(), "p4", time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if s := stats(); s.Replicas != 2 {
+		t.Errorf("QueueStats.Replicas = %d; want 2: p3 released its lease, p4's lapsed", s.Replicas)
+	}
 }
 
 func testConnectionDeleted(t *testing.T, e *env) {

@@ -562,7 +562,8 @@ func TestMetricsEndpoint(t *testing.T) {
 			strings.Contains(text, "hookline_queue_pending_deliveries 0")
 	})
 	for _, name := range []string{"hookline_alerts_accepted_total{source=\"api\"} 1",
-		"hookline_queue_oldest_pending_age_seconds", "hookline_delivery_attempt_duration_seconds_bucket", "go_goroutines"} {
+		"hookline_queue_oldest_pending_age_seconds", "hookline_delivery_attempt_duration_seconds_bucket", "go_goroutines",
+		"hookline_delivery_replicas 1"} {
 		if !strings.Contains(text, name) {
 			t.Errorf("/metrics lacks %s", name)
 		}
