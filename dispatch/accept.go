@@ -113,7 +113,7 @@ func (d *Dispatcher) commit(batch []*acceptRequest) {
 	// the store for the poller, which claims it as room frees up.
 	d.mu.Lock()
 	owner := d.cfg.Owner
-	if d.held+deliveries > d.cfg.MaxHeld {
+	if len(d.items)+deliveries > d.cfg.MaxHeld {
 		owner = ""
 	}
 	for id, n := range perConn {

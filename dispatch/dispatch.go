@@ -126,12 +126,11 @@ type Dispatcher struct {
 	conn      map[string]*connState // by connection ID
 	ready     []*connState          // connections with deliveries ready and room to run, round robin
 	busy      int                   // attempts in flight
-	held      int                   // deliveries held in memory
 	pollTimer clock.Timer
 	wakeCh    chan struct{} // the poll loop's, once it runs
 
-	// items are the deliveries held, by ID, for the check after a lapsed
-	// lease (lease.go).
+	// items are the deliveries held in memory, by ID: how many there are,
+	// and which to check after a lapsed lease (lease.go).
 	items map[string]*item
 	// leaseInDoubt pauses attempts and claims: the lease was not renewed
 	// for so long that it may lapse before an attempt started now ends.
@@ -267,10 +266,9 @@ func (d *Dispatcher) Replay(ctx context.Context, id string) (*hookline.Delivery,
 // hold takes a delivery into memory: ready now, or on a timer. d.mu is held.
 func (d *Dispatcher) hold(it *item) {
 	d.items[it.d.ID] = it
-	d.held++
 	cs := d.connState(it.d.ConnectionID)
 	cs.held++
-	d.cfg.Metrics.held(d.held)
+	d.cfg.Metrics.held(len(d.items))
 	if wait := it.d.NextAttemptAt.Sub(d.cfg.Clock.Now()); wait > 0 {
 		d.cfg.Clock.AfterFunc(wait, func() {
 			d.mu.Lock()
@@ -285,12 +283,9 @@ func (d *Dispatcher) hold(it *item) {
 // release forgets a held delivery, and the connection's state once it
 // holds nothing and its breaker is closed. d.mu is held.
 func (d *Dispatcher) release(cs *connState, it *item) {
-	if d.items[it.d.ID] == it {
-		delete(d.items, it.d.ID)
-	}
-	d.held--
+	delete(d.items, it.d.ID)
 	cs.held--
-	d.cfg.Metrics.held(d.held)
+	d.cfg.Metrics.held(len(d.items))
 	if cs.held == 0 && cs.inflight == 0 && len(cs.queue) == 0 && cs.openUntil.IsZero() && cs.failures == 0 && !cs.inReady {
 		delete(d.conn, cs.id)
 	}

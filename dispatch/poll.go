@@ -58,7 +58,7 @@ func (d *Dispatcher) poll() (more bool) {
 		d.mu.Unlock()
 		return false // claimed now, it could not be attempted
 	}
-	room := min(d.cfg.MaxHeld-d.held, d.cfg.ClaimBatch)
+	room := min(d.cfg.MaxHeld-len(d.items), d.cfg.ClaimBatch)
 	var skip []string
 	for id, cs := range d.conn {
 		if cs.held >= d.cfg.MaxHeldPerConnection {
