@@ -120,6 +120,20 @@ func (b *bundle) start(mutate func(*dispatch.Config)) {
 	})
 }
 
+// restartOn replaces b's dispatcher with one on store (b.db, wrapped)
+// and cfg, on b's clock, sending with sender.
+func (b *bundle) restartOn(store hookline.DeliveryStore, cfg dispatch.Config, sender *notify.Sender) {
+	b.t.Helper()
+	b.d.Stop(context.Background())
+	cfg.Clock = b.clock
+	d := dispatch.New(cfg, store, b.db, sender)
+	if err := d.Start(context.Background()); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Cleanup(func() { d.Stop(context.Background()) })
+	b.d = d
+}
+
 func (b *bundle) connection(name, url string) string {
 	b.t.Helper()
 	c := &hookline.Connection{
@@ -627,15 +641,8 @@ func (s *flakyStore) set(v bool) { s.mu.Lock(); s.failing = v; s.mu.Unlock() }
 // repeat stays bounded), and nothing is dropped when the store recovers.
 func TestStoreFailureHoldsBackAttempts(t *testing.T) {
 	b := setup(t, nil)
-	b.d.Stop(context.Background())
 	flaky := &flakyStore{DB: b.db, failing: true}
-	reg := notify.NewRegistry(webhook.Kind{})
-	d := dispatch.New(dispatch.Config{Clock: b.clock, Workers: 2, ResultQueue: 4}, flaky, b.db, &notify.Sender{Registry: reg})
-	if err := d.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Stop(context.Background()) })
-	b.d = d
+	b.restartOn(flaky, dispatch.Config{Workers: 2, ResultQueue: 4}, &notify.Sender{Registry: notify.NewRegistry(webhook.Kind{})})
 	tg := newTarget(t, b.clock)
 	conn := b.connection("hook", tg.URL)
 	var ids []string
@@ -708,18 +715,11 @@ func (s *leaseStore) set(v bool) { s.mu.Lock(); s.failing = v; s.mu.Unlock() }
 // that delivery is dropped here, never sent twice, and the rest is sent.
 func TestLapsedLeasePausesAndDropsTakenWork(t *testing.T) {
 	b := setup(t, nil)
-	b.d.Stop(context.Background())
 	store := &leaseStore{DB: b.db}
 	const lease = 900 * time.Millisecond // attempts pause 450 ms after a renewal
-	reg := notify.NewRegistry(webhook.Kind{})
 	metrics := prometheus.NewRegistry()
-	d := dispatch.New(dispatch.Config{Clock: b.clock, Lease: lease, Metrics: dispatch.NewMetrics(metrics, b.db.QueueStats)},
-		store, b.db, &notify.Sender{Registry: reg, Timeout: 500 * time.Millisecond})
-	if err := d.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Stop(context.Background()) })
-	b.d = d
+	b.restartOn(store, dispatch.Config{Lease: lease, Metrics: dispatch.NewMetrics(metrics, b.db.QueueStats)},
+		&notify.Sender{Registry: notify.NewRegistry(webhook.Kind{}), Timeout: 500 * time.Millisecond})
 	tg := newTarget(t, b.clock)
 	conn := b.connection("hook", tg.URL)
 	first := b.accept("first", hookline.TriggerCritical, conn).Deliveries[0].ID
