@@ -197,16 +197,18 @@ func MatchKeywords(message string, keywords []string) bool {
 	if len(keywords) == 0 {
 		return true
 	}
-	folded := asciiLower(message)
+	folded := ASCIILower(message)
 	for _, k := range keywords {
-		if !strings.Contains(folded, asciiLower(k)) {
+		if !strings.Contains(folded, ASCIILower(k)) {
 			return false
 		}
 	}
 	return true
 }
 
-func asciiLower(s string) string {
+// ASCIILower folds ASCII letters only: the folding MatchKeywords and
+// MatchCategory compare by, which a store's own folding must equal.
+func ASCIILower(s string) string {
 	b := []byte(s)
 	for i, c := range b {
 		if 'A' <= c && c <= 'Z' {

@@ -56,6 +56,26 @@ func CheckAccepted(alerts []*hookline.AcceptedAlert, storable func(string) bool)
 	return p.Err()
 }
 
+// NewDeliveries returns the deliveries of a newly stored alert, a stored
+// as alertID at receivedAt by a store whose clock read now: a's given
+// deliveries, pending and due at once (NextAttemptAt = receivedAt), with
+// the alert's trigger type where they name none. Their IDs are the
+// engine's to draw.
+func NewDeliveries(a *hookline.AcceptedAlert, alertID string, receivedAt, now time.Time) []hookline.Delivery {
+	ds := make([]hookline.Delivery, len(a.Deliveries))
+	for j, given := range a.Deliveries {
+		ds[j] = hookline.Delivery{
+			AlertID: alertID, ConnectionID: given.ConnectionID, TriggerType: given.TriggerType,
+			Payload: given.Payload, State: hookline.DeliveryPending,
+			NextAttemptAt: receivedAt, CreatedAt: now, UpdatedAt: now,
+		}
+		if ds[j].TriggerType == "" {
+			ds[j].TriggerType = a.Alert.TriggerType
+		}
+	}
+	return ds
+}
+
 // CheckResults refuses attempt results that would store an impossible
 // state, naming each problem's field.
 func CheckResults(results []hookline.AttemptResult) error {

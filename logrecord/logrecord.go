@@ -186,17 +186,6 @@ func Prune(ctx context.Context, before time.Time, batch func(ctx context.Context
 	}
 }
 
-// ASCIILower folds ASCII letters only, as hookline.MatchCategory does.
-func ASCIILower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
-
 // EscapeLike escapes the wildcards of LIKE, and its escape character '\',
 // in s: a pattern built on it is to say ESCAPE '\'.
 func EscapeLike(s string) string { return likeEscaper.Replace(s) }

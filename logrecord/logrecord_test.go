@@ -221,7 +221,7 @@ func TestASCIILowerAndEscapeLike(t *testing.T) {
 		{"ÄB_c%", "Äb_c%", `ÄB\_c\%`},
 		{`a\b`, `a\b`, `a\\b`},
 	} {
-		if got := logrecord.ASCIILower(tt.in); got != tt.lower {
+		if got := hookline.ASCIILower(tt.in); got != tt.lower {
 			t.Errorf("ASCIILower(%q) = %q; want %q", tt.in, got, tt.lower)
 		}
 		if got := logrecord.EscapeLike(tt.in); got != tt.escaped {

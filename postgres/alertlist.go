@@ -7,6 +7,7 @@ import (
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/deliverylog"
+	"github.com/hookline/hookline/listpage"
 )
 
 // The alerts list: accepted alerts, newest first, with their deliveries.
@@ -38,7 +39,7 @@ func (db *DB) Alerts(ctx context.Context, f hookline.AlertFilter) ([]*hookline.A
 		if err != nil {
 			return err
 		}
-		if list, more, err = scanPage(rows, limit, deliverylog.ScanAlert); err != nil || len(list) == 0 {
+		if list, more, err = listpage.Scan(rows, limit, deliverylog.ScanAlert); err != nil || len(list) == 0 {
 			return err
 		}
 		return attachDeliveries(ctx, tx, list)

@@ -96,7 +96,7 @@ func (db *DB) AuditEvents(ctx context.Context, f hookline.AuditFilter) ([]*hookl
 	if err != nil {
 		return nil, "", fmt.Errorf("list audit events: %w", err)
 	}
-	list, more, err := scanPage(rows, limit, scanAuditEvent)
+	list, more, err := listpage.Scan(rows, limit, scanAuditEvent)
 	if err != nil {
 		return nil, "", fmt.Errorf("list audit events: %w", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -201,18 +200,9 @@ func (db *DB) AcceptAlerts(ctx context.Context, owner string, alerts []*hookline
 			if o.duplicate {
 				continue
 			}
-			o.deliveries = make([]hookline.Delivery, len(a.Deliveries))
-			for j, given := range a.Deliveries {
-				d := &o.deliveries[j]
-				*d = hookline.Delivery{
-					AlertID: o.id, ConnectionID: given.ConnectionID, TriggerType: given.TriggerType,
-					Payload: given.Payload, State: hookline.DeliveryPending,
-					NextAttemptAt: o.receivedAt, CreatedAt: now, UpdatedAt: now,
-				}
-				if d.TriggerType == "" {
-					d.TriggerType = a.Alert.TriggerType
-				}
-				ds = append(ds, placedDelivery{d, int32(j)})
+			o.deliveries = deliverylog.NewDeliveries(a, o.id, o.receivedAt, now)
+			for j := range o.deliveries {
+				ds = append(ds, placedDelivery{&o.deliveries[j], int32(j)})
 			}
 		}
 		if err := db.insertDeliveries(ctx, tx, owner, now, ds); err != nil {
@@ -250,6 +240,12 @@ type acceptOutcome struct {
 }
 
 type sourceKey struct{ source, key string }
+
+// storedAlert is the alert that holds an idempotency key already.
+type storedAlert struct {
+	id         string
+	receivedAt time.Time
+}
 
 // placedDelivery is a new delivery and its place among its alert's.
 type placedDelivery struct {
@@ -316,20 +312,14 @@ func (db *DB) insertAlerts(ctx context.Context, tx *sql.Tx, batch []*hookline.Ac
 
 // alertsByKey reads the stored alerts that hold the idempotency keys of the
 // alerts of batch at the indexes at.
-func alertsByKey(ctx context.Context, tx *sql.Tx, batch []*hookline.AcceptedAlert, at []int) (map[sourceKey]struct {
-	id         string
-	receivedAt time.Time
-}, error) {
+func alertsByKey(ctx context.Context, tx *sql.Tx, batch []*hookline.AcceptedAlert, at []int) (map[sourceKey]storedAlert, error) {
 	var sources, keys []string
 	for _, i := range at {
 		if a := batch[i]; a.IdempotencyKey != "" {
 			sources, keys = append(sources, a.Source), append(keys, a.IdempotencyKey)
 		}
 	}
-	found := map[sourceKey]struct {
-		id         string
-		receivedAt time.Time
-	}{}
+	found := map[sourceKey]storedAlert{}
 	if len(keys) == 0 {
 		return found, nil
 	}
@@ -347,10 +337,7 @@ func alertsByKey(ctx context.Context, tx *sql.Tx, batch []*hookline.AcceptedAler
 		if err := rows.Scan(&k.source, &k.key, &id, &received); err != nil {
 			return nil, err
 		}
-		found[k] = struct {
-			id         string
-			receivedAt time.Time
-		}{id, unixnano.Time(received)}
+		found[k] = storedAlert{id, unixnano.Time(received)}
 	}
 	return found, rows.Err()
 }
@@ -507,12 +494,7 @@ func (db *DB) ClaimDue(ctx context.Context, owner string, due time.Time, limit i
 			skipIDs = append(skipIDs, id)
 		}
 	}
-	dueNanos := int64(math.MaxInt64)
-	if due.Before(unixnano.Min) {
-		dueNanos = math.MinInt64
-	} else if !due.After(unixnano.Max) {
-		dueNanos = due.UnixNano()
-	}
+	dueNanos := unixnano.Clamp(due)
 
 	var (
 		claimed []*hookline.ClaimedDelivery

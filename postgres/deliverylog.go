@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/deliverylog"
+	"github.com/hookline/hookline/listpage"
 	"github.com/hookline/hookline/unixnano"
 )
 
@@ -158,7 +159,7 @@ func (db *DB) Deliveries(ctx context.Context, f hookline.DeliveryFilter) ([]*hoo
 	if err != nil {
 		return nil, "", fmt.Errorf("list deliveries: %w", err)
 	}
-	list, more, err := scanPage(rows, limit, scanDeliveryRow)
+	list, more, err := listpage.Scan(rows, limit, scanDeliveryRow)
 	if err != nil {
 		return nil, "", fmt.Errorf("list deliveries: %w", err)
 	}
@@ -278,7 +279,7 @@ func (db *DB) LatestDeliveries(ctx context.Context) ([]*hookline.Delivery, error
 	if err != nil {
 		return nil, fmt.Errorf("latest deliveries: %w", err)
 	}
-	list, _, err := scanPage(rows, math.MaxInt, scanDeliveryRow)
+	list, _, err := listpage.Scan(rows, math.MaxInt, scanDeliveryRow)
 	if err != nil {
 		return nil, fmt.Errorf("latest deliveries: %w", err)
 	}

@@ -147,7 +147,7 @@ func scanLogsQuery(lo, hi int64, scan hookline.LogScan, after *logKey, limit int
 		c.args = append(c.args, args...)
 	}
 	for _, k := range scan.Keywords {
-		c.add(keywordCondition, logrecord.ContainsPattern(logrecord.ASCIILower(withoutNUL(k))))
+		c.add(keywordCondition, logrecord.ContainsPattern(hookline.ASCIILower(withoutNUL(k))))
 	}
 	where, args := c.sql(` ORDER BY time DESC, id DESC LIMIT $%d`, limit)
 	return `SELECT ` + logColumns + ` FROM logs` + where, args
@@ -168,11 +168,11 @@ func categoryFilter(patterns []string, n int) (string, []any) {
 	)
 	for _, pat := range patterns {
 		if prefix, ok := strings.CutSuffix(pat, "*"); ok {
-			args = append(args, logrecord.EscapeLike(logrecord.ASCIILower(withoutNUL(prefix)))+"%")
+			args = append(args, logrecord.EscapeLike(hookline.ASCIILower(withoutNUL(prefix)))+"%")
 			terms = append(terms, fmt.Sprintf(`lower(category) LIKE $%d ESCAPE '\'`, n+len(args)))
 			continue
 		}
-		exact = append(exact, logrecord.ASCIILower(withoutNUL(pat)))
+		exact = append(exact, hookline.ASCIILower(withoutNUL(pat)))
 	}
 	if len(exact) > 0 {
 		args = append(args, exact)
@@ -182,7 +182,7 @@ func categoryFilter(patterns []string, n int) (string, []any) {
 }
 
 // keywordCondition is the SQL of one of LogScan.Keywords, whose pattern
-// (logrecord.ContainsPattern) is the keyword folded by ASCIILower:
+// (logrecord.ContainsPattern) is the keyword folded by hookline.ASCIILower:
 // lower() of the "C" collation folds A-Z and nothing else, whatever the
 // database's locale, so the condition is exactly hookline.MatchKeywords.
 // Not ILIKE: message has the database's collation, by whose locale ILIKE

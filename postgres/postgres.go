@@ -325,12 +325,6 @@ func queryAll[T any](ctx context.Context, q querier, scan func(scanner) (T, erro
 	return list, rows.Err()
 }
 
-// scanPage is listpage.Scan: up to limit rows of a query asked for
-// limit+1, and whether another page follows.
-func scanPage[T any](rows *sql.Rows, limit int, scan func(scanner) (T, error)) ([]T, bool, error) {
-	return listpage.Scan(rows, limit, scan)
-}
-
 // unusedIDIn draws IDs until one is free in table. With 64 random bits a
 // second draw all but never happens, but a collision must not surface as
 // an error. (A concurrent insert of the same ID fails on the primary key:

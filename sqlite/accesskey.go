@@ -127,7 +127,7 @@ func (db *DB) AccessKeys(ctx context.Context, userID string, opt hookline.ListOp
 	if err != nil {
 		return nil, "", fmt.Errorf("list access keys: %w", err)
 	}
-	list, more, err := scanPage(rows, limit, scanAccessKey)
+	list, more, err := listpage.Scan(rows, limit, scanAccessKey)
 	if err != nil {
 		return nil, "", fmt.Errorf("list access keys: %w", err)
 	}

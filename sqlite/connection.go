@@ -180,12 +180,7 @@ func (db *DB) UpdateConnection(ctx context.Context, c *hookline.Connection) erro
 			return err
 		}
 		row.CreatedAt, row.CreatedBy = old.createdAt, old.createdBy
-		// A clock stepped back must not make a connection modified before
-		// it was created.
-		row.ModifiedAt = db.now()
-		if row.ModifiedAt.Before(row.CreatedAt) {
-			row.ModifiedAt = row.CreatedAt
-		}
+		row.ModifiedAt = rowrule.NotBefore(db.now(), row.CreatedAt)
 		if err := checkName(ctx, tx, row.Name, row.ID); err != nil {
 			return err
 		}
@@ -232,10 +227,4 @@ func (db *DB) DeleteConnection(ctx context.Context, id string) error {
 		return fmt.Errorf("delete connection %s: %w", id, err)
 	}
 	return nil
-}
-
-// scanPage is listpage.Scan: up to limit rows of a query asked for
-// limit+1, and whether another page follows.
-func scanPage[T any](rows *sql.Rows, limit int, scan func(scanner) (T, error)) ([]T, bool, error) {
-	return listpage.Scan(rows, limit, scan)
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/hookline/hookline"
@@ -214,17 +213,9 @@ func (db *DB) AcceptAlerts(ctx context.Context, owner string, alerts []*hookline
 				continue
 			}
 			o.id = id
-			o.deliveries = make([]hookline.Delivery, len(a.Deliveries))
-			for j, given := range a.Deliveries {
+			o.deliveries = deliverylog.NewDeliveries(a, id, o.receivedAt, now)
+			for j := range o.deliveries {
 				d := &o.deliveries[j]
-				*d = hookline.Delivery{
-					AlertID: id, ConnectionID: given.ConnectionID, TriggerType: given.TriggerType,
-					Payload: given.Payload, State: hookline.DeliveryPending,
-					NextAttemptAt: o.receivedAt, CreatedAt: now, UpdatedAt: now,
-				}
-				if d.TriggerType == "" {
-					d.TriggerType = a.Alert.TriggerType
-				}
 				d.ID, _, err = db.execWithID(ctx, insertDelivery, nil, id, j, d.ConnectionID, string(d.TriggerType),
 					d.Payload, o.receivedAt.UnixNano(), nullString(owner), now.UnixNano(), now.UnixNano())
 				if err != nil {
@@ -331,12 +322,7 @@ func (db *DB) ClaimDue(ctx context.Context, owner string, due time.Time, limit i
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
-	dueNanos := int64(math.MaxInt64)
-	if due.Before(unixnano.Min) {
-		dueNanos = math.MinInt64
-	} else if !due.After(unixnano.Max) {
-		dueNanos = due.UnixNano()
-	}
+	dueNanos := unixnano.Clamp(due)
 
 	// The alerts are decoded after the claim has committed, so that the
 	// write lock is not held for it.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/deliverylog"
+	"github.com/hookline/hookline/listpage"
 	"github.com/hookline/hookline/unixnano"
 )
 
@@ -145,7 +146,7 @@ func (db *DB) Deliveries(ctx context.Context, f hookline.DeliveryFilter) ([]*hoo
 	if err != nil {
 		return nil, "", fmt.Errorf("list deliveries: %w", err)
 	}
-	list, more, err := scanPage(rows, limit, scanDeliveryRow)
+	list, more, err := listpage.Scan(rows, limit, scanDeliveryRow)
 	if err != nil {
 		return nil, "", fmt.Errorf("list deliveries: %w", err)
 	}
@@ -194,7 +195,7 @@ func listDeliveriesQuery(f hookline.DeliveryFilter, after *deliveryKey, limit in
 type deliveryKey = deliverylog.DeliveryKey
 
 // scanDeliveryRow is scanDelivery without extra columns, for queryAll and
-// scanPage.
+// listpage.Scan.
 func scanDeliveryRow(s scanner) (*hookline.Delivery, error) { return scanDelivery(s) }
 
 // QueueStats counts the pending deliveries and finds the oldest. Both come
@@ -263,7 +264,7 @@ func (db *DB) LatestDeliveries(ctx context.Context) ([]*hookline.Delivery, error
 	if err != nil {
 		return nil, fmt.Errorf("latest deliveries: %w", err)
 	}
-	list, _, err := scanPage(rows, math.MaxInt, scanDeliveryRow)
+	list, _, err := listpage.Scan(rows, math.MaxInt, scanDeliveryRow)
 	if err != nil {
 		return nil, fmt.Errorf("latest deliveries: %w", err)
 	}

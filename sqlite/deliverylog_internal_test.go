@@ -247,7 +247,7 @@ func BenchmarkDeliveryPage(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				list, _, err := scanPage(rows, conns+1, func(s scanner) (*hookline.Delivery, error) { return scanDelivery(s) })
+				list, _, err := listpage.Scan(rows, conns+1, func(s scanner) (*hookline.Delivery, error) { return scanDelivery(s) })
 				if err != nil || len(list) != conns {
 					b.Fatalf("%d deliveries, %v; want %d", len(list), err, conns)
 				}

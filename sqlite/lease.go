@@ -73,16 +73,16 @@ func claimLeased[R, D, C any](ctx context.Context, db *DB, l leased[R, D, C], ow
 
 // checkLease checks, in tx, that owner holds the lease on id (k's
 // ENOTFOUND or ECONFLICT otherwise, storedform.Kind.CheckHolder) and
-// reports whether its definition is disabled. query reads the state row's
-// lease_owner and the definition's disabled. The transaction holds
+// reports whether its definition is disabled. The transaction holds
 // SQLite's write lock, so no claim or edit comes between the check and
 // the save.
-func checkLease(ctx context.Context, tx *sql.Tx, k storedform.Kind, query, id, owner string) (disabled bool, err error) {
+func checkLease(ctx context.Context, tx *sql.Tx, k storedform.Kind, id, owner string) (disabled bool, err error) {
 	var (
 		holder sql.NullString
 		off    int
 	)
-	err = tx.QueryRowContext(ctx, query, id).Scan(&holder, &off)
+	err = tx.QueryRowContext(ctx, `SELECT s.lease_owner, d.disabled FROM `+k.StateTable()+` s
+		JOIN `+k.Table()+` d ON d.id = s.`+k.StateKey()+` WHERE s.`+k.StateKey()+` = ?`, id).Scan(&holder, &off)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return false, fmt.Errorf("read lease: %w", err)
 	}

@@ -255,7 +255,7 @@ func scanFilter(scan hookline.LogScan) (string, []any) {
 // whole: instr() and lower() (ASCII only, too) read every byte. A keyword
 // holding a NUL, or too long for a LIKE pattern, takes that path alone.
 func keywordCondition(k string) (string, []any) {
-	folded := logrecord.ASCIILower(k)
+	folded := hookline.ASCIILower(k)
 	pattern := logrecord.ContainsPattern(k)
 	if strings.IndexByte(k, 0) >= 0 || len(pattern) > maxLikePattern {
 		return `instr(lower(message), ?) > 0`, []any{folded}
@@ -284,7 +284,7 @@ func categoryFilter(patterns []string) (string, []any) {
 			args = append(args, logrecord.EscapeLike(prefix)+"%")
 			continue
 		}
-		exact = append(exact, logrecord.ASCIILower(pat))
+		exact = append(exact, hookline.ASCIILower(pat))
 	}
 	if len(exact) > 0 {
 		terms = append(terms, `lower(category) IN (?`+strings.Repeat(`, ?`, len(exact)-1)+`)`)

@@ -281,8 +281,7 @@ func (db *DB) SaveEvaluation(ctx context.Context, owner, id string, windowEnd ti
 		stateText = string(state)
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		disabled, err := checkLease(ctx, tx, storedform.Monitors, `SELECT s.lease_owner, m.disabled FROM monitor_states s
-			JOIN monitors m ON m.id = s.monitor_id WHERE s.monitor_id = ?`, id, owner)
+		disabled, err := checkLease(ctx, tx, storedform.Monitors, id, owner)
 		if err != nil {
 			return err
 		}

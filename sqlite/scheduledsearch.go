@@ -255,8 +255,7 @@ func (db *DB) SaveSearchRun(ctx context.Context, owner, id string, run hookline.
 		return fmt.Errorf("save run of scheduled search %s: %w", id, err)
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		disabled, err := checkLease(ctx, tx, storedform.Searches, `SELECT st.lease_owner, s.disabled FROM scheduled_search_states st
-			JOIN scheduled_searches s ON s.id = st.search_id WHERE st.search_id = ?`, id, owner)
+		disabled, err := checkLease(ctx, tx, storedform.Searches, id, owner)
 		if err != nil {
 			return err
 		}

@@ -395,7 +395,7 @@ func (b byName[T]) list(ctx context.Context, q querier, opt hookline.ListOptions
 	if err != nil {
 		return nil, "", fmt.Errorf("list %s: %w", b.what, err)
 	}
-	list, more, err := scanPage(rows, limit, b.scan)
+	list, more, err := listpage.Scan(rows, limit, b.scan)
 	if err != nil {
 		return nil, "", fmt.Errorf("list %s: %w", b.what, err)
 	}

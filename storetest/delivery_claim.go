@@ -364,6 +364,27 @@ func testRecordSkips(t *testing.T, e *env) {
 	if got, _ := e.delivery(d2.ID); got.LastStatus != 202 {
 		t.Errorf("the rest of a batch with a repeated attempt: status %d; want 202", got.LastStatus)
 	}
+
+	// One batch naming a delivery more than once applies its results in
+	// order, as if recorded one by one: the repeat of attempt 1 is skipped,
+	// attempt 2 follows it.
+	b := Alert("Skips again", Base, e.conns[2])
+	e.accept("", b)
+	d3 := b.Deliveries[0].ID
+	retry := hookline.AttemptResult{
+		Attempt: hookline.DeliveryAttempt{DeliveryID: d3, N: 1, StartedAt: Base, StatusCode: 503},
+		State:   hookline.DeliveryPending, NextAttemptAt: Base.Add(time.Minute),
+	}
+	e.record("", retry, delivered(d3, 1, 203), delivered(d3, 2, 204))
+	got, attempts = e.delivery(d3)
+	var statuses []int
+	for _, at := range attempts {
+		statuses = append(statuses, at.StatusCode)
+	}
+	if got.State != hookline.DeliveryDelivered || got.Attempts != 2 || got.LastStatus != 204 || !slices.Equal(statuses, []int{503, 204}) {
+		t.Errorf("a batch naming one delivery thrice: %s, %d attempts, status %d, attempts' statuses %v; want delivered, 2, 204, [503 204]",
+			got.State, got.Attempts, got.LastStatus, statuses)
+	}
 }
 
 func testRecordInvalid(t *testing.T, e *env) {
