@@ -333,13 +333,7 @@ func listOptions(r *http.Request, more ...string) (hookline.ListOptions, error) 
 	allowed := append([]string{"limit", "token"}, more...)
 	q := queryParams(&p, r, allowed, allowed...)
 	opt := hookline.ListOptions{Token: q.Get("token")}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > hookline.MaxListLimit {
-			p.Add("limit", "must be a whole number from 1 to %d", hookline.MaxListLimit)
-		}
-		opt.Limit = n
-	}
+	readLimit(&p, q, &opt.Limit)
 	return opt, p.Err()
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -602,31 +601,8 @@ func alertFilter(r *http.Request) (hookline.AlertFilter, error) {
 	if f.TriggerType != "" && !f.TriggerType.Valid() {
 		p.Add("triggerType", "must be one of %s, not %q", triggerTypeList(), f.TriggerType)
 	}
-	for _, t := range []struct {
-		name string
-		to   *time.Time
-	}{{"since", &f.Since}, {"until", &f.Until}} {
-		v := q.Get(t.name)
-		if v == "" {
-			continue
-		}
-		at, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			p.Add(t.name, "must be an RFC 3339 time such as 2026-11-26T12:00:00Z, not %q", v)
-			continue
-		}
-		*t.to = at
-	}
-	if !f.Since.IsZero() && !f.Until.IsZero() && f.Until.Before(f.Since) {
-		p.Add("until", "is before since")
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > hookline.MaxListLimit {
-			p.Add("limit", "must be a whole number from 1 to %d", hookline.MaxListLimit)
-		}
-		f.Limit = n
-	}
+	readTimeRange(&p, q, &f.Since, &f.Until)
+	readLimit(&p, q, &f.Limit)
 	return f, p.Err()
 }
 

@@ -10,7 +10,9 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hookline/hookline"
 )
@@ -146,6 +148,42 @@ func queryParams(p *hookline.Problems, r *http.Request, allowed []string, single
 		}
 	}
 	return q
+}
+
+// readLimit sets *limit from a list's limit parameter, when given.
+func readLimit(p *hookline.Problems, q url.Values, limit *int) {
+	v := q.Get("limit")
+	if v == "" {
+		return
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > hookline.MaxListLimit {
+		p.Add("limit", "must be a whole number from 1 to %d", hookline.MaxListLimit)
+	}
+	*limit = n
+}
+
+// readTimeRange sets *since and *until from a list's since and until
+// parameters (RFC 3339 times), when given.
+func readTimeRange(p *hookline.Problems, q url.Values, since, until *time.Time) {
+	for _, t := range []struct {
+		name string
+		to   *time.Time
+	}{{"since", since}, {"until", until}} {
+		v := q.Get(t.name)
+		if v == "" {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			p.Add(t.name, "must be an RFC 3339 time such as 2026-11-26T12:00:00Z, not %q", v)
+			continue
+		}
+		*t.to = at
+	}
+	if !since.IsZero() && !until.IsZero() && until.Before(*since) {
+		p.Add("until", "is before since")
+	}
 }
 
 // checkID names field in p when v is given but is not an ID.

@@ -13,11 +13,6 @@ import (
 	"github.com/hookline/hookline/schedule"
 )
 
-// Count is the number of results a search's threshold compares: the
-// aggregate rows of a query that aggregates, the messages it matched
-// otherwise.
-func Count(res *query.Result) int { return schedule.Count(res) }
-
 // Alerts returns the alerts the run of s scheduled at scheduledAt accepts,
 // given its query's result over [scheduledAt-TimeRange, scheduledAt): none
 // when the threshold is not met; otherwise one for the run or, with
@@ -27,7 +22,7 @@ func Count(res *query.Result) int { return schedule.Count(res) }
 // same whenever the same scheduled time is run again, so that a run
 // repeated after a crash or an expired lease does not notify twice.
 func Alerts(s *hookline.ScheduledSearch, res *query.Result, scheduledAt time.Time) []*hookline.AcceptedAlert {
-	n := Count(res)
+	n := schedule.Count(res) // what the threshold compares
 	if s.Threshold != nil && !s.Threshold.Met(n) {
 		return nil
 	}

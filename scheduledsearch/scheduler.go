@@ -214,7 +214,7 @@ func (s *Scheduler) run(ctx context.Context, c *hookline.ClaimedSearch) {
 	if res.Truncated {
 		log.Warn("scheduled search reached its group limit; some groups were not counted", "uncounted", res.Uncounted)
 	}
-	run.Results = Count(res)
+	run.Results = schedule.Count(res)
 	alerts := Alerts(ss, res, at)
 	if len(alerts) > 0 {
 		// Not canceled by Stop: an accept cut short may still be stored.

@@ -3,26 +3,16 @@
 // gives with each); the Add/Edit Monitor dialog with triggers, notifications and
 // grouping; delete after confirming. View Monitors shows them, read-only;
 // Manage Monitors changes them.
-import { api, can } from './api.js';
+import { can } from './api.js';
 import { startPage } from './shell.js';
-import {
-  h, $, clear, setMessage, timeEl, modal, formErrors, confirmAction, operators, operatorWord, openOnClick,
-} from './ui.js';
+import { h, $, clear, setMessage, timeEl, operators, operatorWord, openOnClick } from './ui.js';
+import { pagedList, routedEditor, connectionNames, connectionPicker } from './resource.js';
 
 const session = await startPage();
 const mayView = can(session, 'viewMonitors');
 const mayManage = can(session, 'manageMonitors');
 const mayConnections = can(session, 'viewConnections');
 
-const status = $('#status');
-const listError = $('#list-error');
-const loading = $('#list-loading');
-const empty = $('#list-empty');
-const table = $('#list');
-const rows = $('#rows');
-const more = $('#more');
-const dialogEl = $('#editor');
-const form = $('#editor-form');
 const triggerRows = $('#trigger-rows');
 const notificationRows = $('#notification-rows');
 
@@ -35,85 +25,41 @@ const typeWords = {
   ResolvedCritical: 'Critical', ResolvedWarning: 'Warning', ResolvedMissingData: 'Missing Data',
 };
 
-let monitors = [];
-let nextToken = null;
 let connections = null; // [{id, name}], or null when they cannot be listed
-let current = null; // {id, readOnly, sentTriggers} while the dialog is open
 let rowSeq = 0; // makes notification rows' element IDs unique
 
-const editor = modal(dialogEl, {
-  onClose: () => {
-    current = null;
-    if (/^\/ui\/monitors\/./.test(location.pathname)) history.replaceState(null, '', '/ui/monitors');
-  },
+const list = pagedList({
+  path: '/api/v1/monitors', what: 'monitors', row, // each monitor comes with its state
+  emptyText: mayManage ? 'No monitors yet. Add one to alert on what your logs show.' : 'No monitors yet.',
 });
-const errors = formErrors(dialogEl, $('#editor-error'));
-
-function say(text) {
-  status.textContent = text;
-}
+const editor = routedEditor({
+  page: '/ui/monitors', path: '/api/v1/monitors', noun: 'Monitor', fill, definition, list,
+  // The API names triggers by their place in what was sent; the form by type.
+  rename: (f, sent) => f.replace(/^triggers\[(\d+)\]/, (all, i) => (sent.triggers[i] ? `triggers.${sent.triggers[i].triggerType}` : all)),
+});
 
 if (!mayView) {
-  loading.hidden = true;
-  setMessage(listError, 'Your roles do not include View Monitors, so there is nothing to show here. Ask an administrator for a role with it.');
+  $('#list-loading').hidden = true;
+  setMessage($('#list-error'), 'Your roles do not include View Monitors, so there is nothing to show here. Ask an administrator for a role with it.');
 } else {
   await start();
 }
 
 async function start() {
-  for (const el of table.querySelectorAll('.col-actions')) el.hidden = !mayManage;
+  for (const el of $('#list').querySelectorAll('.col-actions')) el.hidden = !mayManage;
   renderTriggerRows();
-  form.addEventListener('submit', save);
   $('#add-notification').addEventListener('click', () => {
     addNotification(null, false);
     notificationRows.lastElementChild.querySelector('select, input').focus();
   });
-  more.addEventListener('click', () => loadList(nextToken));
   if (mayManage) {
     const add = $('#add-button');
     add.hidden = false;
-    add.addEventListener('click', () => openNew());
+    add.addEventListener('click', () => editor.openNew());
   }
-  await Promise.all([loadList(), mayManage || mayConnections ? loadConnections() : null]);
-  const m = /^\/ui\/monitors\/(new|[0-9A-Fa-f]{16})$/.exec(location.pathname);
-  if (m && m[1] === 'new' && mayManage) openNew();
-  else if (m && m[1] !== 'new') openEdit(m[1], !mayManage);
-  else if (m) history.replaceState(null, '', '/ui/monitors');
-}
-
-async function loadConnections() {
-  if (!mayConnections) return;
-  try {
-    const res = await api('GET', '/api/v1/connections?limit=1000');
-    connections = (res.data || []).map((c) => ({ id: c.id, name: c.name }));
-  } catch {
-    connections = null; // the dialog asks for IDs instead
-  }
-}
-
-async function loadList(token) {
-  const q = new URLSearchParams({ limit: '100' });
-  if (token) q.set('token', token);
-  try {
-    const res = await api('GET', `/api/v1/monitors?${q}`);
-    const page = res.data || [];
-    monitors = token ? monitors.concat(page) : page;
-    nextToken = res.next || null;
-    listError.hidden = true;
-  } catch (err) {
-    setMessage(listError, `The monitors could not be loaded: ${err.message}`);
-  }
-  loading.hidden = true;
-  render(); // each monitor comes with its state
-}
-
-function render() {
-  clear(rows);
-  empty.hidden = monitors.length > 0;
-  empty.textContent = mayManage ? 'No monitors yet. Add one to alert on what your logs show.' : 'No monitors yet.';
-  table.hidden = monitors.length === 0;
-  more.hidden = !nextToken;
-  for (const m of monitors) rows.append(row(m));
+  const [, names] = await Promise.all([list.load(), mayConnections ? connectionNames() : null]);
+  connections = names;
+  editor.route(mayManage);
 }
 
 function excerpt(q, n = 90) {
@@ -156,7 +102,7 @@ function statusOf(m) {
 }
 
 function row(m) {
-  const link = openOnClick(h('a', { href: `/ui/monitors/${m.id}`, class: 'conn-name' }, m.name), () => openEdit(m.id, !mayManage));
+  const link = openOnClick(h('a', { href: `/ui/monitors/${m.id}`, class: 'conn-name' }, m.name), () => editor.openEdit(m.id, !mayManage));
   const tr = h('tr', { dataset: { id: m.id } },
     h('th', { scope: 'row', 'data-label': 'Name' }, link, m.description ? h('span', { class: 'conn-desc' }, m.description) : null),
     h('td', { 'data-label': 'Query' }, h('code', { class: 'query-excerpt', title: m.query }, excerpt(m.query))),
@@ -165,7 +111,7 @@ function row(m) {
     h('td', { 'data-label': 'Status', class: 'state' }, statusOf(m)));
   if (mayManage) {
     tr.append(h('td', { class: 'actions' },
-      h('button', { type: 'button', class: 'secondary small', 'aria-label': `Edit ${m.name}`, onclick: () => openEdit(m.id, false) }, 'Edit'),
+      h('button', { type: 'button', class: 'secondary small', 'aria-label': `Edit ${m.name}`, onclick: () => editor.openEdit(m.id, false) }, 'Edit'),
       h('button', { type: 'button', class: 'danger small', 'aria-label': `Delete ${m.name}`, onclick: () => remove(m) }, 'Delete')));
   }
   return tr;
@@ -229,24 +175,11 @@ function triggersValue() {
 
 // --- the dialog: notifications ----------------------------------------------
 
-function connectionControl(id, value) {
-  if (connections) {
-    const select = h('select', { id }, h('option', { value: '' }, 'Select a connection'),
-      connections.map((c) => h('option', { value: c.id }, c.name)));
-    if (value && !connections.some((c) => c.id === value)) select.append(h('option', { value }, `${value} (not found)`));
-    select.value = value || '';
-    return select;
-  }
-  const input = h('input', { id, autocomplete: 'off', spellcheck: 'false', placeholder: 'connection ID' });
-  input.value = value || '';
-  return input;
-}
-
 function addNotification(n, readOnly) {
   const k = ++rowSeq;
   const id = `f-n${k}`;
   const types = new Set((n && n.runForTriggerTypes) || ['Critical', 'ResolvedCritical']);
-  const conn = connectionControl(`${id}-connectionId`, n && n.connectionId);
+  const conn = connectionPicker(`${id}-connectionId`, connections, n && n.connectionId);
   conn.dataset.part = 'connectionId';
   conn.dataset.label = 'Connection';
   conn.setAttribute('aria-describedby', `${id}-connectionId-err`);
@@ -314,8 +247,6 @@ function notificationsValue() {
 // --- open, fill, save -----------------------------------------------------------
 
 function fill(m, readOnly) {
-  form.reset();
-  errors.clear();
   $('#f-name').value = m ? m.name : '';
   $('#f-description').value = m ? m.description || '' : '';
   $('#f-query').value = m ? m.query : '';
@@ -328,58 +259,17 @@ function fill(m, readOnly) {
   $('#f-groupFields').value = m ? (m.notificationGroupFields || []).join(', ') : '';
   $('#f-muted').checked = Boolean(m && m.muted);
   $('#f-disabled').checked = Boolean(m && m.isDisabled);
-  for (const el of form.querySelectorAll('.dialog-body input, .dialog-body textarea, .dialog-body select')) el.disabled = readOnly;
   $('#add-notification').hidden = readOnly;
-  $('#save').hidden = readOnly;
-  $('#editor-cancel').textContent = readOnly ? 'Close' : 'Cancel';
-}
-
-function openNew() {
-  current = { id: '', readOnly: false };
-  fill(null, false);
-  $('#editor-title').textContent = 'Add Monitor';
-  $('#editor-subtitle').textContent = '';
-  if (location.pathname !== '/ui/monitors/new') history.replaceState(null, '', '/ui/monitors/new');
-  editor.open();
-  $('#f-name').focus();
-}
-
-async function openEdit(id, readOnly) {
-  const mine = { id, readOnly };
-  current = mine;
-  fill(null, readOnly);
-  $('#editor-title').textContent = readOnly ? 'Monitor' : 'Edit Monitor';
-  $('#editor-subtitle').textContent = '';
-  $('#editor-loading').hidden = false;
-  if (location.pathname !== `/ui/monitors/${id}`) history.replaceState(null, '', `/ui/monitors/${id}`);
-  editor.open();
-  let m;
-  try {
-    m = await api('GET', `/api/v1/monitors/${encodeURIComponent(id)}`);
-  } catch (err) {
-    $('#editor-loading').hidden = true;
-    if (current !== mine) return;
-    editor.close();
-    say(err.status === 404 ? 'That monitor no longer exists.' : `The monitor could not be loaded: ${err.message}`);
-    return;
-  }
-  $('#editor-loading').hidden = true;
-  if (current !== mine) return;
-  fill(m, readOnly);
-  $('#editor-subtitle').textContent = m.name;
-  (readOnly ? $('#editor-cancel') : $('#f-name')).focus();
 }
 
 function definition() {
-  const triggers = triggersValue();
-  current.sentTriggers = triggers.map((t) => t.triggerType);
   return {
     name: $('#f-name').value,
     description: $('#f-description').value,
     query: $('#f-query').value,
     interval: $('#f-interval').value.trim(),
     window: $('#f-window').value.trim(),
-    triggers,
+    triggers: triggersValue(),
     notifications: notificationsValue(),
     notificationGroupFields: $('#f-groupFields').value.split(',').map((s) => s.trim()).filter(Boolean),
     muted: $('#f-muted').checked,
@@ -387,42 +277,6 @@ function definition() {
   };
 }
 
-async function save(e) {
-  e.preventDefault();
-  if (!current || current.readOnly) return;
-  const button = $('#save');
-  button.disabled = true;
-  button.setAttribute('aria-busy', 'true');
-  const creating = !current.id;
-  const body = definition();
-  // The API names triggers by their place in what was sent; the form by type.
-  const sent = current.sentTriggers;
-  const rename = (f) => f.replace(/^triggers\[(\d+)\]/, (all, i) => (sent[i] ? `triggers.${sent[i]}` : all));
-  try {
-    const saved = creating
-      ? await api('POST', '/api/v1/monitors', body)
-      : await api('PUT', `/api/v1/monitors/${encodeURIComponent(current.id)}`, body);
-    editor.close();
-    say(`${creating ? 'Created' : 'Saved'} “${saved.name}”.`);
-    await loadList();
-  } catch (err) {
-    if (err.status === 400 || err.status === 409) errors.show(err, rename);
-    else errors.fail(`Not saved: ${err.message}`);
-  } finally {
-    button.disabled = false;
-    button.removeAttribute('aria-busy');
-  }
-}
-
-async function remove(m) {
-  const done = await confirmAction({
-    title: `Delete “${m.name}”?`,
-    text: 'It stops being evaluated, and its active alerts never recover; alerts it sent stay in the list. This cannot be undone.',
-    run: () => api('DELETE', `/api/v1/monitors/${encodeURIComponent(m.id)}`),
-  });
-  if (!done) return;
-  monitors = monitors.filter((x) => x.id !== m.id);
-  render();
-  say(`Deleted “${m.name}”.`);
-  $('#add-button').focus();
+function remove(m) {
+  return list.remove(m, 'It stops being evaluated, and its active alerts never recover; alerts it sent stay in the list. This cannot be undone.');
 }

@@ -4,67 +4,32 @@
 // Every route of /api/v1/sources needs Manage Collectors.
 import { api, can } from './api.js';
 import { startPage } from './shell.js';
-import { h, $, clear, setMessage, timeEl, modal, formErrors, confirmAction, copyButton } from './ui.js';
+import { h, $, setMessage, timeEl, modal, formErrors, confirmAction, copyButton } from './ui.js';
+import { pagedList, say } from './resource.js';
 
 const session = await startPage();
 const mayManage = can(session, 'manageCollectors');
 
-const status = $('#status');
-const listError = $('#list-error');
-const loading = $('#list-loading');
-const empty = $('#list-empty');
-const table = $('#list');
-const rows = $('#rows');
-const more = $('#more');
-
-let sources = [];
-let nextToken = null;
 let editing = null; // the source in the dialog; null when adding
 
 const editor = modal($('#editor'));
 const errors = formErrors($('#editor'), $('#editor-error'));
 const tokenDialog = modal($('#token-dialog'));
-
-function say(text) {
-  status.textContent = text;
-}
+const list = pagedList({
+  path: '/api/v1/sources', what: 'sources', row, emptyText: 'No sources yet. Add one to receive log lines over HTTP.',
+});
 
 if (!mayManage) {
-  loading.hidden = true;
-  setMessage(listError, 'Your roles do not include Manage Collectors, so sources cannot be shown. Ask an administrator for a role with it.');
+  $('#list-loading').hidden = true;
+  setMessage($('#list-error'), 'Your roles do not include Manage Collectors, so sources cannot be shown. Ask an administrator for a role with it.');
 } else {
   $('#add-button').hidden = false;
   $('#add-button').addEventListener('click', () => openEditor(null));
-  more.addEventListener('click', () => loadList(nextToken));
   $('#editor-form').addEventListener('submit', save);
   $('#token-copy').append(copyButton(() => $('#token-url').value, 'Copy URL'));
   // The URL leaves the page with the dialog: it is not kept anywhere.
   $('#token-dialog').addEventListener('close', () => { $('#token-url').value = ''; });
-  await loadList();
-}
-
-async function loadList(token) {
-  const q = new URLSearchParams({ limit: '100' });
-  if (token) q.set('token', token);
-  try {
-    const res = await api('GET', `/api/v1/sources?${q}`);
-    sources = token ? sources.concat(res.data || []) : (res.data || []);
-    nextToken = res.next || null;
-    listError.hidden = true;
-  } catch (err) {
-    setMessage(listError, `The sources could not be loaded: ${err.message}`);
-  }
-  loading.hidden = true;
-  render();
-}
-
-function render() {
-  clear(rows);
-  empty.hidden = sources.length > 0;
-  if (sources.length === 0) empty.textContent = 'No sources yet. Add one to receive log lines over HTTP.';
-  table.hidden = sources.length === 0;
-  more.hidden = !nextToken;
-  for (const s of sources) rows.append(row(s));
+  await list.load();
 }
 
 function row(s) {
@@ -107,7 +72,7 @@ async function save(e) {
       : await api('PUT', `/api/v1/sources/${encodeURIComponent(editing.id)}`, body);
     editor.close();
     say(`${creating ? 'Created' : 'Saved'} “${saved.name}”.`);
-    await loadList();
+    await list.load();
     if (creating) showToken(saved, `“${saved.name}” is ready. Send log lines to this URL with a POST, one record a line.`);
   } catch (err) {
     if (err.status === 400 || err.status === 409) errors.show(err);
@@ -138,7 +103,7 @@ async function rotate(s) {
   if (!done) return;
   if (!fresh) {
     say(`“${s.name}” no longer exists.`);
-    await loadList();
+    await list.load();
     return;
   }
   say(`The token of “${s.name}” was rotated; the old URL no longer works.`);
@@ -146,15 +111,6 @@ async function rotate(s) {
   showToken(fresh, `The new URL of “${s.name}”. The old one no longer works.`);
 }
 
-async function remove(s) {
-  const done = await confirmAction({
-    title: `Delete “${s.name}”?`,
-    text: 'Its URL stops working at once; the records it received stay until retention removes them. This cannot be undone.',
-    run: () => api('DELETE', `/api/v1/sources/${encodeURIComponent(s.id)}`),
-  });
-  if (!done) return;
-  sources = sources.filter((x) => x.id !== s.id);
-  render();
-  say(`Deleted “${s.name}”.`);
-  $('#add-button').focus();
+function remove(s) {
+  return list.remove(s, 'Its URL stops working at once; the records it received stay until retention removes them. This cannot be undone.');
 }
