@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -37,15 +38,17 @@ func (t TriggerType) IsResolution() bool {
 	return false
 }
 
-// Valid reports whether t is one of the known trigger types.
-func (t TriggerType) Valid() bool {
-	switch t {
-	case TriggerNormal, TriggerCritical, TriggerWarning, TriggerMissingData,
-		TriggerResolvedCritical, TriggerResolvedWarning, TriggerResolvedMissingData:
-		return true
-	}
-	return false
-}
+// triggerTypes are the known trigger types, in the order lists and
+// errors give them.
+var triggerTypes = [...]TriggerType{TriggerNormal, TriggerCritical, TriggerWarning, TriggerMissingData,
+	TriggerResolvedCritical, TriggerResolvedWarning, TriggerResolvedMissingData}
+
+// TriggerTypes returns the known trigger types, in the order lists and
+// errors give them.
+func TriggerTypes() []TriggerType { return slices.Clone(triggerTypes[:]) }
+
+// Valid reports whether t is one of TriggerTypes.
+func (t TriggerType) Valid() bool { return slices.Contains(triggerTypes[:], t) }
 
 // Row is one result row of the query that raised an alert: a raw message
 // (Message, Time, Host, ...) or an aggregate row (client_ip, _count, ...).

@@ -607,9 +607,12 @@ func alertFilter(r *http.Request) (hookline.AlertFilter, error) {
 }
 
 func triggerTypeList() string {
-	return strings.Join([]string{string(hookline.TriggerNormal), string(hookline.TriggerCritical),
-		string(hookline.TriggerWarning), string(hookline.TriggerMissingData), string(hookline.TriggerResolvedCritical),
-		string(hookline.TriggerResolvedWarning), string(hookline.TriggerResolvedMissingData)}, ", ")
+	types := hookline.TriggerTypes()
+	names := make([]string, len(types))
+	for i, t := range types {
+		names[i] = string(t)
+	}
+	return strings.Join(names, ", ")
 }
 
 // listAlerts answers a page of accepted alerts, newest first, with their
