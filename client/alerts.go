@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 )
 
@@ -173,25 +172,8 @@ type AlertFilter struct {
 }
 
 func (f AlertFilter) query() url.Values {
-	q := url.Values{}
-	set := func(k, v string) {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
-	set("source", f.Source)
-	set("triggerType", f.TriggerType)
-	if !f.Since.IsZero() {
-		q.Set("since", f.Since.UTC().Format(time.RFC3339Nano))
-	}
-	if !f.Until.IsZero() {
-		q.Set("until", f.Until.UTC().Format(time.RFC3339Nano))
-	}
-	if f.Limit > 0 {
-		q.Set("limit", strconv.Itoa(f.Limit))
-	}
-	set("token", f.Token)
-	return q
+	return filterQuery(map[string]string{"source": f.Source, "triggerType": f.TriggerType},
+		f.Since, f.Until, ListOptions{Limit: f.Limit, Token: f.Token})
 }
 
 // AlertList is one page of accepted alerts, newest first; Next is the

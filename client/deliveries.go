@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 )
 
@@ -122,25 +121,25 @@ type DeliveryFilter struct {
 }
 
 func (f DeliveryFilter) query() url.Values {
-	q := url.Values{}
-	set := func(k, v string) {
+	return filterQuery(map[string]string{"connectionId": f.ConnectionID, "alertId": f.AlertID, "state": f.State},
+		f.Since, f.Until, ListOptions{Limit: f.Limit, Token: f.Token})
+}
+
+// filterQuery is the query of a list filter: the fields that are not
+// empty, the range of times, and the page.
+func filterQuery(fields map[string]string, since, until time.Time, page ListOptions) url.Values {
+	q := page.query()
+	for k, v := range fields {
 		if v != "" {
 			q.Set(k, v)
 		}
 	}
-	set("connectionId", f.ConnectionID)
-	set("alertId", f.AlertID)
-	set("state", f.State)
-	if !f.Since.IsZero() {
-		q.Set("since", f.Since.UTC().Format(time.RFC3339Nano))
+	if !since.IsZero() {
+		q.Set("since", since.UTC().Format(time.RFC3339Nano))
 	}
-	if !f.Until.IsZero() {
-		q.Set("until", f.Until.UTC().Format(time.RFC3339Nano))
+	if !until.IsZero() {
+		q.Set("until", until.UTC().Format(time.RFC3339Nano))
 	}
-	if f.Limit > 0 {
-		q.Set("limit", strconv.Itoa(f.Limit))
-	}
-	set("token", f.Token)
 	return q
 }
 

@@ -20,17 +20,6 @@ import (
 	"github.com/hookline/hookline/client"
 )
 
-// registerServer adds the server and credential flags of apiOptions
-// without -o, which export uses for its directory.
-func (o *apiOptions) registerServer(cmd *cobra.Command) {
-	f := cmd.Flags()
-	f.StringVar(&o.server, "server", "", "URL of the Hookline server (env HOOKLINE_SERVER; default "+defaultServer+")")
-	f.StringVar(&o.accessID, "access-id", "", "access ID of your access key (env HOOKLINE_ACCESS_ID)")
-	f.StringVar(&o.accessKey, "access-key", "", "your access key (env HOOKLINE_ACCESS_KEY or HOOKLINE_ACCESS_KEY_FILE, which keep it out of shell history)")
-	f.StringVar(&o.token, "token", "", "admin token, instead of an access key (env HOOKLINE_TOKEN or HOOKLINE_TOKEN_FILE)")
-	o.output = outputTable
-}
-
 type applyOptions struct {
 	api            apiOptions
 	files          []string

@@ -101,6 +101,11 @@ func TestApplyParseDocuments(t *testing.T) {
 			docs: []string{"ScheduledSearch/s"},
 		},
 		{
+			name:  "search with a name and an ID",
+			in:    "apiVersion: hookline/v1\nkind: ScheduledSearch\nname: s\nquery: x\nnotification: {connectionName: chat, connectionId: 0123456789ABCDEF}\n",
+			probs: []string{`5: ScheduledSearch "s": notification: give connectionName or connectionId, not both`},
+		},
+		{
 			name:  "search field of the wrong type",
 			in:    "apiVersion: hookline/v1\nkind: ScheduledSearch\nname: s\nisDisabled: maybe\n",
 			probs: []string{`1: ScheduledSearch "s": isDisabled: must be`},

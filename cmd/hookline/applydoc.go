@@ -8,6 +8,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -453,60 +454,50 @@ func (r *secretRef) resolve(dir string, lookupEnv func(string) (string, bool)) e
 	return nil
 }
 
+// decodeMonitor reads a Monitor document as "monitors create -f" reads
+// its file, connectionName included.
 func (d *document) decodeMonitor(m map[string]json.RawMessage) []problem {
-	md := &monitorDoc{}
-	if raw, ok := m["notifications"]; ok {
-		var ns []map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &ns); err == nil {
-			var probs []problem
-			md.connNames = make([]string, len(ns))
-			for i, n := range ns {
-				name, err := takeConnName(n)
-				if err != nil {
-					probs = append(probs, d.at(fmt.Sprintf("notifications[%d]", i), "%v", err))
-				}
-				md.connNames[i] = name
-			}
-			if len(probs) > 0 {
-				return probs
-			}
-			m["notifications"], _ = json.Marshal(ns)
-		}
-	}
 	m["name"], _ = json.Marshal(d.name)
 	js, _ := json.Marshal(m)
-	in, _, err := parseMonitorFile(js) // reads a bare number of minutes too; the names were taken above
+	in, refs, err := parseMonitorFile(js)
 	if err != nil {
-		return []problem{d.at("", "%v", err)}
+		return d.problemsOf(err)
 	}
-	if len(md.connNames) != len(in.Notifications) {
-		md.connNames = make([]string, len(in.Notifications))
+	names := make([]string, len(in.Notifications))
+	for _, r := range refs {
+		names[r.index] = r.name
 	}
-	md.in = in
-	d.monitor = md
+	d.monitor = &monitorDoc{in: in, connNames: names}
 	return nil
 }
 
+// decodeSearch reads a ScheduledSearch document as "searches create -f"
+// reads its file.
 func (d *document) decodeSearch(m map[string]json.RawMessage) []problem {
-	sd := &searchDoc{}
-	if raw, ok := m["notification"]; ok {
-		var n map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &n); err == nil && n != nil {
-			name, err := takeConnName(n)
-			if err != nil {
-				return []problem{d.at("notification", "%v", err)}
-			}
-			sd.connName = name
-			m["notification"], _ = json.Marshal(n)
-		}
-	}
 	m["name"], _ = json.Marshal(d.name)
 	js, _ := json.Marshal(m)
-	in, _, err := parseSearchFile(js) // reads a bare number of minutes too; the name was taken above
+	in, refs, err := parseSearchFile(js)
 	if err != nil {
-		return []problem{d.at("", "%v", err)}
+		return d.problemsOf(err)
 	}
-	sd.in = in
+	sd := &searchDoc{in: in}
+	if len(refs) == 1 {
+		sd.connName = refs[0].name
+	}
 	d.search = sd
 	return nil
+}
+
+// problemsOf places a definition file's error: each field problem at its
+// field's line, anything else at the document's.
+func (d *document) problemsOf(err error) []problem {
+	var fps fieldProblems
+	if !errors.As(err, &fps) {
+		return []problem{d.at("", "%v", err)}
+	}
+	probs := make([]problem, len(fps))
+	for i, p := range fps {
+		probs[i] = d.at(p.field, "%s", p.msg)
+	}
+	return probs
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hookline/hookline/bench"
+	"github.com/hookline/hookline/keyring"
 )
 
 // benchServers is what hookline bench starts in this process when it is
@@ -64,9 +63,11 @@ func (b *benchServers) Start(ctx context.Context) (urls []string, err error) {
 			return nil, err
 		}
 		if masterKey == "" {
-			key := make([]byte, 32)
-			_, _ = rand.Read(key) // never fails (crypto/rand documents it)
-			masterKey = hex.EncodeToString(key)
+			key, err := keyring.NewKey()
+			if err != nil {
+				return nil, err
+			}
+			masterKey = keyring.EncodeKey(key)
 		}
 	}
 	for i := range b.Replicas {

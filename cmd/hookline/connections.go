@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 
 	"github.com/hookline/hookline/client"
@@ -45,11 +46,23 @@ environment, and an access key over the token.`
 // register adds the shared flags to cmd and its subcommands.
 func (o *apiOptions) register(cmd *cobra.Command) {
 	pf := cmd.PersistentFlags()
-	pf.StringVar(&o.server, "server", "", "URL of the Hookline server (env HOOKLINE_SERVER; default "+defaultServer+")")
-	pf.StringVar(&o.accessID, "access-id", "", "access ID of your access key (env HOOKLINE_ACCESS_ID)")
-	pf.StringVar(&o.accessKey, "access-key", "", "your access key (env HOOKLINE_ACCESS_KEY or HOOKLINE_ACCESS_KEY_FILE, which keep it out of shell history)")
-	pf.StringVar(&o.token, "token", "", "admin token, instead of an access key (env HOOKLINE_TOKEN or HOOKLINE_TOKEN_FILE)")
+	o.serverFlags(pf)
 	pf.StringVarP(&o.output, "output", "o", outputTable, "output format: table, json or yaml")
+}
+
+// registerServer adds the server and credential flags without -o, which
+// export uses for its directory; output is always a table.
+func (o *apiOptions) registerServer(cmd *cobra.Command) {
+	o.serverFlags(cmd.Flags())
+	o.output = outputTable
+}
+
+// serverFlags are the flags that say which server to call and as whom.
+func (o *apiOptions) serverFlags(f *pflag.FlagSet) {
+	f.StringVar(&o.server, "server", "", "URL of the Hookline server (env HOOKLINE_SERVER; default "+defaultServer+")")
+	f.StringVar(&o.accessID, "access-id", "", "access ID of your access key (env HOOKLINE_ACCESS_ID)")
+	f.StringVar(&o.accessKey, "access-key", "", "your access key (env HOOKLINE_ACCESS_KEY or HOOKLINE_ACCESS_KEY_FILE, which keep it out of shell history)")
+	f.StringVar(&o.token, "token", "", "admin token, instead of an access key (env HOOKLINE_TOKEN or HOOKLINE_TOKEN_FILE)")
 }
 
 func newConnectionsCmd() *cobra.Command {

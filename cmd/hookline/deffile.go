@@ -44,15 +44,25 @@ type connRef struct {
 	name  string
 }
 
-// fieldProblems are what is wrong with a file's fields, each "field:
-// message", all reported at once.
-type fieldProblems []string
+// fieldProblem is what is wrong with one field of a file; apply places
+// it at the field's line.
+type fieldProblem struct{ field, msg string }
+
+func (p fieldProblem) String() string { return p.field + ": " + p.msg }
+
+// fieldProblems are what is wrong with a file's fields, all reported at
+// once.
+type fieldProblems []fieldProblem
 
 func (p fieldProblems) Error() string {
 	if len(p) == 1 {
-		return p[0]
+		return p[0].String()
 	}
-	return plural(len(p), "problem") + ":\n  " + strings.Join(p, "\n  ")
+	lines := make([]string, len(p))
+	for i, f := range p {
+		lines[i] = f.String()
+	}
+	return plural(len(p), "problem") + ":\n  " + strings.Join(lines, "\n  ")
 }
 
 // fileLabel names a -f argument in messages.
@@ -119,13 +129,13 @@ func parseDefinition[T any](b []byte, d definitionFile) (T, []connRef, error) {
 			}
 			for _, f := range d.payloads {
 				if err := payloadAsText(n, f); err != nil {
-					probs = append(probs, fmt.Sprintf("%s.%s: %v", path, f, err))
+					probs = append(probs, fieldProblem{path + "." + f, err.Error()})
 				}
 			}
 			name, err := takeConnName(n)
 			switch {
 			case err != nil:
-				probs = append(probs, fmt.Sprintf("%s: %v", path, err))
+				probs = append(probs, fieldProblem{path, err.Error()})
 			case name != "":
 				refs = append(refs, connRef{field: path + ".connectionName", index: index, name: name})
 			}
@@ -200,7 +210,7 @@ func (o *apiOptions) resolveConnRefs(ctx context.Context, conns *connResolver, f
 	for i, r := range refs {
 		id, ok := byName[rowrule.NameKey(r.name)]
 		if !ok {
-			probs = append(probs, fmt.Sprintf("%s: no connection is named %q", r.field, r.name))
+			probs = append(probs, fieldProblem{r.field, fmt.Sprintf("no connection is named %q", r.name)})
 			continue
 		}
 		ids[i] = id

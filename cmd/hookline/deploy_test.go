@@ -310,9 +310,4 @@ func TestDeployDocIncludesFiles(t *testing.T) {
 			t.Errorf("docs/deploy.md does not include %s as it is: copy the file into it again", filepath.Base(f))
 		}
 	}
-	// PostgreSQL comes with issue 7; until serve has the flag, the page
-	// must not offer it.
-	if strings.Contains(string(doc), "--database-url") && newServeCmd().Flags().Lookup("database-url") == nil {
-		t.Error("docs/deploy.md names --database-url, which hookline serve does not have")
-	}
 }

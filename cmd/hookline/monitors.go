@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -41,21 +40,14 @@ named by name or ID. Reading needs View Monitors; changing, Manage Monitors.
 	return cmd
 }
 
-// findMonitor resolves a monitor argument: by ID, else by name ignoring
-// case, as the server keeps names unique.
+// findMonitor resolves a monitor argument by ID or name.
 func (o *apiOptions) findMonitor(ctx context.Context, c *client.Client, nameOrID string) (*client.Monitor, error) {
 	monitors, err := c.AllMonitors(ctx)
 	if err != nil {
 		return nil, o.explain("list monitors", err)
 	}
-	key := strings.TrimSpace(nameOrID)
-	if i := slices.IndexFunc(monitors, func(m client.Monitor) bool { return m.ID == key }); i >= 0 {
-		return &monitors[i], nil
-	}
-	if i := slices.IndexFunc(monitors, func(m client.Monitor) bool { return strings.EqualFold(m.Name, key) }); i >= 0 {
-		return &monitors[i], nil
-	}
-	return nil, fmt.Errorf(`monitor %q: no monitor has this ID or name; see "hookline monitors list"`, nameOrID)
+	return findByNameOrID(monitors, nameOrID, "monitor", "monitors",
+		func(m client.Monitor) (string, string) { return m.ID, m.Name })
 }
 
 func newMonitorsListCmd(o *apiOptions) *cobra.Command {

@@ -9,8 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -47,21 +45,14 @@ Manage Monitors.
 	return cmd
 }
 
-// findSearch resolves a scheduled search argument: by ID, else by name
-// ignoring case, as the server keeps names unique.
+// findSearch resolves a scheduled search argument by ID or name.
 func (o *apiOptions) findSearch(ctx context.Context, c *client.Client, nameOrID string) (*client.ScheduledSearch, error) {
 	searches, err := c.AllScheduledSearches(ctx)
 	if err != nil {
 		return nil, o.explain("list scheduled searches", err)
 	}
-	key := strings.TrimSpace(nameOrID)
-	if i := slices.IndexFunc(searches, func(s client.ScheduledSearch) bool { return s.ID == key }); i >= 0 {
-		return &searches[i], nil
-	}
-	if i := slices.IndexFunc(searches, func(s client.ScheduledSearch) bool { return strings.EqualFold(s.Name, key) }); i >= 0 {
-		return &searches[i], nil
-	}
-	return nil, fmt.Errorf(`scheduled search %q: no scheduled search has this ID or name; see "hookline searches list"`, nameOrID)
+	return findByNameOrID(searches, nameOrID, "scheduled search", "searches",
+		func(s client.ScheduledSearch) (string, string) { return s.ID, s.Name })
 }
 
 func newSearchesListCmd(o *apiOptions) *cobra.Command {

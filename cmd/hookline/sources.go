@@ -45,21 +45,32 @@ capability. See docs/ingest.md.
 	return cmd
 }
 
-// findSource resolves a source argument: by ID, else by name ignoring
-// case, as the server keeps names unique.
+// findSource resolves a source argument by ID or name.
 func (o *apiOptions) findSource(ctx context.Context, c *client.Client, nameOrID string) (*client.Source, error) {
 	sources, err := c.AllSources(ctx)
 	if err != nil {
 		return nil, o.explain("list sources", err)
 	}
+	return findByNameOrID(sources, nameOrID, "source", "sources",
+		func(s client.Source) (string, string) { return s.ID, s.Name })
+}
+
+// findByNameOrID finds a command's NAME|ID argument among items: by ID,
+// else by name ignoring case, as the server keeps names unique. noun
+// names the kind in the error, and cmd the command that lists them.
+func findByNameOrID[T any](items []T, nameOrID, noun, cmd string, idName func(T) (id, name string)) (*T, error) {
 	key := strings.TrimSpace(nameOrID)
-	if i := slices.IndexFunc(sources, func(s client.Source) bool { return s.ID == key }); i >= 0 {
-		return &sources[i], nil
+	for i := range items {
+		if id, _ := idName(items[i]); id == key {
+			return &items[i], nil
+		}
 	}
-	if i := slices.IndexFunc(sources, func(s client.Source) bool { return strings.EqualFold(s.Name, key) }); i >= 0 {
-		return &sources[i], nil
+	for i := range items {
+		if _, name := idName(items[i]); strings.EqualFold(name, key) {
+			return &items[i], nil
+		}
 	}
-	return nil, fmt.Errorf(`source %q: no source has this ID or name; see "hookline sources list"`, nameOrID)
+	return nil, fmt.Errorf(`%s %q: no %s has this ID or name; see "hookline %s list"`, noun, nameOrID, noun, cmd)
 }
 
 func newSourcesListCmd(o *apiOptions) *cobra.Command {
