@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/spf13/cobra"
 
+	"github.com/hookline/hookline/keycheck"
 	"github.com/hookline/hookline/keyring"
 	"github.com/hookline/hookline/postgres"
 	"github.com/hookline/hookline/sqlite"
@@ -141,7 +142,7 @@ type rotationDB interface {
 	// does.
 	check(ctx context.Context, current *keyring.Keyring) error
 	// rotate re-seals every secret and the key check under next in one
-	// transaction. An error wrapping the engine's ErrRotationUncertain
+	// transaction. An error wrapping keycheck.ErrRotationUncertain
 	// means the commit may have taken effect; any other, that nothing
 	// changed.
 	rotate(ctx context.Context, current, next *keyring.Keyring) (rotation, error)
@@ -292,7 +293,7 @@ func (r *rotator) Run(ctx context.Context) error {
 	}
 
 	rot, err := db.rotate(ctx, current, next)
-	uncertain := errors.Is(err, sqlite.ErrRotationUncertain) || errors.Is(err, postgres.ErrRotationUncertain)
+	uncertain := errors.Is(err, keycheck.ErrRotationUncertain) // both engines'
 	switch {
 	case err == nil:
 	case uncertain && keyFile:
