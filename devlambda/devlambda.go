@@ -73,6 +73,14 @@ type Config struct {
 	// Asynchronous (Event) calls are answered 202 without calling it.
 	Invoke func(r Request) (result []byte, functionError string)
 
+	// InvokeStatus, when it is an error status (4xx, 5xx), answers every
+	// verified call of the Invoke API, synchronous or not, as Lambda
+	// answers it when it refuses the call (429 when it throttles, 5xx when
+	// the service fails): that status, the X-Amzn-ErrorType Lambda gives
+	// it, and an error body. A call refused already (its signature, an
+	// unknown function) keeps its own answer. 0: as Invoke says.
+	InvokeStatus int
+
 	// Functions, when not nil, are the function names the Invoke API
 	// knows; a call of another answers 404 ResourceNotFoundException.
 	Functions []string

@@ -29,6 +29,16 @@ func ErrorResult(errorType, errorMessage string) []byte {
 	return b
 }
 
+// lambdaErrorTypes are the X-Amzn-ErrorType values Lambda answers error
+// statuses with.
+var lambdaErrorTypes = map[int]string{
+	http.StatusBadRequest:            "InvalidRequestContentException",
+	http.StatusForbidden:             "AccessDeniedException",
+	http.StatusNotFound:              "ResourceNotFoundException",
+	http.StatusRequestEntityTooLarge: "RequestTooLargeException",
+	http.StatusTooManyRequests:       "TooManyRequestsException",
+}
+
 // invoke answers a verified call of the Invoke API into out.
 func (s *Server) invoke(r *http.Request, rec *Request, out *answer) *awsError {
 	m := invocationsRE.FindStringSubmatch(r.URL.EscapedPath())
@@ -58,6 +68,13 @@ func (s *Server) invoke(r *http.Request, rec *Request, out *answer) *awsError {
 	version := "$LATEST"
 	if rec.Qualifier != "" {
 		version = rec.Qualifier
+	}
+	if st := s.cfg.InvokeStatus; st >= 400 {
+		kind, ok := lambdaErrorTypes[st]
+		if !ok {
+			kind = "ServiceException"
+		}
+		return &awsError{status: st, kind: kind, msg: fmt.Sprintf("the test endpoint answers verified calls with status %d", st)}
 	}
 	switch rec.InvocationType {
 	case InvocationEvent:

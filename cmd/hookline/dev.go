@@ -1,17 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
@@ -101,6 +98,7 @@ service name and keys, then use Test Alert.`,
 				Respond: func(r devlambda.Request) (int, []byte) {
 					return status, []byte(`{"ok":true}`)
 				},
+				InvokeStatus: status,
 			}
 			if functionError != "" {
 				cfg.Invoke = func(r devlambda.Request) ([]byte, string) {
@@ -142,7 +140,7 @@ hookline serve refuses loopback targets unless started with
 
 Press Ctrl-C to stop.
 `)
-			hs := &http.Server{Handler: invokeStatus{next: devlambda.New(cfg), status: status, log: logger},
+			hs := &http.Server{Handler: devlambda.New(cfg),
 				ReadHeaderTimeout: 10 * time.Second}
 			done := make(chan error, 1)
 			go func() { done <- hs.Serve(ln) }()
@@ -165,85 +163,12 @@ Press Ctrl-C to stop.
 	f.StringVar(&service, "service", "lambda", "the service the credential scope must name: lambda or execute-api")
 	f.StringVar(&keyID, "access-key-id", "AKIDEVEXAMPLE000", "the access key id it accepts")
 	f.StringVar(&secret, "secret-access-key", "", "the secret access key it accepts (default: a random one, printed)")
-	f.IntVar(&status, "status", http.StatusOK, "the status code a verified request is answered with, on a Function URL path or the Invoke API")
+	f.IntVar(&status, "status", http.StatusOK, "the status code a verified request is answered with, on a Function URL path or (an error status, as Lambda gives it) the Invoke API")
 	f.StringVar(&functionError, "function-error", "", "make synchronous Invoke API calls fail as a function that threw: the X-Amz-Function-Error value, such as Unhandled")
 	f.BoolVar(&withSTS, "sts", false, "also answer STS AssumeRole for --role-arn (point hookline serve at it with AWS_ENDPOINT_URL_STS)")
 	f.StringVar(&roleARN, "role-arn", devRoleARN, "with --sts: the role that may be assumed")
 	f.StringVar(&externalID, "external-id", devExternalID, "with --sts: the external ID the role requires (empty: none)")
 	return cmd
-}
-
-// invokeStatus answers the Invoke API's verified calls with --status, as
-// devlambda's Respond does for Function URL paths: Lambda's own answers,
-// such as 429 when it throttles, are what a user tries Hookline against.
-type invokeStatus struct {
-	next   http.Handler
-	status int
-	log    *slog.Logger
-}
-
-// invocationsPath is the Invoke API's path.
-var invocationsPath = regexp.MustCompile(`^/2015-03-31/functions/[^/]+/invocations/?$`)
-
-// lambdaErrorTypes are the X-Amzn-ErrorType values Lambda answers
-// statuses with.
-var lambdaErrorTypes = map[int]string{
-	http.StatusBadRequest:            "InvalidRequestContentException",
-	http.StatusForbidden:             "AccessDeniedException",
-	http.StatusNotFound:              "ResourceNotFoundException",
-	http.StatusRequestEntityTooLarge: "RequestTooLargeException",
-	http.StatusTooManyRequests:       "TooManyRequestsException",
-	http.StatusInternalServerError:   "ServiceException",
-	http.StatusBadGateway:            "ServiceException",
-	http.StatusServiceUnavailable:    "ServiceException",
-}
-
-func (h invokeStatus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h.status == http.StatusOK || r.Method != http.MethodPost || !invocationsPath.MatchString(r.URL.EscapedPath()) {
-		h.next.ServeHTTP(w, r)
-		return
-	}
-	rec := &heldAnswer{header: w.Header()}
-	h.next.ServeHTTP(rec, r)
-	if rec.status < 200 || rec.status > 299 || w.Header().Get("X-Amz-Function-Error") != "" {
-		// Refused (the signature, an unknown function) or failed: as it is.
-		w.WriteHeader(rec.status)
-		_, _ = w.Write(rec.body.Bytes())
-		return
-	}
-	body := rec.body.Bytes()
-	if h.status > 299 {
-		w.Header().Del("X-Amz-Executed-Version")
-		w.Header().Set("Content-Type", "application/json")
-		if t, ok := lambdaErrorTypes[h.status]; ok {
-			w.Header().Set("X-Amzn-ErrorType", t)
-		}
-		body, _ = json.Marshal(map[string]string{"Type": "Service",
-			"message": fmt.Sprintf("hookline dev lambda answers verified calls with --status %d", h.status)})
-	}
-	h.log.Info("devlambda invoke answered with --status", "path", r.URL.EscapedPath(), "status", h.status)
-	w.WriteHeader(h.status)
-	_, _ = w.Write(body)
-}
-
-// heldAnswer keeps an answer for invokeStatus to change before it is sent.
-type heldAnswer struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (a *heldAnswer) Header() http.Header { return a.header }
-
-func (a *heldAnswer) WriteHeader(status int) {
-	if a.status == 0 {
-		a.status = status
-	}
-}
-
-func (a *heldAnswer) Write(b []byte) (int, error) {
-	a.WriteHeader(http.StatusOK)
-	return a.body.Write(b)
 }
 
 func randomSecret() string {
