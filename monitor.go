@@ -470,3 +470,37 @@ func (m *Monitor) AuditView() MonitorAudit {
 	}
 	return v
 }
+
+// ParseMinutes reads a duration as the API and definition files give the
+// intervals and windows of monitors and searches: Go's form ("5m", "1h30m")
+// or a bare number of minutes ("5"). A missing or unreadable one is a
+// problem of field, and 0.
+func ParseMinutes(p *Problems, field, s string) time.Duration {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		p.Add(field, `is required: a number of minutes such as "5m"`)
+		return 0
+	}
+	if n, err := strconv.Atoi(s); err == nil {
+		return time.Duration(n) * time.Minute
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		p.Add(field, `must be a duration such as "5m" or "1h", not %q`, s)
+		return 0
+	}
+	return d
+}
+
+// FormatMinutes writes a duration without the zero units Go adds ("5m",
+// "1h", "1h30m").
+func FormatMinutes(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}

@@ -248,3 +248,29 @@ func fieldMessage(err error, field string) string {
 	}
 	return ""
 }
+
+func TestParseAndFormatMinutes(t *testing.T) {
+	for _, tt := range []struct {
+		in      string
+		want    time.Duration
+		problem string // in the field's message; "" for none
+		out     string // FormatMinutes of the result
+	}{
+		{"5m", 5 * time.Minute, "", "5m"},
+		{" 5 ", 5 * time.Minute, "", "5m"},
+		{"90", 90 * time.Minute, "", "1h30m"},
+		{"1h", time.Hour, "", "1h"},
+		{"", 0, "is required", "0s"},
+		{"often", 0, "must be a duration", "0s"},
+	} {
+		var p hookline.Problems
+		got := hookline.ParseMinutes(&p, "interval", tt.in)
+		err := p.Err()
+		if got != tt.want || (tt.problem == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.problem)) {
+			t.Errorf("ParseMinutes(%q) = %s, %v; want %s, problem %q", tt.in, got, err, tt.want, tt.problem)
+		}
+		if s := hookline.FormatMinutes(got); s != tt.out {
+			t.Errorf("FormatMinutes(%s) = %q; want %q", got, s, tt.out)
+		}
+	}
+}

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/monitor"
@@ -59,8 +57,8 @@ type monitorNotification struct {
 // problems come back at once.
 func (in *monitorRequest) apply(p *hookline.Problems, m *hookline.Monitor) {
 	m.Name, m.Description, m.Query = strings.TrimSpace(in.Name), in.Description, in.Query
-	m.Interval = parseMinutes(p, "interval", in.Interval)
-	m.Window = parseMinutes(p, "window", in.Window)
+	m.Interval = hookline.ParseMinutes(p, "interval", in.Interval)
+	m.Window = hookline.ParseMinutes(p, "window", in.Window)
 	m.Triggers = make([]hookline.MonitorTrigger, len(in.Triggers))
 	for i, tr := range in.Triggers {
 		// The reference's names (GreaterThan, ...) are read too; an unknown
@@ -79,38 +77,6 @@ func (in *monitorRequest) apply(p *hookline.Problems, m *hookline.Monitor) {
 	m.Muted, m.Disabled = in.Muted, in.Disabled
 }
 
-// parseMinutes reads a duration such as "5m"; a bare number is minutes.
-// Its bounds are Monitor.Validate's to check.
-func parseMinutes(p *hookline.Problems, field, s string) time.Duration {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		p.Add(field, `is required: a number of minutes such as "5m"`)
-		return 0
-	}
-	if n, err := strconv.Atoi(s); err == nil {
-		return time.Duration(n) * time.Minute
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		p.Add(field, `must be a duration such as "5m" or "1h", not %q`, s)
-		return 0
-	}
-	return d
-}
-
-// formatMinutes writes a duration without the zero units Go adds ("5m",
-// "1h", "1h30m").
-func formatMinutes(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
-
 func monitorJSON(m *hookline.Monitor) map[string]any {
 	triggers := make([]monitorTriggerJSON, len(m.Triggers))
 	for i, tr := range m.Triggers {
@@ -123,7 +89,7 @@ func monitorJSON(m *hookline.Monitor) map[string]any {
 	}
 	return map[string]any{
 		"id": m.ID, "name": m.Name, "description": m.Description, "query": m.Query,
-		"interval": formatMinutes(m.Interval), "window": formatMinutes(m.Window),
+		"interval": hookline.FormatMinutes(m.Interval), "window": hookline.FormatMinutes(m.Window),
 		"triggers": triggers, "notifications": notifications,
 		"notificationGroupFields": append([]string{}, m.GroupFields...),
 		"muted":                   m.Muted, "isDisabled": m.Disabled,

@@ -57,7 +57,7 @@ func (in *scheduledSearchRequest) apply(p *hookline.Problems, s *hookline.Schedu
 	s.ScheduleType = hookline.ScheduleType(strings.TrimSpace(string(in.ScheduleType)))
 	s.CronExpression = strings.TrimSpace(in.CronExpression)
 	s.TimeZone = strings.TrimSpace(in.TimeZone)
-	s.TimeRange = parseMinutes(p, "timeRange", in.TimeRange)
+	s.TimeRange = hookline.ParseMinutes(p, "timeRange", in.TimeRange)
 	s.Threshold = nil
 	if t := in.Threshold; t != nil {
 		// The monitors' names (GreaterThan, ...) are read too; an unknown
@@ -137,7 +137,7 @@ func scheduledSearchJSON(s *hookline.ScheduledSearch) map[string]any {
 	return map[string]any{
 		"id": s.ID, "name": s.Name, "description": s.Description, "query": s.Query,
 		"scheduleType": s.ScheduleType, "cronExpression": s.CronExpression, "timeZone": s.TimeZone,
-		"timeRange": formatMinutes(s.TimeRange), "threshold": threshold,
+		"timeRange": hookline.FormatMinutes(s.TimeRange), "threshold": threshold,
 		"notification": scheduledNotificationJSON{ConnectionID: n.ConnectionID, Payload: n.Payload,
 			ItemizeAlerts: n.ItemizeAlerts, MaxItemizedAlerts: n.MaxItemizedAlerts},
 		"isDisabled": s.Disabled,

@@ -10,9 +10,7 @@ package main
 
 import (
 	"errors"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/client"
@@ -56,24 +54,6 @@ func placeholderID(name, id string) string {
 	return "name:" + strings.ToLower(name)
 }
 
-// durationField reads a duration as the server does: "5m", or a bare
-// number of minutes.
-func durationField(p *hookline.Problems, field, s string) time.Duration {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		p.Add(field, `is required: a number of minutes such as "5m"`)
-		return 0
-	}
-	if n, err := strconv.Atoi(s); err == nil {
-		return time.Duration(n) * time.Minute
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		p.Add(field, `must be a duration such as "5m" or "1h", not %q`, s)
-	}
-	return d
-}
-
 func thresholdType(s string) hookline.ThresholdType {
 	return hookline.ThresholdType(threshold(s))
 }
@@ -108,8 +88,8 @@ func validateMonitorDoc(d *document) error {
 	var p hookline.Problems
 	m := &hookline.Monitor{Name: d.name, Description: in.Description, Query: in.Query,
 		GroupFields: in.GroupFields, Muted: in.Muted, Disabled: in.Disabled}
-	m.Interval = durationField(&p, "interval", in.Interval)
-	m.Window = durationField(&p, "window", in.Window)
+	m.Interval = hookline.ParseMinutes(&p, "interval", in.Interval)
+	m.Window = hookline.ParseMinutes(&p, "window", in.Window)
 	for _, t := range in.Triggers {
 		m.Triggers = append(m.Triggers, hookline.MonitorTrigger{TriggerType: hookline.TriggerType(t.TriggerType),
 			Threshold: t.Threshold, ThresholdType: thresholdType(t.ThresholdType), Field: t.Field})
@@ -136,7 +116,7 @@ func validateSearchDoc(d *document) error {
 		Notification: hookline.SearchNotification{ConnectionID: placeholderID(d.search.connName, in.Notification.ConnectionID),
 			Payload: in.Notification.Payload, ItemizeAlerts: in.Notification.ItemizeAlerts,
 			MaxItemizedAlerts: in.Notification.MaxItemizedAlerts}}
-	s.TimeRange = durationField(&p, "timeRange", in.TimeRange)
+	s.TimeRange = hookline.ParseMinutes(&p, "timeRange", in.TimeRange)
 	if t := in.Threshold; t != nil {
 		s.Threshold = &hookline.SearchThreshold{Operator: thresholdType(t.Operator), Count: t.Count}
 	}

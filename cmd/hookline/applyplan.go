@@ -13,9 +13,7 @@ import (
 	"io"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/hookline/hookline"
@@ -310,22 +308,12 @@ func originChanged(from, to string) bool {
 // minutes writes a duration as the server answers it ("5m", "1h"); a bare
 // number is minutes. What does not parse is left for the server to name.
 func minutes(s string) string {
-	s = strings.TrimSpace(s)
-	if n, err := strconv.Atoi(s); err == nil {
-		s = strconv.Itoa(n) + "m"
+	var p hookline.Problems
+	d := hookline.ParseMinutes(&p, "", s)
+	if p.Err() != nil {
+		return strings.TrimSpace(s)
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return s
-	}
-	out := d.String()
-	if strings.HasSuffix(out, "m0s") {
-		out = strings.TrimSuffix(out, "0s")
-	}
-	if strings.HasSuffix(out, "h0m") {
-		out = strings.TrimSuffix(out, "0m")
-	}
-	return out
+	return hookline.FormatMinutes(d)
 }
 
 // threshold is a threshold type as the server stores it (gt for
