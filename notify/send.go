@@ -185,9 +185,9 @@ func (s *Sender) send(ctx context.Context, c *hookline.Connection, body []byte, 
 	if err != nil {
 		return nil, fmt.Errorf("build %s request for connection %q: %w", c.WebhookType, c.Name, err)
 	}
-	// A session token the kind fetched itself (an assumed role's) is no
-	// connection secret, yet a target may echo it.
-	red := newRedactor(c, req.Header.Get("X-Amz-Security-Token"))
+	// A credential the kind put in a header itself (an assumed role's
+	// session token) is no connection secret, yet a target may echo it.
+	red := newRedactor(c, sensitiveValues(req.Header)...)
 	a := &Attempt{Request: red.request(req, body)}
 
 	start := time.Now()
@@ -302,6 +302,15 @@ var sensitiveHeaders = map[string]bool{
 	"X-Amz-Security-Token": true,
 	"Proxy-Authorization":  true,
 	"Cookie":               true,
+}
+
+// sensitiveValues are the values of h's sensitiveHeaders.
+func sensitiveValues(h http.Header) []string {
+	var vs []string
+	for name := range sensitiveHeaders {
+		vs = append(vs, h.Values(name)...)
+	}
+	return vs
 }
 
 // newRedactor removes c's secrets, and the extra values, in every form.
